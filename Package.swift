@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Attend",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "Attend", targets: ["Attend"]),
+        .library(name: "AttendTensor", targets: ["AttendTensor"]),
+        .library(name: "AttendNN", targets: ["AttendNN"]),
+        .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
+        .executable(name: "attend", targets: ["attend"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Innermost micro-kernels in C, one function per ISA, chosen at run time.
+        .target(name: "AttendKernelsC"),
+        .target(name: "AttendTensor", dependencies: ["AttendKernelsC"]),
+        .target(name: "AttendNN", dependencies: ["AttendTensor"]),
+        .target(name: "AttendTokenizers"),
+        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers"]),
+        .executableTarget(
+            name: "attend",
+            dependencies: [
+                "Attend",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "AttendTestSupport", dependencies: ["AttendTensor"], path: "Tests/AttendTestSupport"),
+        .testTarget(name: "AttendTensorTests", dependencies: ["AttendTensor", "AttendTestSupport"]),
+        .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
+        .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"]),
+        .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

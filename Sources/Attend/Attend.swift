@@ -1,0 +1,3 @@
+@_exported import AttendTensor
+@_exported import AttendNN
+@_exported import AttendTokenizers

@@ -1,0 +1,30 @@
+import AttendKernelsC
+
+/// The one dispatch point between tensor ops and kernels.
+///
+/// Ops call `Kernels.*`; each entry either runs the fast kernel or, when
+/// ``Kernels/useReference`` is set, its plain twin from `Kernels/Reference`.
+/// Tests flip these switches to compare paths; users never need to.
+public enum Kernels {
+    /// Run the plain reference twins instead of the fast kernels (for tests and debugging).
+    nonisolated(unsafe) public static var useReference = false
+
+    /// Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`,
+    /// `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`.
+    /// With `transA` A is stored `[k, m]`; with `transB` B is stored `[n, k]` (PyTorch's Linear layout).
+    @inlinable
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if m == 0 || n == 0 { return }
+        if useReference {
+            ReferenceKernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        } else {
+            GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+}

@@ -1,0 +1,2 @@
+/// AttendTokenizers: tokenizer pipelines read from tokenizer.json.
+public enum AttendTokenizersInfo {}
