@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "AttendTensor", targets: ["AttendTensor"]),
         .library(name: "AttendNN", targets: ["AttendNN"]),
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
+        .library(name: "AttendModels", targets: ["AttendModels"]),
         .executable(name: "attend", targets: ["attend"]),
     ],
     dependencies: [
@@ -20,7 +21,8 @@ let package = Package(
         .target(name: "AttendTensor", dependencies: ["AttendKernelsC"]),
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),
-        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers"]),
+        .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"]),
+        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels"]),
         .executableTarget(
             name: "attend",
             dependencies: [
@@ -31,6 +33,7 @@ let package = Package(
         .testTarget(name: "AttendTensorTests", dependencies: ["AttendTensor", "AttendTestSupport"]),
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"]),
+        .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

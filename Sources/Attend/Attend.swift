@@ -1,3 +1,4 @@
 @_exported import AttendTensor
 @_exported import AttendNN
 @_exported import AttendTokenizers
+@_exported import AttendModels
