@@ -4,7 +4,7 @@
 /// fail on user-supplied shapes `throws` a ``TensorError`` that names the op and both shapes.
 public struct Tensor: Sendable, Equatable {
     /// The extent of each axis, outermost first. A scalar has shape `[]`.
-    public private(set) var shape: [Int]
+    public internal(set) var shape: [Int]
     /// The values in row-major order; `scalars.count == shape.product`.
     public var scalars: [Float]
 
@@ -49,7 +49,7 @@ public struct Tensor: Sendable, Equatable {
 
     /// A tensor of the given shape filled with `value`.
     public static func full(_ shape: [Int], _ value: Float) -> Tensor {
-        let shape = shape.map { max(0, $0) }
+        let shape = shape.map { Swift.max(0, $0) }
         return Tensor(uncheckedShape: shape, scalars: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
