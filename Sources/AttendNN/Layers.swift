@@ -1,0 +1,93 @@
+/// `y = x Wᵀ + b` with PyTorch's weight layout `[out, in]`.
+public final class Linear: Module {
+    public let weight: Parameter   // [out, in]
+    public let bias: Parameter?    // [out]
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    /// Kaiming-uniform-style initialisation like PyTorch's default: U(−1/√in, 1/√in).
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout SeededRNG) {
+        let bound = 1 / Float(Swift.max(inFeatures, 1)).squareRoot()
+        weight = Parameter(.randomUniform([outFeatures, inFeatures], low: -bound, high: bound, rng: &rng))
+        self.bias = bias ? Parameter(.randomUniform([outFeatures], low: -bound, high: bound, rng: &rng)) : nil
+    }
+
+    public var localParameters: [(String, Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// `x`: `[..., in]` → `[..., out]`
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        guard x.shape.last == inFeatures else {
+            throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
+        }
+        let y = try Tensor.matmul(x, weight.value, transposeB: true)  // [..., out]
+        if let bias { return try y + bias.value }
+        return y
+    }
+}
+
+/// A lookup table from ids to vectors.
+public final class Embedding: Module {
+    public let weight: Parameter   // [count, dim]
+
+    public init(_ count: Int, _ dim: Int, rng: inout SeededRNG) {
+        weight = Parameter(.randomNormal([count, dim], rng: &rng))
+    }
+
+    public var localParameters: [(String, Parameter)] { [("weight", weight)] }
+    public var count: Int { weight.shape[0] }
+    public var dim: Int { weight.shape[1] }
+
+    /// `ids`: `[B][T]` → `[B, T, dim]`. Every row must have the same length and every id be in range.
+    public func callAsFunction(_ ids: [[Int]]) throws -> Tensor {
+        let t = ids.first?.count ?? 0
+        var out = [Float]()
+        out.reserveCapacity(ids.count * t * dim)
+        let table = weight.value.scalars
+        for (b, row) in ids.enumerated() {
+            guard row.count == t else { throw TensorError.ragged("id row \(b) has \(row.count) ids, row 0 has \(t)") }
+            for id in row {
+                guard id >= 0 && id < count else {
+                    throw TensorError.invalidArgument(op: "Embedding", "id \(id) outside the table of \(count) rows")
+                }
+                out.append(contentsOf: table[(id * dim)..<((id + 1) * dim)])
+            }
+        }
+        return try Tensor(shape: [ids.count, t, dim], scalars: out)
+    }
+}
+
+/// Layer normalisation over the last axis with learned `weight` (γ) and `bias` (β).
+public final class LayerNorm: Module {
+    public let weight: Parameter   // [dim]
+    public let bias: Parameter     // [dim]
+    public var eps: Float
+
+    public init(_ dim: Int, eps: Float = 1e-5) {
+        weight = Parameter(.ones([dim]))
+        bias = Parameter(.zeros([dim]))
+        self.eps = eps
+    }
+
+    public var localParameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
+
+    public func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try x.layerNorm(weight: weight.value, bias: bias.value, eps: eps)
+    }
+}
+
+/// Inverted dropout: zeroes each element with probability `p` and scales the rest by `1/(1−p)`
+/// while training; the identity at inference.
+public struct Dropout {
+    public var p: Float
+    public init(_ p: Float) { self.p = p }
+
+    public func callAsFunction(_ x: Tensor, training: Bool, rng: inout SeededRNG) -> Tensor {
+        guard training, p > 0 else { return x }
+        let keep = 1 - p
+        var out = x
+        for i in 0..<out.count { out.scalars[i] = rng.nextUnit() < p ? 0 : out.scalars[i] / keep }
+        return out
+    }
+}

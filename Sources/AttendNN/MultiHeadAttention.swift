@@ -1,0 +1,107 @@
+/// Multi-head attention as the textbook writes it (Vaswani et al. 2017, §3.2.2):
+///
+///     Q = query·W_Qᵀ, K = key·W_Kᵀ, V = value·W_Vᵀ        (+ biases)
+///     headᵢ = softmax(Qᵢ Kᵢᵀ / √d_k + mask) Vᵢ           for i in 0..<heads
+///     MultiHead = concat(head₀ … head_{h−1}) · W_Oᵀ      (+ bias)
+///
+/// The same layer does self-attention (`key` and `value` default to `query`) and cross-attention
+/// (a decoder's queries against an encoder's keys and values, of another length and, like PyTorch's
+/// `kdim`/`vdim`, of another width). With `kvHeads < heads` it is grouped-query attention: each
+/// key/value head serves `heads / kvHeads` query heads.
+public final class MultiHeadAttention: Module {
+    public let embedDim: Int
+    public let heads: Int
+    public let kvHeads: Int
+    public let headDim: Int
+    public let qProj: Linear   // [heads·headDim, embedDim]
+    public let kProj: Linear   // [kvHeads·headDim, keyDim]
+    public let vProj: Linear   // [kvHeads·headDim, valueDim]
+    public let outProj: Linear // [embedDim, heads·headDim]
+
+    /// What attention weights to return.
+    public enum WeightsMode: Sendable { case none, perHead, averaged }
+
+    /// The layer's result.
+    public struct Output: Sendable {
+        /// `[B, Lq, embedDim]`
+        public var output: Tensor
+        /// `[B, heads, Lq, Lk]` (perHead) or `[B, Lq, Lk]` (averaged over heads); `nil` for `.none`.
+        public var weights: Tensor?
+    }
+
+    public init(embedDim: Int, heads: Int, kvHeads: Int? = nil, keyDim: Int? = nil, valueDim: Int? = nil,
+                bias: Bool = true, outputBias: Bool? = nil, rng: inout SeededRNG) throws {
+        let kvHeads = kvHeads ?? heads
+        guard embedDim > 0, heads > 0, embedDim % heads == 0 else {
+            throw TensorError.invalidArgument(op: "MultiHeadAttention", "embedDim \(embedDim) must be divisible by heads \(heads)")
+        }
+        guard kvHeads > 0, heads % kvHeads == 0 else {
+            throw TensorError.invalidArgument(op: "MultiHeadAttention", "kvHeads \(kvHeads) must divide heads \(heads)")
+        }
+        self.embedDim = embedDim
+        self.heads = heads
+        self.kvHeads = kvHeads
+        headDim = embedDim / heads
+        qProj = Linear(embedDim, heads * headDim, bias: bias, rng: &rng)
+        kProj = Linear(keyDim ?? embedDim, kvHeads * headDim, bias: bias, rng: &rng)
+        vProj = Linear(valueDim ?? embedDim, kvHeads * headDim, bias: bias, rng: &rng)
+        outProj = Linear(heads * headDim, embedDim, bias: outputBias ?? bias, rng: &rng)
+    }
+
+    public var children: [(String, any Module)] {
+        [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("out_proj", outProj)]
+    }
+
+    /// - Parameters:
+    ///   - query: `[B, Lq, embedDim]`
+    ///   - key: `[B, Lk, keyDim]`, defaults to `query` (self-attention)
+    ///   - value: `[B, Lk, valueDim]`, defaults to `key`
+    ///   - keyPaddingMask: `[B, Lk]`, **1 = real token (may attend)**, 0 = padding (Hugging Face's `attention_mask`)
+    ///   - mask: extra boolean or additive mask broadcastable to `[B, heads, Lq, Lk]`
+    ///   - isCausal: query `i` sees keys `0...i`
+    ///   - weights: return per-head weights, their average over heads, or none
+    ///   - observer/name: reports `"\(name).weights"` `[B, H, Lq, Lk]` when the observer wants it
+    public func callAsFunction(
+        query: Tensor, key: Tensor? = nil, value: Tensor? = nil, keyPaddingMask: Tensor? = nil,
+        mask: AttentionMask? = nil, isCausal: Bool = false, weights: WeightsMode = .none,
+        observer: (any IntermediateObserver)? = nil, name: String = "attention"
+    ) throws -> Output {
+        let key = key ?? query, value = value ?? key
+        guard query.rank == 3, key.rank == 3, value.rank == 3, key.shape[0] == query.shape[0],
+              value.shape[0] == query.shape[0], value.shape[1] == key.shape[1] else {
+            throw TensorError.invalidArgument(op: "MultiHeadAttention",
+                "expects query [B, Lq, E], key [B, Lk, kdim], value [B, Lk, vdim]; got \(query.shape), \(key.shape), \(value.shape)")
+        }
+        let (b, lk) = (query.shape[0], key.shape[1])
+        let q = try qProj(query).splitHeads(heads)      // [B, H, Lq, d]
+        let k = try kProj(key).splitHeads(kvHeads)      // [B, Hkv, Lk, d]
+        let v = try vProj(value).splitHeads(kvHeads)    // [B, Hkv, Lk, d]
+        let combined = try Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: b, keyLen: lk)
+        let wantObserved = observer?.wants(name + ".weights") ?? false
+        let attn = try scaledDotProductAttention(query: q, key: k, value: v, mask: combined, isCausal: isCausal,
+                                                 returnWeights: weights != .none || wantObserved)
+        if wantObserved, let w = attn.weights { observer?.observe(name + ".weights", w) }
+        let out = try outProj(attn.output.mergeHeads()) // [B, Lq, E]
+        var returned: Tensor? = nil
+        switch weights {
+        case .none: break
+        case .perHead: returned = attn.weights
+        case .averaged: returned = try attn.weights.map { try $0.mean(axis: 1) }   // [B, Lq, Lk]
+        }
+        return Output(output: out, weights: returned)
+    }
+
+    /// A key-padding mask `[B, Lk]` (1 = real) merged into the attention mask.
+    static func combine(mask: AttentionMask?, keyPaddingMask: Tensor?, batch: Int, keyLen: Int) throws -> AttentionMask? {
+        guard let kpm = keyPaddingMask else { return mask }
+        guard kpm.shape == [batch, keyLen] else {
+            throw TensorError.shapeMismatch(op: "keyPaddingMask", expected: "[\(batch), \(keyLen)]", actual: kpm.shape)
+        }
+        let pad = try kpm.reshaped([batch, 1, 1, keyLen])   // [B, 1, 1, Lk]
+        switch mask {
+        case nil: return .boolean(pad)
+        case .boolean(let m): return .boolean(try Tensor.zip(m, pad, op: "mask and padding") { ($0 != 0 && $1 != 0) ? 1 : 0 })
+        case .additive(let m): return .additive(try Tensor.zip(m, pad, op: "mask and padding") { $1 != 0 ? $0 : -.infinity })
+        }
+    }
+}
