@@ -13,4 +13,50 @@ typedef enum {
 /// The best ISA this CPU supports.
 attend_isa attend_detect_isa(void);
 
+/// 1 if this CPU (and OS) can run code compiled for `isa`, else 0. Generic is always supported.
+int attend_isa_supported(attend_isa isa);
+
+// MARK: - Single-precision GEMM building blocks
+//
+// Layouts (all row-major, `ptrdiff_t` strides counted in floats):
+//   op(A)[i, p] = trans_a ? a[p * lda + i] : a[i * lda + p]
+//   op(B)[p, j] = trans_b ? b[j * ldb + p] : b[p * ldb + j]
+// Packed A: the rows of an mc×kc block in slivers of MR rows; sliver s holds kc·MR floats,
+//   element (s·MR + r, p) at dst[s·kc·MR + p·MR + r]; rows past mc are zero.
+// Packed B: the columns of a kc×nc block in slivers of NR columns; sliver t holds kc·NR floats,
+//   element (p, t·NR + c) at dst[t·kc·NR + p·NR + c]; columns past nc are zero.
+
+/// The micro-kernel: C[0..<mr, 0..<nr] = alpha · Ap·Bp + beta · C (beta == 0: C is not read).
+/// `a` is one packed A sliver (kc·MR floats). `b` is a B sliver whose row p starts at b + p·ldb
+/// and holds NR readable floats (ldb = NR for a packed sliver). Requires 1 ≤ mr ≤ MR, 1 ≤ nr ≤ NR.
+typedef void (*attend_sgemm_kernel_fn)(ptrdiff_t kc, const float *a, const float *b, ptrdiff_t ldb,
+                                       float *c, ptrdiff_t ldc, float alpha, float beta,
+                                       ptrdiff_t mr, ptrdiff_t nr);
+/// Packs the mc×kc block of op(A) whose top-left element is at `a` (see the layout above).
+typedef void (*attend_sgemm_pack_a_fn)(int trans_a, const float *a, ptrdiff_t lda,
+                                       ptrdiff_t mc, ptrdiff_t kc, float *dst);
+/// Packs the kc×nc block of op(B) whose top-left element is at `b` (see the layout above).
+typedef void (*attend_sgemm_pack_b_fn)(int trans_b, const float *b, ptrdiff_t ldb,
+                                       ptrdiff_t kc, ptrdiff_t nc, float *dst);
+
+/// One ISA's micro-kernel, its register-tile shape and its packing routines.
+typedef struct {
+    attend_isa isa;
+    int mr;
+    int nr;
+    attend_sgemm_kernel_fn kernel;
+    attend_sgemm_pack_a_fn pack_a;
+    attend_sgemm_pack_b_fn pack_b;
+} attend_sgemm_ukernel;
+
+/// The micro-kernel set for `isa`, or the generic one when this build or CPU lacks `isa`.
+/// Never returns code the running CPU cannot execute.
+const attend_sgemm_ukernel *attend_sgemm_ukernel_for(attend_isa isa);
+
+/// Unblocked GEMM for tiny problems (plain C, float accumulation):
+/// C = alpha · op(A)·op(B) + beta · C, with beta == 0 meaning C is not read.
+void attend_sgemm_small(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                        const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                        float beta, float *c, ptrdiff_t ldc);
+
 #endif

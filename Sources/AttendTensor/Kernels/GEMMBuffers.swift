@@ -1,0 +1,74 @@
+import Foundation
+
+/// A small pool of 64-byte-aligned scratch buffers for GEMM packing, so that a call allocates
+/// nothing once the pool is warm (fresh large allocations would also pay page faults every call).
+///
+/// Each GEMM call (and each of its worker threads) borrows buffers for its duration and returns
+/// them; at most ``capacity`` idle buffers are kept.
+enum GEMMBuffers {
+    private struct Buffer {
+        let pointer: UnsafeMutablePointer<Float>
+        let floats: Int
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var idle: [Buffer] = []
+    static let capacity = 8
+
+    private static func take(_ floats: Int) -> Buffer {
+        lock.lock()
+        // The smallest idle buffer that is big enough.
+        var best: Int? = nil
+        for (i, buf) in idle.enumerated() where buf.floats >= floats {
+            if best == nil || buf.floats < idle[best!].floats { best = i }
+        }
+        if let best {
+            let buf = idle.remove(at: best)
+            lock.unlock()
+            return buf
+        }
+        lock.unlock()
+        // Round up so that slowly growing requests reuse one buffer.
+        let rounded = max(floats, 1024).roundedUpToPowerOfTwoish
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: rounded * MemoryLayout<Float>.stride, alignment: 64)
+        return Buffer(pointer: raw.bindMemory(to: Float.self, capacity: rounded), floats: rounded)
+    }
+
+    private static func give(_ buf: Buffer) {
+        lock.lock()
+        idle.append(buf)
+        var evicted: Buffer? = nil
+        if idle.count > capacity {
+            // Drop the smallest: the big ones are the expensive ones to recreate.
+            let i = idle.indices.min { idle[$0].floats < idle[$1].floats }!
+            evicted = idle.remove(at: i)
+        }
+        lock.unlock()
+        evicted?.pointer.deallocate()
+    }
+
+    /// Runs `body` with a scratch buffer of at least `floats` floats.
+    static func with<R>(floats: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        let buf = take(floats)
+        defer { give(buf) }
+        return try body(buf.pointer)
+    }
+
+    /// Runs `body` with two scratch buffers.
+    static func with<R>(floats f0: Int, _ f1: Int,
+                        _ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
+        let b0 = take(f0), b1 = take(f1)
+        defer { give(b1); give(b0) }
+        return try body(b0.pointer, b1.pointer)
+    }
+}
+
+private extension Int {
+    /// Rounds up to 1, 1.25, 1.5 or 1.75 times a power of two (at most 25% slack).
+    var roundedUpToPowerOfTwoish: Int {
+        guard self > 4 else { return self }
+        let top = Int.bitWidth - 1 - leadingZeroBitCount      // floor(log2(self))
+        let step = 1 << (top - 2)
+        return (self + step - 1) / step * step
+    }
+}
