@@ -4,8 +4,10 @@ import Foundation
 public struct AttentionTrace: Sendable {
     /// `Q Kᵀ` before scaling: `[B, H, Lq, Lk]`
     public var scores: Tensor
-    /// `Q Kᵀ · scale`, with the mask applied (masked entries are −∞): `[B, H, Lq, Lk]`
+    /// `Q Kᵀ · scale`: `[B, H, Lq, Lk]`
     public var scaledScores: Tensor
+    /// The scaled scores with the mask applied (additive values added, masked entries −∞): `[B, H, Lq, Lk]`
+    public var maskedScores: Tensor
     /// softmax rows: `[B, H, Lq, Lk]`
     public var weights: Tensor
     /// `weights · V`: `[B, H, Lq, d_v]`
@@ -29,6 +31,7 @@ public func referenceAttention(
     let n = g.b * g.h * g.lq * g.lk
     var scores = [Float](repeating: 0, count: n)
     var scaled = [Float](repeating: 0, count: n)
+    var masked = [Float](repeating: 0, count: n)
     var weights = [Float](repeating: 0, count: n)
     var output = [Float](repeating: 0, count: g.b * g.h * g.lq * g.dv)
     let q = query.scalars, k = key.scalars, v = value.scalars
@@ -45,13 +48,14 @@ public func referenceAttention(
                         dot += Double(q[(bh * g.lq + i) * g.dk + d]) * Double(k[(kvh * g.lk + j) * g.dk + d])
                     }
                     var s = dot * Double(scale)
+                    scaled[(bh * g.lq + i) * g.lk + j] = Float(s)
                     if let maskValues {
                         let mv = maskValues[g.maskOffset(batch: bi, head: hi) + i * g.lk + j]
                         if isBoolean { if mv == 0 { s = -.infinity } } else { s += Double(mv) }
                     }
                     if isCausal && j > i { s = -.infinity }
                     scores[(bh * g.lq + i) * g.lk + j] = Float(dot)
-                    scaled[(bh * g.lq + i) * g.lk + j] = Float(s)
+                    masked[(bh * g.lq + i) * g.lk + j] = Float(s)
                     row[j] = s
                 }
                 let m = row.max() ?? -.infinity
@@ -71,6 +75,7 @@ public func referenceAttention(
     return AttentionTrace(
         scores: try Tensor(shape: wShape, scalars: scores),
         scaledScores: try Tensor(shape: wShape, scalars: scaled),
+        maskedScores: try Tensor(shape: wShape, scalars: masked),
         weights: try Tensor(shape: wShape, scalars: weights),
         output: try Tensor(shape: [g.b, g.h, g.lq, g.dv], scalars: output),
         scale: scale)

@@ -63,7 +63,7 @@ public func scaledDotProductAttention(
             q.withUnsafeBufferPointer { qp in
                 k.withUnsafeBufferPointer { kp in
                     v.withUnsafeBufferPointer { vp in
-                        let outBase = outBuf.baseAddress!, wBase = wBuf.baseAddress
+                        let outBase = outBuf.baseAddress!, wBase = returnWeights ? wBuf.baseAddress : nil
                         let qBase = qp.baseAddress!, kBase = kp.baseAddress!, vBase = vp.baseAddress!
                         DispatchQueue.concurrentPerform(iterations: workers) { worker in
                             var scores = [Float](repeating: 0, count: g.lq * g.lk)

@@ -6,5 +6,5 @@ struct AttendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attend",
         abstract: "The transformer attention mechanism, computed and explained.",
-        subcommands: [])
+        subcommands: [AttentionCommand.self])
 }

@@ -7,7 +7,9 @@ import AttendKernelsC
 /// Tests flip these switches to compare paths; users never need to.
 public enum Kernels {
     /// Run the plain reference twins instead of the fast kernels (for tests and debugging).
-    nonisolated(unsafe) public static var useReference = false
+    /// Task-local, so concurrent tests do not see each other's choice:
+    /// `Kernels.$useReference.withValue(true) { … }`. Read on the calling thread at each kernel's entry.
+    @TaskLocal public static var useReference = false
 
     /// Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`,
     /// `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`.
