@@ -151,6 +151,12 @@ struct SafetensorsCorruption: Sendable, CustomTestStringConvertible {
             if case .invalidJSON = error { return true } else { return false }
         },
         .init("header not UTF-8", le([UInt64(3)]) + [0x7b, 0xff, 0x7d]) { .headerNotUTF8(file: $0) },
+        .init("deeply nested JSON", rawFile(header: #"{"a":"# + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}")) { error in
+            switch error {
+            case .invalidJSON, .invalidEntry(_, "a", _): return true
+            default: return false
+            }
+        },
         .init("header is an array", rawFile(header: "[]")) { .headerNotObject(file: $0) },
         .init("entry is a number", rawFile(header: #"{"w": 3}"#)) { error in
             if case .invalidEntry(_, "w", _) = error { return true } else { return false }
