@@ -60,7 +60,8 @@ public final class MultiHeadAttention: Module {
     ///   - mask: extra boolean or additive mask broadcastable to `[B, heads, Lq, Lk]`
     ///   - isCausal: query `i` sees keys `0...i`
     ///   - weights: return per-head weights, their average over heads, or none
-    ///   - observer/name: reports `"\(name).weights"` `[B, H, Lq, Lk]` when the observer wants it
+    ///   - observer/name: reports, when the observer wants them, `"\(name).q"`, `.k`, `.v` (`[B, H, T, d]`, after
+    ///     projection), `"\(name).weights"` (`[B, H, Lq, Lk]`) and `"\(name).context"` (`[B, H, Lq, d]`, before W_O)
     public func callAsFunction(
         query: Tensor, key: Tensor? = nil, value: Tensor? = nil, keyPaddingMask: Tensor? = nil,
         mask: AttentionMask? = nil, isCausal: Bool = false, weights: WeightsMode = .none,
@@ -76,11 +77,17 @@ public final class MultiHeadAttention: Module {
         let q = try qProj(query).splitHeads(heads)      // [B, H, Lq, d]
         let k = try kProj(key).splitHeads(kvHeads)      // [B, Hkv, Lk, d]
         let v = try vProj(value).splitHeads(kvHeads)    // [B, Hkv, Lk, d]
+        if let observer {
+            for (suffix, t) in [("q", q), ("k", k), ("v", v)] where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", t)
+            }
+        }
         let combined = try Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: b, keyLen: lk)
         let wantObserved = observer?.wants(name + ".weights") ?? false
         let attn = try scaledDotProductAttention(query: q, key: k, value: v, mask: combined, isCausal: isCausal,
                                                  returnWeights: weights != .none || wantObserved)
         if wantObserved, let w = attn.weights { observer?.observe(name + ".weights", w) }
+        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", attn.output) }
         let out = try outProj(attn.output.mergeHeads()) // [B, Lq, E]
         var returned: Tensor? = nil
         switch weights {

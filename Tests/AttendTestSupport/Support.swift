@@ -77,3 +77,26 @@ public func installedModelFolder(_ name: String) -> URL {
         ?? URL(fileURLWithPath: NSHomeDirectory()).appendingPathComponent(".cache/attend")
     return home.appendingPathComponent("models").appendingPathComponent(name)
 }
+
+/// True when running under CI (`CI` set), where a missing model is a failure rather than a skip.
+public let isCI: Bool = ProcessInfo.processInfo.environment["CI"].map { !$0.isEmpty && $0 != "0" && $0 != "false" } ?? false
+
+/// Whether an installed model folder exists; tests needing it use `.enabled(if: modelTestsEnabled(…))`
+/// so a fresh machine skips them (with the install command in the comment) while CI always runs — and fails — them.
+public func modelTestsEnabled(_ name: String = "all-MiniLM-L6-v2") -> Bool {
+    isCI || FileManager.default.fileExists(atPath: installedModelFolder(name).appendingPathComponent("model.safetensors").path)
+}
+
+/// The reference fixtures made with PyTorch (`../shared/fixtures/minilm-public.json`), parsed once.
+public let minilmFixture: [String: Any]? = {
+    let url = sharedDirectory.appendingPathComponent("fixtures/minilm-public.json")
+    guard let data = try? Data(contentsOf: url) else { return nil }
+    return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+}()
+
+/// Flattens nested JSON arrays of numbers into Floats.
+public func flattenFloats(_ any: Any?) -> [Float] {
+    if let n = any as? NSNumber { return [n.floatValue] }
+    if let a = any as? [Any] { return a.flatMap { flattenFloats($0) } }
+    return []
+}

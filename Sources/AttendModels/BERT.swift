@@ -1,0 +1,289 @@
+// BERT: Bidirectional Encoder Representations from Transformers (Devlin et al., 2018, arXiv:1810.04805).
+// Reference implementation: Hugging Face transformers' `modeling_bert.py` (BertModel, eager attention);
+// parameter names follow its checkpoints (`encoder.layer.0.attention.self.query.weight`).
+//
+//   ids ─▶ word + position + token-type embeddings ─▶ LayerNorm
+//       ─▶ N × [ MultiHeadAttention ─▶ +residual ─▶ LayerNorm ─▶ Linear ─▶ GELU ─▶ Linear ─▶ +residual ─▶ LayerNorm ]
+//       ─▶ hidden states [B, T, hidden]
+//
+// Attention is the only layer that mixes information across positions; every other op works on each
+// token alone. Each layer reports its intermediates to an observer: "L3.weights" [B, H, T, T], "L3.q",
+// "L3.k", "L3.v" [B, H, T, d], "L3.hidden" [B, T, hidden]; the embeddings output is "embeddings".
+import AttendNN
+import Foundation
+
+/// `config.json` of a BERT checkpoint, with Hugging Face's key names.
+public struct BertConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: String
+    public var maxPositionEmbeddings: Int
+    public var typeVocabSize: Int
+    public var layerNormEps: Float
+    public var padTokenId: Int?
+    public var positionEmbeddingType: String?
+    public var modelType: String?
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", hiddenSize = "hidden_size", numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads", intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act", maxPositionEmbeddings = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size", layerNormEps = "layer_norm_eps", padTokenId = "pad_token_id"
+        case positionEmbeddingType = "position_embedding_type", modelType = "model_type"
+    }
+
+    public init(vocabSize: Int, hiddenSize: Int, numHiddenLayers: Int, numAttentionHeads: Int, intermediateSize: Int,
+                hiddenAct: String = "gelu", maxPositionEmbeddings: Int = 512, typeVocabSize: Int = 2,
+                layerNormEps: Float = 1e-12) {
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.numHiddenLayers = numHiddenLayers
+        self.numAttentionHeads = numAttentionHeads
+        self.intermediateSize = intermediateSize
+        self.hiddenAct = hiddenAct
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.typeVocabSize = typeVocabSize
+        self.layerNormEps = layerNormEps
+        self.padTokenId = 0
+        self.positionEmbeddingType = "absolute"
+        self.modelType = "bert"
+    }
+
+    /// Reads and checks `config.json`.
+    public static func load(_ url: URL) throws -> BertConfig {
+        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        let config: BertConfig
+        do {
+            config = try JSONDecoder().decode(BertConfig.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelError.invalidConfig(url.path, "missing key \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ModelError.invalidConfig(url.path, "wrong type at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"")
+        } catch {
+            throw ModelError.invalidConfig(url.path, "not valid JSON")
+        }
+        try config.validate(source: url.path)
+        return config
+    }
+
+    func validate(source: String) throws {
+        guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
+            throw ModelError.invalidConfig(source, "hidden_size \(hiddenSize) must be divisible by num_attention_heads \(numAttentionHeads)")
+        }
+        guard vocabSize > 0, numHiddenLayers >= 0, intermediateSize > 0, maxPositionEmbeddings > 0, typeVocabSize > 0 else {
+            throw ModelError.invalidConfig(source, "sizes must be positive")
+        }
+        guard Activation(hfName: hiddenAct) != nil else {
+            throw ModelError.invalidConfig(source, "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
+        }
+        if let p = positionEmbeddingType, p != "absolute" {
+            throw ModelError.invalidConfig(source, "position_embedding_type \"\(p)\" is not supported (absolute)")
+        }
+    }
+}
+
+/// Feed-forward activations by their Hugging Face names.
+public enum Activation: Sendable {
+    case gelu, geluTanh, relu
+
+    init?(hfName: String) {
+        switch hfName {
+        case "gelu": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "relu": self = .relu
+        default: return nil
+        }
+    }
+
+    func callAsFunction(_ x: Tensor) -> Tensor {
+        switch self {
+        case .gelu: return x.gelu()
+        case .geluTanh: return x.gelu(approximate: true)
+        case .relu: return x.relu()
+        }
+    }
+}
+
+/// Word + position + token-type embeddings, then LayerNorm.
+public final class BertEmbeddings: Module {
+    public let words: Embedding       // [vocab, hidden]
+    public let positions: Embedding   // [maxPositions, hidden]
+    public let tokenTypes: Embedding  // [typeVocab, hidden]
+    public let norm: LayerNorm
+
+    init(_ c: BertConfig, rng: inout SeededRNG) {
+        words = Embedding(c.vocabSize, c.hiddenSize, rng: &rng)
+        positions = Embedding(c.maxPositionEmbeddings, c.hiddenSize, rng: &rng)
+        tokenTypes = Embedding(c.typeVocabSize, c.hiddenSize, rng: &rng)
+        norm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
+    }
+
+    public var children: [(String, any Module)] {
+        [("word_embeddings", words), ("position_embeddings", positions), ("token_type_embeddings", tokenTypes), ("LayerNorm", norm)]
+    }
+
+    /// `ids`, `typeIds`: `[B][T]` → `[B, T, hidden]`
+    func callAsFunction(_ ids: [[Int]], typeIds: [[Int]]) throws -> Tensor {
+        let t = ids.first?.count ?? 0
+        guard t <= positions.count else {
+            throw ModelError.sequenceTooLong(length: t, max: positions.count)
+        }
+        let pos = try positions([Array(0..<t)])                 // [1, T, hidden]
+        let x = try words(ids) + tokenTypes(typeIds) + pos      // [B, T, hidden]
+        return try norm(x)
+    }
+}
+
+/// One encoder layer: self-attention and a feed-forward block, each with a residual connection and LayerNorm (post-norm).
+public final class BertLayer: Module {
+    public let attention: MultiHeadAttention   // query/key/value = attention.self.*, W_O = attention.output.dense
+    public let attentionNorm: LayerNorm        // attention.output.LayerNorm
+    public let intermediate: Linear            // intermediate.dense   [intermediate, hidden]
+    public let output: Linear                  // output.dense         [hidden, intermediate]
+    public let outputNorm: LayerNorm           // output.LayerNorm
+    let activation: Activation
+
+    init(_ c: BertConfig, rng: inout SeededRNG) throws {
+        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numAttentionHeads, rng: &rng)
+        attentionNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
+        intermediate = Linear(c.hiddenSize, c.intermediateSize, rng: &rng)
+        output = Linear(c.intermediateSize, c.hiddenSize, rng: &rng)
+        outputNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
+        activation = Activation(hfName: c.hiddenAct) ?? .gelu
+    }
+
+    public var children: [(String, any Module)] {
+        [("attention.self.query", attention.qProj), ("attention.self.key", attention.kProj),
+         ("attention.self.value", attention.vProj), ("attention.output.dense", attention.outProj),
+         ("attention.output.LayerNorm", attentionNorm), ("intermediate.dense", intermediate),
+         ("output.dense", output), ("output.LayerNorm", outputNorm)]
+    }
+
+    /// `x`: `[B, T, hidden]`, `mask`: `[B, T]` (1 = real token) → `[B, T, hidden]`
+    func callAsFunction(_ x: Tensor, mask: Tensor?, observer: (any IntermediateObserver)?, name: String) throws -> Tensor {
+        let a = try attention(query: x, keyPaddingMask: mask, observer: observer, name: name).output  // [B, T, hidden]
+        let h = try attentionNorm(a + x)                                                             // [B, T, hidden]
+        let f = try output(activation(intermediate(h)))                                              // [B, T, hidden]
+        return try outputNorm(f + h)                                                                 // [B, T, hidden]
+    }
+}
+
+/// The BERT encoder (Hugging Face's `BertModel`), with its optional pooler (`tanh(W·h_[CLS] + b)`).
+public final class BertModel: Module {
+    public let config: BertConfig
+    public let embeddings: BertEmbeddings
+    public let layers: [BertLayer]
+    public let pooler: Linear?                 // pooler.dense, present in most checkpoints
+
+    public init(config: BertConfig, withPooler: Bool = true, seed: UInt64 = 0) throws {
+        try config.validate(source: "config")
+        self.config = config
+        var rng = SeededRNG(seed: seed)
+        embeddings = BertEmbeddings(config, rng: &rng)
+        layers = try (0..<config.numHiddenLayers).map { _ in try BertLayer(config, rng: &rng) }
+        pooler = withPooler ? Linear(config.hiddenSize, config.hiddenSize, rng: &rng) : nil
+    }
+
+    public var children: [(String, any Module)] {
+        var c: [(String, any Module)] = [("embeddings", embeddings)]
+        c += layers.enumerated().map { ("encoder.layer.\($0.offset)", $0.element) }
+        if let pooler { c.append(("pooler.dense", pooler)) }
+        return c
+    }
+
+    public var heads: Int { config.numAttentionHeads }
+    public var layerCount: Int { layers.count }
+
+    /// Runs the encoder.
+    /// - Parameters:
+    ///   - ids: token ids `[B][T]` (equal lengths; pad with the pad id)
+    ///   - typeIds: segment ids `[B][T]`, default zeros
+    ///   - attentionMask: `[B][T]`, 1 = real token, 0 = padding; default all ones
+    ///   - observer: receives "embeddings", "L{i}.q/k/v/weights/context" and "L{i}.hidden"
+    /// - Returns: the last hidden states `[B, T, hidden]`
+    public func callAsFunction(ids: [[Int]], typeIds: [[Int]]? = nil, attentionMask: [[Int]]? = nil,
+                               observer: (any IntermediateObserver)? = nil) throws -> Tensor {
+        let b = ids.count, t = ids.first?.count ?? 0
+        let typeIds = typeIds ?? Array(repeating: Array(repeating: 0, count: t), count: b)
+        var mask: Tensor? = nil
+        if let attentionMask {
+            guard attentionMask.count == b, attentionMask.allSatisfy({ $0.count == t }) else {
+                throw ModelError.invalidInput("attention mask must be \(b)×\(t) like the ids")
+            }
+            if attentionMask.contains(where: { $0.contains(0) }) {
+                mask = try Tensor(shape: [b, t], scalars: attentionMask.flatMap { $0.map { Float($0 != 0 ? 1 : 0) } })
+            }
+        }
+        var x = try embeddings(ids, typeIds: typeIds)                 // [B, T, hidden]
+        if let observer, observer.wants("embeddings") { observer.observe("embeddings", x) }
+        for (i, layer) in layers.enumerated() {
+            x = try layer(x, mask: mask, observer: observer, name: "L\(i)")   // [B, T, hidden]
+            if let observer, observer.wants("L\(i).hidden") { observer.observe("L\(i).hidden", x) }
+        }
+        return x
+    }
+
+    /// `tanh(W · h_[CLS] + b)`: `[B, T, hidden]` → `[B, hidden]` (needs the pooler weights).
+    public func pooled(_ hidden: Tensor) throws -> Tensor {
+        guard let pooler else { throw ModelError.invalidInput("this model was loaded without pooler weights") }
+        return try pooler(hidden.select(axis: 1, 0)).tanh()
+    }
+
+    /// Loads a Hugging Face BERT folder: `config.json` + `model.safetensors`, strictly: every parameter present
+    /// with its shape, every tensor of the file used (the pooler if present; `embeddings.position_ids` checked;
+    /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted.
+    public static func load(folder: URL) throws -> BertModel {
+        let config = try BertConfig.load(folder.appendingPathComponent("config.json"))
+        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
+        let file = try SafetensorsFile(url: weightsURL)
+        let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        let model = try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"))
+        var used = Set<String>()
+        for (name, parameter) in model.namedParameters(prefix: prefix) {
+            guard file.contains(name) else {
+                throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: parameter.shape)
+            }
+            let info = try file.info(name)
+            guard info.shape == parameter.shape else {
+                throw WeightLoadingError.shapeMismatch(source: weightsURL.lastPathComponent, tensor: name,
+                                                       expected: parameter.shape, actual: info.shape)
+            }
+            parameter.value = try file.tensor(name)
+            used.insert(name)
+        }
+        let positionIDs = prefix + "embeddings.position_ids"
+        if file.contains(positionIDs) {
+            let ids = try file.intArray(positionIDs)
+            guard ids == Array(0..<ids.count) else {
+                throw ModelError.invalidWeights(weightsURL.path, "\(positionIDs) is not 0, 1, 2, … (absolute positions expected)")
+            }
+            used.insert(positionIDs)
+        }
+        let unused = file.names.filter { !used.contains($0) && !$0.hasPrefix("cls.") }
+        if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
+        return model
+    }
+}
+
+/// Errors from model folders and model inputs.
+public enum ModelError: Error, CustomStringConvertible, Equatable {
+    case missingFile(String)
+    case invalidConfig(String, String)
+    case invalidWeights(String, String)
+    case invalidInput(String)
+    case sequenceTooLong(length: Int, max: Int)
+
+    public var description: String {
+        switch self {
+        case .missingFile(let p): return "\(p): file not found"
+        case let .invalidConfig(p, m): return "\(p): \(m)"
+        case let .invalidWeights(p, m): return "\(p): \(m)"
+        case .invalidInput(let m): return m
+        case let .sequenceTooLong(l, m): return "sequence of \(l) tokens is longer than the model's \(m) positions"
+        }
+    }
+}

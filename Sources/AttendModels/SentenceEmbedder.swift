@@ -1,0 +1,188 @@
+// Sentence embeddings as sentence-transformers computes them: Transformer → Pooling → (Normalize),
+// with the modules read from the model folder (`modules.json`, `1_Pooling/config.json`,
+// `sentence_bert_config.json`), never assumed.
+import AttendNN
+import AttendTokenizers
+import Foundation
+
+/// How token vectors become one sentence vector (sentence-transformers' `Pooling` module).
+public enum PoolingMode: String, Sendable, CaseIterable {
+    case cls, max, mean, meanSqrtLen = "mean_sqrt_len"
+}
+
+/// `1_Pooling/config.json`.
+public struct PoolingConfig: Codable, Sendable {
+    public var wordEmbeddingDimension: Int?
+    public var poolingModeClsToken: Bool?
+    public var poolingModeMeanTokens: Bool?
+    public var poolingModeMaxTokens: Bool?
+    public var poolingModeMeanSqrtLenTokens: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case wordEmbeddingDimension = "word_embedding_dimension"
+        case poolingModeClsToken = "pooling_mode_cls_token", poolingModeMeanTokens = "pooling_mode_mean_tokens"
+        case poolingModeMaxTokens = "pooling_mode_max_tokens", poolingModeMeanSqrtLenTokens = "pooling_mode_mean_sqrt_len_tokens"
+    }
+
+    /// The enabled modes in sentence-transformers' concatenation order.
+    public var modes: [PoolingMode] {
+        var m: [PoolingMode] = []
+        if poolingModeClsToken == true { m.append(.cls) }
+        if poolingModeMaxTokens == true { m.append(.max) }
+        if poolingModeMeanTokens == true { m.append(.mean) }
+        if poolingModeMeanSqrtLenTokens == true { m.append(.meanSqrtLen) }
+        return m
+    }
+}
+
+/// One embedded text.
+public struct SentenceEmbedding: Sendable {
+    public var text: String
+    public var encoding: Encoding
+    /// `[dimension]`, unit length when the model lists a Normalize module.
+    public var vector: [Float]
+}
+
+/// A sentence-transformers model folder, ready to embed text.
+public final class SentenceEmbedder: @unchecked Sendable {
+    public let folder: URL
+    public let model: BertModel
+    public let tokenizer: Tokenizer
+    public let pooling: [PoolingMode]
+    public let normalize: Bool
+    /// Token limit including [CLS] and [SEP] (`max_seq_length` of `sentence_bert_config.json`, else the tokenizer's).
+    public let maxSeqLength: Int
+
+    public init(folder: URL, model: BertModel, tokenizer: Tokenizer, pooling: [PoolingMode], normalize: Bool, maxSeqLength: Int) {
+        self.folder = folder
+        self.model = model
+        self.tokenizer = tokenizer
+        self.pooling = pooling
+        self.normalize = normalize
+        self.maxSeqLength = maxSeqLength
+    }
+
+    /// Loads a model folder in Hugging Face / sentence-transformers layout.
+    public static func load(folder: URL) throws -> SentenceEmbedder {
+        let model = try BertModel.load(folder: folder)
+        let tokenizer = try Tokenizer(folder: folder)
+        var pooling: [PoolingMode] = [.mean]
+        var normalize = false
+        let modulesURL = folder.appendingPathComponent("modules.json")
+        if FileManager.default.fileExists(atPath: modulesURL.path) {
+            struct ModuleEntry: Decodable { var path: String; var type: String }
+            guard let data = try? Data(contentsOf: modulesURL),
+                  let modules = try? JSONDecoder().decode([ModuleEntry].self, from: data) else {
+                throw ModelError.invalidConfig(modulesURL.path, "expected a list of {\"path\", \"type\"} modules")
+            }
+            for m in modules {
+                switch m.type {
+                case "sentence_transformers.models.Transformer": break
+                case "sentence_transformers.models.Pooling":
+                    let url = folder.appendingPathComponent(m.path).appendingPathComponent("config.json")
+                    guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+                    guard let config = try? JSONDecoder().decode(PoolingConfig.self, from: data) else {
+                        throw ModelError.invalidConfig(url.path, "not a pooling config")
+                    }
+                    pooling = config.modes
+                    guard !pooling.isEmpty else { throw ModelError.invalidConfig(url.path, "no pooling mode is enabled") }
+                case "sentence_transformers.models.Normalize": normalize = true
+                default:
+                    throw ModelError.invalidConfig(modulesURL.path, "module type \"\(m.type)\" is not supported (Transformer, Pooling, Normalize)")
+                }
+            }
+        }
+        var maxSeq = min(model.config.maxPositionEmbeddings, tokenizer.modelMaxLength ?? 512)
+        let stURL = folder.appendingPathComponent("sentence_bert_config.json")
+        if let data = try? Data(contentsOf: stURL),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let m = obj["max_seq_length"] as? Int {
+            maxSeq = min(m, model.config.maxPositionEmbeddings)
+        }
+        return SentenceEmbedder(folder: folder, model: model, tokenizer: tokenizer, pooling: pooling,
+                                normalize: normalize, maxSeqLength: maxSeq)
+    }
+
+    /// Embedding width.
+    public var dimension: Int { model.config.hiddenSize * pooling.count }
+
+    /// Embeds texts in batches of similar length (padding costs little); the order of the result is the input's.
+    public func embed(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
+        let encodings = texts.map { tokenizer.encode($0, maxLength: maxSeqLength) }
+        let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
+        var vectors = [[Float]](repeating: [], count: texts.count)
+        var done = 0
+        for start in stride(from: 0, to: order.count, by: max(1, batchSize)) {
+            let idx = Array(order[start..<min(order.count, start + max(1, batchSize))])
+            let batch = try embedBatch(idx.map { encodings[$0] })
+            for (i, v) in zip(idx, batch) { vectors[i] = v }
+            done += idx.count
+            progress?(done, texts.count)
+        }
+        return texts.indices.map { SentenceEmbedding(text: texts[$0], encoding: encodings[$0], vector: vectors[$0]) }
+    }
+
+    /// Runs one padded batch and pools it: `[B][dimension]`.
+    public func embedBatch(_ encodings: [Encoding], observer: (any IntermediateObserver)? = nil) throws -> [[Float]] {
+        guard !encodings.isEmpty else { return [] }
+        let t = encodings.map(\.count).max() ?? 0
+        let pad = tokenizer.padTokenId ?? 0
+        let ids = encodings.map { $0.ids + Array(repeating: pad, count: t - $0.count) }
+        let types = encodings.map { $0.typeIds + Array(repeating: 0, count: t - $0.count) }
+        let mask = encodings.map { $0.attentionMask + Array(repeating: 0, count: t - $0.count) }
+        let hidden = try model(ids: ids, typeIds: types, attentionMask: mask, observer: observer)   // [B, T, H]
+        return pool(hidden, mask: mask)
+    }
+
+    /// Pooling (and normalisation) of `[B, T, H]` hidden states under a `[B][T]` mask.
+    public func pool(_ hidden: Tensor, mask: [[Int]]) -> [[Float]] {
+        let (b, t, h) = (hidden.shape[0], hidden.shape[1], hidden.shape[2])
+        let x = hidden.scalars
+        return (0..<b).map { bi in
+            var out: [Float] = []
+            let count = Float(mask[bi].reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
+            for mode in pooling {
+                var v = [Float](repeating: 0, count: h)
+                switch mode {
+                case .cls:
+                    for d in 0..<h { v[d] = x[(bi * t) * h + d] }
+                case .max:
+                    v = [Float](repeating: -1e9, count: h)
+                    for ti in 0..<t where mask[bi][ti] != 0 { for d in 0..<h { v[d] = Swift.max(v[d], x[(bi * t + ti) * h + d]) } }
+                case .mean, .meanSqrtLen:
+                    for ti in 0..<t where mask[bi][ti] != 0 { for d in 0..<h { v[d] += x[(bi * t + ti) * h + d] } }
+                    let denom = mode == .mean ? Swift.max(count, 1e-9) : Swift.max(count, 1e-9).squareRoot()
+                    for d in 0..<h { v[d] /= denom }
+                }
+                out += v
+            }
+            if normalize {
+                let norm = out.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+                let inv = 1 / Swift.max(norm, 1e-12)
+                for d in out.indices { out[d] *= inv }
+            }
+            return out
+        }
+    }
+
+    /// Every layer's and head's attention weights for one text run alone: `[layer][head][query][key]`.
+    public func attentions(_ text: String) throws -> (encoding: Encoding, weights: [Tensor]) {
+        let encoding = tokenizer.encode(text, maxLength: maxSeqLength)
+        let recorder = IntermediateRecorder { $0.hasSuffix(".weights") }
+        _ = try embedBatch([encoding], observer: recorder)
+        let weights = try (0..<model.layerCount).map { i -> Tensor in
+            guard let w = recorder["L\(i).weights"] else { throw ModelError.invalidInput("layer \(i) reported no attention weights") }
+            return try w.select(axis: 0, 0)                                       // [H, T, T]
+        }
+        return (encoding, weights)
+    }
+}
+
+/// Cosine similarity of two vectors (0 when either is zero).
+public func cosineSimilarity(_ a: [Float], _ b: [Float]) -> Float {
+    var dot = 0.0, na = 0.0, nb = 0.0
+    for i in 0..<min(a.count, b.count) {
+        dot += Double(a[i]) * Double(b[i]); na += Double(a[i]) * Double(a[i]); nb += Double(b[i]) * Double(b[i])
+    }
+    return na == 0 || nb == 0 ? 0 : Float(dot / (na.squareRoot() * nb.squareRoot()))
+}
