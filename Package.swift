@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AttendNN", targets: ["AttendNN"]),
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
+        .library(name: "AttendViz", targets: ["AttendViz"]),
         .executable(name: "attend", targets: ["attend"]),
     ],
     dependencies: [
@@ -21,8 +22,9 @@ let package = Package(
         .target(name: "AttendTensor", dependencies: ["AttendKernelsC"]),
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),
-        .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"]),
-        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels"]),
+        .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"], resources: [.copy("Resources")]),
+        .target(name: "AttendViz", dependencies: ["AttendModels"]),
+        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendViz"]),
         .executableTarget(
             name: "attend",
             dependencies: [
@@ -34,6 +36,7 @@ let package = Package(
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
+        .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

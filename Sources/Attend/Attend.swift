@@ -2,3 +2,4 @@
 @_exported import AttendNN
 @_exported import AttendTokenizers
 @_exported import AttendModels
+@_exported import AttendViz

@@ -1,0 +1,6 @@
+import AttendViz
+import Testing
+
+@Test func vizModuleReexportsModels() {
+    #expect(PoolingMode.allCases.count == 4)
+}
