@@ -1,2 +1,0 @@
-/// AttendTokenizers: tokenizer pipelines read from tokenizer.json.
-public enum AttendTokenizersInfo {}

@@ -1,0 +1,337 @@
+import Foundation
+
+// Loading a tokenizer from a model folder: `tokenizer.json` when present, else the
+// BERT files `vocab.txt` + `tokenizer_config.json` (as `BertTokenizerFast` would
+// convert them). Every failure is a `TokenizerError` naming the file.
+
+extension Tokenizer {
+    /// Loads the tokenizer of a model folder: `tokenizer.json` if it exists, else
+    /// `vocab.txt` with the options of `tokenizer_config.json`. Special-token names
+    /// come from `special_tokens_map.json` / `tokenizer_config.json` when present.
+    public init(folder: URL) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw TokenizerError.fileNotFound(folder)
+        }
+        let fm = FileManager.default
+        let jsonURL = folder.appendingPathComponent("tokenizer.json")
+        let configURL = folder.appendingPathComponent("tokenizer_config.json")
+        let mapURL = folder.appendingPathComponent("special_tokens_map.json")
+        let vocabURL = folder.appendingPathComponent("vocab.txt")
+
+        let config = fm.fileExists(atPath: configURL.path) ? try decodeJSONFile(TokenizerConfigFile.self, from: configURL) : nil
+        let map = fm.fileExists(atPath: mapURL.path) ? try decodeJSONFile(SpecialTokensMapFile.self, from: mapURL) : nil
+        var names = SpecialTokenNames()
+        for source in [config?.names, map?.names] {
+            guard let source else { continue }
+            if let v = source.cls { names.cls = v }
+            if let v = source.sep { names.sep = v }
+            if let v = source.pad { names.pad = v }
+            if let v = source.unk { names.unk = v }
+            if let v = source.mask { names.mask = v }
+        }
+        if fm.fileExists(atPath: jsonURL.path) {
+            try self.init(tokenizerJSON: jsonURL, names: names, modelMaxLength: config?.modelMaxLength)
+        } else if fm.fileExists(atPath: vocabURL.path) {
+            try self.init(vocabFile: vocabURL, config: config, names: names)
+        } else {
+            throw TokenizerError.noTokenizerFiles(folder: folder)
+        }
+    }
+
+    /// Loads a `tokenizer.json` on its own.
+    public init(tokenizerJSON url: URL) throws {
+        try self.init(tokenizerJSON: url, names: nil, modelMaxLength: nil)
+    }
+
+    /// The BERT fallback: `vocab.txt` plus, optionally, `tokenizer_config.json`
+    /// (`do_lower_case`, `strip_accents`, `tokenize_chinese_chars`, special tokens).
+    /// Builds BertNormalizer → BertPreTokenizer → WordPiece → BertProcessing, WordPiece decoder.
+    public init(vocabFile: URL, tokenizerConfig configURL: URL? = nil) throws {
+        let config = try configURL.map { try decodeJSONFile(TokenizerConfigFile.self, from: $0) }
+        var names = SpecialTokenNames()
+        if let n = config?.names {
+            names = SpecialTokenNames(cls: n.cls ?? names.cls, sep: n.sep ?? names.sep, pad: n.pad ?? names.pad,
+                                      unk: n.unk ?? names.unk, mask: n.mask ?? names.mask)
+        }
+        try self.init(vocabFile: vocabFile, config: config, names: names)
+    }
+
+    /// Reads `tokenizer.json` contents already in memory; errors name `source`.
+    public init(tokenizerJSONData data: Data, source: URL = URL(fileURLWithPath: "tokenizer.json")) throws {
+        try self.init(file: try decodeJSON(TokenizerFile.self, from: data, file: source), names: nil, modelMaxLength: nil)
+    }
+
+    private init(tokenizerJSON url: URL, names: SpecialTokenNames?, modelMaxLength: Int?) throws {
+        try self.init(file: try decodeJSONFile(TokenizerFile.self, from: url), names: names, modelMaxLength: modelMaxLength)
+    }
+
+    private init(file: TokenizerFile, names: SpecialTokenNames?, modelMaxLength: Int?) throws {
+        var names = names ?? SpecialTokenNames()
+        if let wordPiece = file.model.value as? WordPiece { names.unk = wordPiece.unkToken }
+        if let padToken = file.padding?.padToken { names.pad = padToken }
+        self.init(normalizer: file.normalizer?.value, preTokenizer: file.preTokenizer?.value, model: file.model.value,
+                  postProcessor: file.postProcessor?.value, decoder: file.decoder?.value,
+                  addedTokens: file.addedTokens, specialTokens: names,
+                  padTokenId: file.padding?.padId, padTypeId: file.padding?.padTypeId ?? 0,
+                  configuredMaxLength: file.truncation?.maxLength, modelMaxLength: modelMaxLength)
+    }
+
+    private init(vocabFile: URL, config: TokenizerConfigFile?, names: SpecialTokenNames) throws {
+        let model = try WordPiece(vocabFile: vocabFile, unkToken: names.unk)
+        guard let clsId = model.id(for: names.cls) else {
+            throw TokenizerError.missingToken(names.cls, role: "cls_token", file: vocabFile)
+        }
+        guard let sepId = model.id(for: names.sep) else {
+            throw TokenizerError.missingToken(names.sep, role: "sep_token", file: vocabFile)
+        }
+        let lowercase = config?.doLowerCase ?? true
+        let normalizer = BertNormalizer(cleanText: true, handleChineseChars: config?.tokenizeChineseChars ?? true,
+                                        stripAccents: config?.stripAccents, lowercase: lowercase)
+        var seen = Set<Int>()
+        let added = [names.pad, names.unk, names.cls, names.sep, names.mask]
+            .compactMap { name in model.id(for: name).map { AddedToken(id: $0, content: name, normalized: false, special: true) } }
+            .filter { seen.insert($0.id).inserted }
+            .sorted { $0.id < $1.id }
+        self.init(normalizer: normalizer, preTokenizer: BertPreTokenizer(), model: model,
+                  postProcessor: BertProcessing(cls: (names.cls, clsId), sep: (names.sep, sepId)),
+                  decoder: WordPieceDecoder(), addedTokens: added, specialTokens: names,
+                  modelMaxLength: config?.modelMaxLength)
+    }
+}
+
+// MARK: - File formats
+
+/// Reads and decodes a JSON file; every failure names the file.
+func decodeJSONFile<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+    try decodeJSON(type, from: try readFile(url), file: url)
+}
+
+func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL) throws -> T {
+    do {
+        return try JSONDecoder().decode(T.self, from: data)
+    } catch let error as TokenizerError {
+        throw error.attributed(to: url)
+    } catch let error as DecodingError {
+        throw TokenizerError.malformedFile(url, reason: describe(error))
+    } catch {
+        throw TokenizerError.malformedFile(url, reason: "\(error)")
+    }
+}
+
+private func describe(_ error: DecodingError) -> String {
+    func path(_ p: [any CodingKey]) -> String {
+        p.isEmpty ? "top level" : p.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        return "missing field '\(key.stringValue)' at \(path(context.codingPath))"
+    case .typeMismatch(let type, let context):
+        return "expected \(type) at \(path(context.codingPath)): \(context.debugDescription)"
+    case .valueNotFound(let type, let context):
+        return "missing \(type) value at \(path(context.codingPath))"
+    case .dataCorrupted(let context):
+        let underlying = context.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
+        return "\(context.debugDescription)\(underlying) at \(path(context.codingPath))"
+    @unknown default:
+        return "\(error)"
+    }
+}
+
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+private func componentType(_ decoder: any Decoder) throws -> (type: String?, container: KeyedDecodingContainer<AnyKey>) {
+    let c = try decoder.container(keyedBy: AnyKey.self)
+    return (try c.decodeIfPresent(String.self, forKey: AnyKey("type")), c)
+}
+
+/// The parts of `tokenizer.json` this package reads, under the file's own key names.
+struct TokenizerFile: Decodable {
+    var addedTokens: [AddedToken]
+    var normalizer: NormalizerEntry?
+    var preTokenizer: PreTokenizerEntry?
+    var model: ModelEntry
+    var postProcessor: PostProcessorEntry?
+    var decoder: DecoderEntry?
+    var truncation: TruncationEntry?
+    var padding: PaddingEntry?
+
+    enum CodingKeys: String, CodingKey {
+        case addedTokens = "added_tokens", normalizer, preTokenizer = "pre_tokenizer", model
+        case postProcessor = "post_processor", decoder, truncation, padding
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        addedTokens = try c.decodeIfPresent([AddedToken].self, forKey: .addedTokens) ?? []
+        normalizer = try c.decodeIfPresent(NormalizerEntry.self, forKey: .normalizer)
+        preTokenizer = try c.decodeIfPresent(PreTokenizerEntry.self, forKey: .preTokenizer)
+        model = try c.decode(ModelEntry.self, forKey: .model)
+        postProcessor = try c.decodeIfPresent(PostProcessorEntry.self, forKey: .postProcessor)
+        self.decoder = try c.decodeIfPresent(DecoderEntry.self, forKey: .decoder)
+        // Informational only, so an unusual shape is ignored rather than fatal.
+        truncation = try? c.decodeIfPresent(TruncationEntry.self, forKey: .truncation)
+        padding = try? c.decodeIfPresent(PaddingEntry.self, forKey: .padding)
+    }
+}
+
+struct NormalizerEntry: Decodable {
+    let value: any Normalizer
+    init(from decoder: any Decoder) throws {
+        let (type, c) = try componentType(decoder)
+        switch type {
+        case "BertNormalizer": value = try BertNormalizer(from: decoder)
+        case "Lowercase": value = LowercaseNormalizer()
+        case "NFD": value = NFDNormalizer()
+        case "StripAccents": value = StripAccentsNormalizer()
+        case "Sequence": value = SequenceNormalizer(try c.decode([NormalizerEntry].self, forKey: AnyKey("normalizers")).map(\.value))
+        default: throw TokenizerError.unsupportedComponent(kind: "normalizer", type: type ?? "(no type)", file: nil)
+        }
+    }
+}
+
+struct PreTokenizerEntry: Decodable {
+    let value: any PreTokenizer
+    init(from decoder: any Decoder) throws {
+        let (type, c) = try componentType(decoder)
+        switch type {
+        case "BertPreTokenizer": value = BertPreTokenizer()
+        case "Whitespace": value = WhitespacePreTokenizer()
+        case "WhitespaceSplit": value = WhitespaceSplitPreTokenizer()
+        case "Sequence": value = SequencePreTokenizer(try c.decode([PreTokenizerEntry].self, forKey: AnyKey("pretokenizers")).map(\.value))
+        default: throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: type ?? "(no type)", file: nil)
+        }
+    }
+}
+
+struct ModelEntry: Decodable {
+    let value: any TokenizerModel
+
+    private struct WordPieceFields: Decodable {
+        var vocab: [String: Int]
+        var unkToken: String?
+        var continuingSubwordPrefix: String?
+        var maxInputCharsPerWord: Int?
+        enum CodingKeys: String, CodingKey {
+            case vocab
+            case unkToken = "unk_token"
+            case continuingSubwordPrefix = "continuing_subword_prefix"
+            case maxInputCharsPerWord = "max_input_chars_per_word"
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let (type, c) = try componentType(decoder)
+        // Old files may omit the model's type; a WordPiece has no merges.
+        let inferred = type ?? (c.contains(AnyKey("merges")) ? "BPE" : "WordPiece")
+        guard inferred == "WordPiece" else {
+            throw TokenizerError.unsupportedComponent(kind: "model", type: inferred, file: nil)
+        }
+        let f = try WordPieceFields(from: decoder)
+        value = try WordPiece(vocabulary: f.vocab, unkToken: f.unkToken ?? "[UNK]",
+                              continuingSubwordPrefix: f.continuingSubwordPrefix ?? "##",
+                              maxInputCharsPerWord: f.maxInputCharsPerWord ?? 100)
+    }
+}
+
+struct PostProcessorEntry: Decodable {
+    let value: any PostProcessor
+    init(from decoder: any Decoder) throws {
+        let (type, _) = try componentType(decoder)
+        switch type {
+        case "TemplateProcessing": value = try TemplateProcessing(from: decoder)
+        case "BertProcessing": value = try BertProcessing(from: decoder)
+        default: throw TokenizerError.unsupportedComponent(kind: "post_processor", type: type ?? "(no type)", file: nil)
+        }
+    }
+}
+
+struct DecoderEntry: Decodable {
+    let value: any TokenDecoder
+    init(from decoder: any Decoder) throws {
+        let (type, _) = try componentType(decoder)
+        switch type {
+        case "WordPiece": value = try WordPieceDecoder(from: decoder)
+        default: throw TokenizerError.unsupportedComponent(kind: "decoder", type: type ?? "(no type)", file: nil)
+        }
+    }
+}
+
+struct TruncationEntry: Decodable {
+    var maxLength: Int?
+    enum CodingKeys: String, CodingKey { case maxLength = "max_length" }
+}
+
+struct PaddingEntry: Decodable {
+    var padId: Int?
+    var padTypeId: Int?
+    var padToken: String?
+    enum CodingKeys: String, CodingKey {
+        case padId = "pad_id", padTypeId = "pad_type_id", padToken = "pad_token"
+    }
+}
+
+/// A special token in `tokenizer_config.json` / `special_tokens_map.json`: either
+/// a string or an object with a `content` field.
+struct TokenName: Decodable {
+    let content: String
+    init(from decoder: any Decoder) throws {
+        if let s = try? decoder.singleValueContainer().decode(String.self) {
+            content = s
+        } else {
+            content = try decoder.container(keyedBy: AnyKey.self).decode(String.self, forKey: AnyKey("content"))
+        }
+    }
+}
+
+struct SpecialTokenFields: Decodable {
+    var cls, sep, pad, unk, mask: String?
+    enum CodingKeys: String, CodingKey {
+        case cls = "cls_token", sep = "sep_token", pad = "pad_token", unk = "unk_token", mask = "mask_token"
+    }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        cls = try c.decodeIfPresent(TokenName.self, forKey: .cls)?.content
+        sep = try c.decodeIfPresent(TokenName.self, forKey: .sep)?.content
+        pad = try c.decodeIfPresent(TokenName.self, forKey: .pad)?.content
+        unk = try c.decodeIfPresent(TokenName.self, forKey: .unk)?.content
+        mask = try c.decodeIfPresent(TokenName.self, forKey: .mask)?.content
+    }
+}
+
+/// `special_tokens_map.json`.
+struct SpecialTokensMapFile: Decodable {
+    var names: SpecialTokenFields
+    init(from decoder: any Decoder) throws { names = try SpecialTokenFields(from: decoder) }
+}
+
+/// `tokenizer_config.json` (the BERT options and special tokens).
+struct TokenizerConfigFile: Decodable {
+    var doLowerCase: Bool?
+    var stripAccents: Bool?
+    var tokenizeChineseChars: Bool?
+    var modelMaxLength: Int?
+    var names: SpecialTokenFields
+
+    enum CodingKeys: String, CodingKey {
+        case doLowerCase = "do_lower_case", stripAccents = "strip_accents"
+        case tokenizeChineseChars = "tokenize_chinese_chars", modelMaxLength = "model_max_length"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        doLowerCase = try c.decodeIfPresent(Bool.self, forKey: .doLowerCase)
+        stripAccents = try c.decodeIfPresent(Bool.self, forKey: .stripAccents)
+        tokenizeChineseChars = try c.decodeIfPresent(Bool.self, forKey: .tokenizeChineseChars)
+        // Often a huge float (1e30) meaning "no limit".
+        let maxLength = try? c.decodeIfPresent(Double.self, forKey: .modelMaxLength)
+        modelMaxLength = maxLength.flatMap { $0 }.flatMap { $0 >= 1 && $0 < 1e9 ? Int($0) : nil }
+        names = try SpecialTokenFields(from: decoder)
+    }
+}
