@@ -6,5 +6,20 @@ struct AttendCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attend",
         abstract: "The transformer attention mechanism, computed and explained.",
-        subcommands: [AttentionCommand.self])
+        discussion: """
+        Start here:
+          attend attention Examples/tutorial.json      attention on your own numbers, every step shown
+          attend models install all-MiniLM-L6-v2       fetch the pretrained sentence encoder
+          attend embed "The cat sat on the mat"        sentence embeddings equal to PyTorch's
+        """,
+        subcommands: [
+            AttentionCommand.self,
+            TokenizeCommand.self,
+            EmbedCommand.self,
+            SimilarityCommand.self,
+            SearchCommand.self,
+            NeighborsCommand.self,
+            ModelsCommand.self,
+            BenchCommand.self,
+        ])
 }

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Attend
+import Foundation
+
+struct EmbedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "embed",
+        abstract: "Sentence embeddings (mean-pooled, normalised as the model's modules.json says).",
+        discussion: """
+        Texts come from the arguments or, when there are none, from stdin (one per line; blank lines
+        embed the empty string so output lines stay aligned with input lines). Texts longer than the
+        model's max_seq_length (256 tokens for all-MiniLM-L6-v2, from sentence_bert_config.json, as
+        sentence-transformers does — not the 128 of its tokenizer.json) are truncated with a warning.
+
+        With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions
+        "attentions" shaped [layer][head][query][key] for that text run alone.
+
+        Examples:
+          attend embed "The cat sat on the mat" "A dog lay on the rug"
+          cat sentences.txt | attend embed --json > embeddings.jsonl
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Argument(help: "Texts to embed (stdin, one per line, when omitted).") var texts: [String] = []
+    @Flag(help: "Print one JSON object per line.") var json = false
+    @Flag(help: "Include every layer's and head's attention weights (with --json).") var attentions = false
+    @Option(name: .long, help: "Texts per forward pass.") var batchSize = 32
+
+    func run() throws {
+        try runReportingErrors {
+            guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+            if attentions && !json { throw CLIError("--attentions needs --json (the weights are [layer][head][query][key] arrays)") }
+            let inputs = try TextInput.read(arguments: texts)
+            guard !inputs.isEmpty else { throw CLIError("no text given") }
+            let embedder = try modelOptions.loadEmbedder()
+            for (i, t) in inputs.enumerated() where t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                Terminal.printWarning("text \(i + 1) is blank; embedding the empty string ([CLS] [SEP])")
+            }
+            let progress = Progress(label: "embedding")
+            let results = try embedder.embed(inputs, batchSize: batchSize) { progress.update($0, $1) }
+            for (i, r) in results.enumerated() where r.encoding.wasTruncated {
+                Terminal.printWarning("text \(i + 1) truncated to \(embedder.maxSeqLength) tokens (max_seq_length)")
+            }
+            for r in results {
+                if json {
+                    var pairs: [(String, JSONOut.Value)] = [
+                        ("text", .string(r.text)),
+                        ("tokens", .array(r.encoding.tokens.map { .string($0) })),
+                        ("ids", .array(r.encoding.ids.map { .int($0) })),
+                        ("embedding", .array(r.vector.map { .number($0) })),
+                    ]
+                    if attentions {
+                        let (_, weights) = try embedder.attentions(r.text)
+                        pairs.append(("attentions", .array(weights.map { JSONOut.tensor($0) })))
+                    }
+                    print(JSONOut.render(.object(pairs)))
+                } else {
+                    let head = r.vector.prefix(6).map { fmt($0) }.joined(separator: ", ")
+                    let norm = r.vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+                    print("\(r.text.isEmpty ? "(empty)" : r.text)")
+                    print("  \(r.encoding.count) tokens → [\(head), …] (\(r.vector.count) dims, norm \(fmt(norm)))")
+                }
+            }
+        }
+    }
+}
+
+struct SimilarityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "similarity",
+        abstract: "Cosine similarity matrix of sentence embeddings.",
+        discussion: """
+        Examples:
+          attend similarity "The cat sat on the mat" "A cat was sitting on a mat" "Stock prices fell"
+          attend similarity --json "a" "b"
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Argument(help: "Two or more texts (stdin, one per line, when omitted).") var texts: [String] = []
+    @Flag(help: "Print JSON: {\"texts\", \"matrix\"}.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            let inputs = try TextInput.read(arguments: texts)
+            guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
+            let embedder = try modelOptions.loadEmbedder()
+            let vectors = try embedder.embed(inputs).map(\.vector)
+            let matrix = vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
+            if json {
+                print(JSONOut.render(.object([
+                    ("texts", .array(inputs.map { .string($0) })),
+                    ("matrix", .array(matrix.map { .array($0.map { .number($0) }) })),
+                ])))
+                return
+            }
+            let labels = inputs.indices.map { "[\($0)]" }
+            for (i, t) in inputs.enumerated() { print("\(labels[i]) \(t)") }
+            print("")
+            print("cosine " + labels.map { padLeft($0, 7) }.joined())
+            for (i, row) in matrix.enumerated() {
+                print(padRight(labels[i], 7) + row.map { padLeft(fmt($0, decimals: 3), 7) }.joined())
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Attend
+import Foundation
+
+/// `--model NAME|FOLDER`, shared by every command that runs a pretrained model.
+struct ModelOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "A known model name (installed with `attend models install NAME`) or a folder in Hugging Face layout.",
+        valueName: "name|folder"))
+    var model: String = "all-MiniLM-L6-v2"
+
+    func folder() throws -> URL {
+        do {
+            return try ModelStore.resolve(model)
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+
+    func loadEmbedder() throws -> SentenceEmbedder {
+        let folder = try folder()
+        do {
+            return try SentenceEmbedder.load(folder: folder)
+        } catch {
+            throw CLIError("cannot load model '\(model)' from \(folder.path): \(error)")
+        }
+    }
+
+    func loadTokenizer() throws -> Tokenizer {
+        let folder = try folder()
+        do {
+            return try Tokenizer(folder: folder)
+        } catch {
+            throw CLIError("cannot load the tokenizer of '\(model)' from \(folder.path): \(error)")
+        }
+    }
+}
+
+/// Reads texts from arguments, or one per line from stdin; warns about blank and invalid lines.
+enum TextInput {
+    static func read(arguments: [String], allowStdin: Bool = true) throws -> [String] {
+        if !arguments.isEmpty { return arguments }
+        guard allowStdin else { return [] }
+        if isatty(STDIN_FILENO) != 0 {
+            throw CLIError("no text given: pass texts as arguments or pipe them on stdin, one per line")
+        }
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        return lines(of: data, source: "stdin")
+    }
+
+    /// Splits UTF-8 data into lines (`\n` or `\r\n`), replacing invalid UTF-8 with U+FFFD (with a warning).
+    static func lines(of data: Data, source: String) -> [String] {
+        var lines: [String] = []
+        var start = data.startIndex
+        var number = 0
+        func add(_ slice: Data) {
+            number += 1
+            var bytes = slice
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+            if let s = String(data: bytes, encoding: .utf8) {
+                lines.append(s)
+            } else {
+                Terminal.printWarning("\(source) line \(number) is not valid UTF-8; invalid bytes replaced with U+FFFD")
+                lines.append(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+        while let nl = data[start...].firstIndex(of: 0x0A) {
+            add(data[start..<nl])
+            start = data.index(after: nl)
+        }
+        if start < data.endIndex { add(data[start...]) }
+        return lines
+    }
+}
+
+/// A progress line on stderr, only when stderr is a terminal.
+struct Progress {
+    let label: String
+    let enabled = Terminal.stderrIsTerminal
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
+        let width = 30
+        let filled = width * done / total
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(label) \(bar) \(done)/\(total)".utf8))
+        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
