@@ -67,6 +67,7 @@ T256 static void sgemm_pack_b_avx2(int trans_b, const float *b, ptrdiff_t ldb, p
 
 static const attend_sgemm_ukernel ukernel_avx2 = {
     ATTEND_ISA_AVX2, MR, NR, sgemm_kernel_avx2, sgemm_pack_a_avx2, sgemm_pack_b_avx2,
+    0,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_avx2(void) { return &ukernel_avx2; }

@@ -110,17 +110,28 @@ static const unsigned short out_mask45[3] = {0x0C30, 0x30C3, 0xC30C};  // lanes 
 
 T512 static void sgemm_pack_a_avx512(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t mc,
                                      ptrdiff_t kc, float *dst) {
+    if (trans_a) {
+        // A is stored [k, m]: walk p outermost so each source row is read contiguously once
+        // (columns of a large-stride matrix would thrash the L1 sets and the TLB).
+        const ptrdiff_t full = mc / MR;
+        for (ptrdiff_t p = 0; p < kc; ++p) {
+            const float *s = a + p * lda;
+            float *d = dst + p * MR;
+            for (ptrdiff_t sl = 0; sl < full; ++sl) {  // 6 contiguous floats: 16 + 8 bytes
+                _mm_storeu_ps(d, _mm_loadu_ps(s));
+                _mm_store_sd((double *)(d + 4), _mm_load_sd((const double *)(s + 4)));
+                s += MR;
+                d += kc * MR;
+            }
+        }
+        if (full * MR < mc) {
+            attend_pack_a_sliver(1, a + full * MR, lda, mc - full * MR, 0, kc, dst + full * kc * MR, MR);
+        }
+        return;
+    }
     for (ptrdiff_t i0 = 0; i0 < mc; i0 += MR) {
         ptrdiff_t rows = mc - i0 < MR ? mc - i0 : MR;
-        if (trans_a) {
-            const float *src = a + i0;
-            const __mmask16 km = mask_upto(rows);
-            for (ptrdiff_t p = 0; p < kc; ++p) {
-                // `rows` floats per p, zero-filled up to MR; masked lanes are neither read nor written.
-                __m512 v = _mm512_maskz_loadu_ps(km, src + p * lda);
-                _mm512_mask_storeu_ps(dst + p * MR, (__mmask16)0x3F, v);
-            }
-        } else if (rows == MR) {
+        if (rows == MR) {
             const float *r0 = a + i0 * lda;
             const __m512i zl = _mm512_loadu_si512(zip_lo), zh = _mm512_loadu_si512(zip_hi);
             const __m512i o0 = _mm512_loadu_si512(out_idx[0]), o1 = _mm512_loadu_si512(out_idx[1]),
@@ -221,9 +232,13 @@ T512 static void sgemm_pack_b_avx512(int trans_b, const float *b, ptrdiff_t ldb,
                 const __mmask16 kp = mask_upto(pn);
                 for (int g = 0; g < 4; ++g) {
                     __m512 r[16];
-                    for (int i = 0; i < 16; ++i) {
-                        const ptrdiff_t j = 16 * g + i;
-                        r[i] = j < cols ? _mm512_maskz_loadu_ps(kp, src + j * ldb + p0) : _mm512_setzero_ps();
+                    if (pn == 16 && 16 * g + 16 <= cols) {
+                        for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + (16 * g + i) * ldb + p0);
+                    } else {
+                        for (int i = 0; i < 16; ++i) {
+                            const ptrdiff_t j = 16 * g + i;
+                            r[i] = j < cols ? _mm512_maskz_loadu_ps(kp, src + j * ldb + p0) : _mm512_setzero_ps();
+                        }
                     }
                     transpose16(r);
                     float *d = dst + p0 * NR + 16 * g;
@@ -235,8 +250,99 @@ T512 static void sgemm_pack_b_avx512(int trans_b, const float *b, ptrdiff_t ldb,
     }
 }
 
+// MARK: - Dot-product GEMM for C = A·Bᵀ with few rows of A
+//
+// When B is stored [n, k] (PyTorch Linear weights) and M is small, transposing B into packed
+// slivers costs more than the multiply. Here both operands are read along k in place: each 4×4
+// tile of C keeps 16 accumulators of 16 partial sums, reduced by a shuffle tree at the end.
+// Scalar twin: c[i·ldc + j] = alpha · Σ_p a[i·lda + p] · b[j·ldb + p] + (beta == 0 ? 0 : beta · c[i·ldc + j]).
+
+/// Sums of x0..x3 per 128-bit lane group: returns lane L = 4-float partial sums of x_L.
+T512 static inline __m512 fold4(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
+    const __m512 t01 = _mm512_add_ps(_mm512_shuffle_f32x4(x0, x1, 0x44), _mm512_shuffle_f32x4(x0, x1, 0xEE));
+    const __m512 t23 = _mm512_add_ps(_mm512_shuffle_f32x4(x2, x3, 0x44), _mm512_shuffle_f32x4(x2, x3, 0xEE));
+    return _mm512_add_ps(_mm512_shuffle_f32x4(t01, t23, 0x88), _mm512_shuffle_f32x4(t01, t23, 0xDD));
+}
+
+T512 static void sgemm_dot_tile(ptrdiff_t k, const float *a0, const float *a1, const float *a2,
+                                const float *a3, const float *b0, const float *b1, const float *b2,
+                                const float *b3, float *c, ptrdiff_t ldc, float alpha, float beta,
+                                ptrdiff_t rows, ptrdiff_t cols) {
+    __m512 s00 = _mm512_setzero_ps(), s01 = s00, s02 = s00, s03 = s00;
+    __m512 s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+    __m512 s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+    __m512 s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+#define ATTEND_DOT_STEP(LOAD)                                                                   \
+    {                                                                                          \
+        const __m512 x0 = LOAD(a0), x1 = LOAD(a1), x2 = LOAD(a2), x3 = LOAD(a3);              \
+        __m512 y = LOAD(b0);                                                                   \
+        s00 = _mm512_fmadd_ps(x0, y, s00); s10 = _mm512_fmadd_ps(x1, y, s10);                  \
+        s20 = _mm512_fmadd_ps(x2, y, s20); s30 = _mm512_fmadd_ps(x3, y, s30);                  \
+        y = LOAD(b1);                                                                          \
+        s01 = _mm512_fmadd_ps(x0, y, s01); s11 = _mm512_fmadd_ps(x1, y, s11);                  \
+        s21 = _mm512_fmadd_ps(x2, y, s21); s31 = _mm512_fmadd_ps(x3, y, s31);                  \
+        y = LOAD(b2);                                                                          \
+        s02 = _mm512_fmadd_ps(x0, y, s02); s12 = _mm512_fmadd_ps(x1, y, s12);                  \
+        s22 = _mm512_fmadd_ps(x2, y, s22); s32 = _mm512_fmadd_ps(x3, y, s32);                  \
+        y = LOAD(b3);                                                                          \
+        s03 = _mm512_fmadd_ps(x0, y, s03); s13 = _mm512_fmadd_ps(x1, y, s13);                  \
+        s23 = _mm512_fmadd_ps(x2, y, s23); s33 = _mm512_fmadd_ps(x3, y, s33);                  \
+    }
+    ptrdiff_t p = 0;
+#define ATTEND_LOAD_FULL(ptr) _mm512_loadu_ps((ptr) + p)
+    for (; p + 16 <= k; p += 16) ATTEND_DOT_STEP(ATTEND_LOAD_FULL)
+    if (p < k) {
+        const __mmask16 km = mask_upto(k - p);
+#define ATTEND_LOAD_TAIL(ptr) _mm512_maskz_loadu_ps(km, (ptr) + p)
+        ATTEND_DOT_STEP(ATTEND_LOAD_TAIL)
+#undef ATTEND_LOAD_TAIL
+    }
+#undef ATTEND_LOAD_FULL
+#undef ATTEND_DOT_STEP
+    // Column j's four row accumulators → lane i holds row i's partials for column j.
+    const __m512 u0 = fold4(s00, s10, s20, s30), u1 = fold4(s01, s11, s21, s31);
+    const __m512 u2 = fold4(s02, s12, s22, s32), u3 = fold4(s03, s13, s23, s33);
+    // Finish inside each lane: lane i = [C[i,0], C[i,1], C[i,2], C[i,3]].
+    const __m512 v01 = _mm512_add_ps(_mm512_unpacklo_ps(u0, u1), _mm512_unpackhi_ps(u0, u1));
+    const __m512 v23 = _mm512_add_ps(_mm512_unpacklo_ps(u2, u3), _mm512_unpackhi_ps(u2, u3));
+    __m512 w = _mm512_add_ps(_mm512_shuffle_ps(v01, v23, 0x44), _mm512_shuffle_ps(v01, v23, 0xEE));
+    w = _mm512_mul_ps(w, _mm512_set1_ps(alpha));
+    float out[16];
+    _mm512_storeu_ps(out, w);
+    for (ptrdiff_t i = 0; i < rows; ++i) {
+        float *row = c + i * ldc;
+        if (beta == 0.0f) {
+            for (ptrdiff_t j = 0; j < cols; ++j) row[j] = out[4 * i + j];
+        } else {
+            for (ptrdiff_t j = 0; j < cols; ++j) row[j] = out[4 * i + j] + beta * row[j];
+        }
+    }
+}
+
+T512 static void sgemm_dot_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                                  ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                                  ptrdiff_t ldc) {
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 4) {
+        const ptrdiff_t cols = n - j0 < 4 ? n - j0 : 4;
+        // Rows past the edge re-read the last valid row; their sums are discarded.
+        const float *b0 = b + j0 * ldb;
+        const float *b1 = b + (j0 + (cols > 1 ? 1 : 0)) * ldb;
+        const float *b2 = b + (j0 + (cols > 2 ? 2 : cols - 1)) * ldb;
+        const float *b3 = b + (j0 + (cols > 3 ? 3 : cols - 1)) * ldb;
+        for (ptrdiff_t i0 = 0; i0 < m; i0 += 4) {
+            const ptrdiff_t rows = m - i0 < 4 ? m - i0 : 4;
+            const float *a0 = a + i0 * lda;
+            const float *a1 = a + (i0 + (rows > 1 ? 1 : 0)) * lda;
+            const float *a2 = a + (i0 + (rows > 2 ? 2 : rows - 1)) * lda;
+            const float *a3 = a + (i0 + (rows > 3 ? 3 : rows - 1)) * lda;
+            sgemm_dot_tile(k, a0, a1, a2, a3, b0, b1, b2, b3, c + i0 * ldc + j0, ldc, alpha, beta, rows, cols);
+        }
+    }
+}
+
 static const attend_sgemm_ukernel ukernel_avx512 = {
     ATTEND_ISA_AVX512, MR, NR, sgemm_kernel_avx512, sgemm_pack_a_avx512, sgemm_pack_b_avx512,
+    sgemm_dot_avx512,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_avx512(void) { return &ukernel_avx512; }

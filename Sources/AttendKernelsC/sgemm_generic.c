@@ -36,6 +36,7 @@ static void sgemm_pack_b_generic(int trans_b, const float *b, ptrdiff_t ldb, ptr
 
 static const attend_sgemm_ukernel ukernel_generic = {
     ATTEND_ISA_GENERIC, MR, NR, sgemm_kernel_generic, sgemm_pack_a_generic, sgemm_pack_b_generic,
+    0,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_generic(void) { return &ukernel_generic; }

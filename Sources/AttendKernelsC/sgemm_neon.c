@@ -72,6 +72,7 @@ static void sgemm_pack_b_neon(int trans_b, const float *b, ptrdiff_t ldb, ptrdif
 
 static const attend_sgemm_ukernel ukernel_neon = {
     ATTEND_ISA_NEON, MR, NR, sgemm_kernel_neon, sgemm_pack_a_neon, sgemm_pack_b_neon,
+    0,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_neon(void) { return &ukernel_neon; }

@@ -43,15 +43,18 @@ private struct Path: CustomStringConvertible {
     var workPerThread = GEMM.workPerThread
     var splitNMaxM = GEMM.splitNMaxM
     var directBMaxM = GEMM.directBMaxM
+    var dotMaxM = GEMM.dotMaxM
     var description: String { name }
 }
 
 private let paths: [Path] = [
     Path(name: "1 thread"),
-    Path(name: "1 thread, kernels even when tiny, B always packed", tinyWork: 0, directBMaxM: 0),
-    Path(name: "1 thread, kernels even when tiny, B in place when possible", tinyWork: 0, directBMaxM: .max),
-    Path(name: "2 threads, split N", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: .max),
-    Path(name: "2 threads, split M", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0),
+    Path(name: "1 thread, kernels even when tiny, B always packed", tinyWork: 0, directBMaxM: 0, dotMaxM: 0),
+    Path(name: "1 thread, kernels even when tiny, B in place when possible", tinyWork: 0, directBMaxM: .max,
+         dotMaxM: .max),
+    Path(name: "2 threads, split N", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: .max, dotMaxM: 0),
+    Path(name: "2 threads, split N, dot kernel", threads: 2, tinyWork: 0, workPerThread: 1, dotMaxM: .max),
+    Path(name: "2 threads, split M", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0, dotMaxM: 0),
     Path(name: "2 threads, default thresholds", threads: 2),
 ]
 
@@ -151,9 +154,11 @@ private func checkAllPaths(_ c: GEMMCase) {
     run(c, a, lda, b, ldb, &expected, ldc, reference: true)
     let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
 
-    let saved = (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, Kernels.maxThreads)
+    let saved = (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
+                 Kernels.maxThreads)
     defer {
-        (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, Kernels.maxThreads) = saved
+        (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
+         Kernels.maxThreads) = saved
         Kernels.forcedISA = nil
     }
     for isa in KernelISA.supported {
@@ -164,6 +169,7 @@ private func checkAllPaths(_ c: GEMMCase) {
             GEMM.workPerThread = path.workPerThread
             GEMM.splitNMaxM = path.splitNMaxM
             GEMM.directBMaxM = path.directBMaxM
+            GEMM.dotMaxM = path.dotMaxM
             var got = c0
             run(c, a, lda, b, ldb, &got, ldc, reference: false)
             compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,

@@ -39,6 +39,12 @@ typedef void (*attend_sgemm_pack_a_fn)(int trans_a, const float *a, ptrdiff_t ld
 typedef void (*attend_sgemm_pack_b_fn)(int trans_b, const float *b, ptrdiff_t ldb,
                                        ptrdiff_t kc, ptrdiff_t nc, float *dst);
 
+/// C[m×n] = alpha · A·Bᵀ + beta · C (beta == 0: C is not read) with A stored [m, k] and B stored
+/// [n, k], both read in place along k: the small-M path for PyTorch-layout weights.
+typedef void (*attend_sgemm_dot_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                    float beta, float *c, ptrdiff_t ldc);
+
 /// One ISA's micro-kernel, its register-tile shape and its packing routines.
 typedef struct {
     attend_isa isa;
@@ -47,6 +53,8 @@ typedef struct {
     attend_sgemm_kernel_fn kernel;
     attend_sgemm_pack_a_fn pack_a;
     attend_sgemm_pack_b_fn pack_b;
+    /// The A·Bᵀ dot-product kernel, or NULL when this ISA has none (use packing instead).
+    attend_sgemm_dot_fn dot;
 } attend_sgemm_ukernel;
 
 /// The micro-kernel set for `isa`, or the generic one when this build or CPU lacks `isa`.

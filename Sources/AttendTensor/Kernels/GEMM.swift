@@ -17,6 +17,7 @@ import Dispatch
 /// Threading (both modes keep C's tiles disjoint between threads):
 /// - split N: each thread runs the whole loop nest on its own columns (small M: no shared work,
 ///   B read or packed only by the thread that uses it; `!transB` and small M read B unpacked);
+/// - A·Bᵀ with small M: the ISA's dot-product kernel reads both operands in place (no transpose);
 /// - split M: per (jc, pc) the threads pack the B panel together, then each computes its rows.
 @usableFromInline
 enum GEMM {
@@ -33,6 +34,9 @@ enum GEMM {
     nonisolated(unsafe) static var splitNMaxM = 384
     /// With `!transB` and M at or below this, the micro-kernel reads B in place instead of packing.
     nonisolated(unsafe) static var directBMaxM = 96
+    /// With `transB`, `!transA` and M at or below this, the ISA's dot-product kernel (if any) reads
+    /// both operands in place instead of transposing B into packed slivers.
+    nonisolated(unsafe) static var dotMaxM = 256
 
     @usableFromInline
     static func sgemm(
@@ -58,7 +62,9 @@ enum GEMM {
         let byWork = Int(min(work / Double(workPerThread), Double(Int.max / 2)))
         let threads = max(1, min(Kernels.maxThreads, byWork, max(rowSlivers, colSlivers)))
 
-        if threads == 1 {
+        if transB && !transA && m <= dotMaxM, let dot = uk.dot {
+            job.dotSplitN(dot, threads: threads)
+        } else if threads == 1 {
             job.run(rows: 0..<m, cols: 0..<n)
         } else if (m <= splitNMaxM && colSlivers >= threads) || rowSlivers < threads {
             job.splitN(threads: threads, colSlivers: colSlivers)
@@ -170,6 +176,17 @@ private struct Job: @unchecked Sendable {
                    min(mr, mcur - ir), nrcur)
             ir += mr
         }
+    }
+
+    /// A·Bᵀ read in place by the dot-product kernel; threads take contiguous runs of 4 columns.
+    func dotSplitN(_ dot: attend_sgemm_dot_fn, threads: Int) {
+        let quads = (n + 3) / 4
+        let t = min(threads, quads)
+        func part(_ i: Int) {
+            let j0 = quads * i / t * 4, j1 = min(n, quads * (i + 1) / t * 4)
+            if j1 > j0 { dot(m, j1 - j0, k, alpha, a, lda, b + j0 * ldb, ldb, beta, c + j0, ldc) }
+        }
+        if t == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: t) { part($0) } }
     }
 
     /// Threads take contiguous runs of NR-column slivers and run the whole nest on them.
