@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "AttendTestSupport", dependencies: ["AttendTensor"], path: "Tests/AttendTestSupport"),
         .testTarget(name: "AttendTensorTests", dependencies: ["AttendTensor", "AttendTestSupport"]),
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
-        .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"]),
+        .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
         .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
