@@ -136,8 +136,9 @@ public struct BertProcessing: PostProcessor, Decodable, Hashable {
     public init(cls: (token: String, id: Int), sep: (token: String, id: Int)) {
         self.cls = cls
         self.sep = sep
-        let specials = [cls.token: TemplateProcessing.SpecialToken(id: cls.token, ids: [cls.id], tokens: [cls.token]),
-                        sep.token: TemplateProcessing.SpecialToken(id: sep.token, ids: [sep.id], tokens: [sep.token])]
+        var specials: [String: TemplateProcessing.SpecialToken] = [:]
+        specials[cls.token] = TemplateProcessing.SpecialToken(id: cls.token, ids: [cls.id], tokens: [cls.token])
+        specials[sep.token] = TemplateProcessing.SpecialToken(id: sep.token, ids: [sep.id], tokens: [sep.token])
         template = TemplateProcessing(
             validated: [.specialToken(cls.token, typeId: 0), .sequence(isPairSequence: false, typeId: 0), .specialToken(sep.token, typeId: 0)],
             pair: [.specialToken(cls.token, typeId: 0), .sequence(isPairSequence: false, typeId: 0), .specialToken(sep.token, typeId: 0),

@@ -1,11 +1,13 @@
-import Foundation
-
 /// Character classes and the canonical decomposition used by the normalizers and
 /// pre-tokenizers, each matching the definition in Hugging Face `tokenizers`
 /// (Rust), which is what `tokenizer.json` files are written for.
 ///
-/// Every predicate has an ASCII fast path; anything else asks the Unicode
-/// properties shipped with the Swift standard library.
+/// Every predicate has an ASCII fast path. Beyond ASCII, the classes that
+/// `tokenizers` takes from its own (older, frozen) Unicode tables — control,
+/// punctuation, marks, NFD — are read from `HFUnicodeTables`, generated from
+/// `tokenizers` itself, so that characters added to Unicode since then tokenize
+/// as they do in Python; whitespace, lowercase and the `\w` class come from the
+/// Swift standard library, as `tokenizers` takes them from Rust's (current) tables.
 enum UnicodeClass {
 
     /// Rust's `char::is_whitespace`: the Unicode `White_Space` property
@@ -18,17 +20,13 @@ enum UnicodeClass {
         return s.properties.isWhitespace
     }
 
-    /// BertNormalizer's `is_control`: general category C* (Cc, Cf, Co, Cs — *not*
+    /// BertNormalizer's `is_control`: general category C* (Cc, Cf, Co — *not*
     /// unassigned Cn), except `\t \n \r`, which count as whitespace.
     @inline(__always)
     static func isControl(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
         if v < 0x80 { return (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0x7F }
-        if HFUnicodeExceptions.notControl(v) { return false }
-        switch s.properties.generalCategory {
-        case .control, .format, .privateUse, .surrogate: return true
-        default: return false
-        }
+        return HFUnicode.control.contains(v)
     }
 
     /// BertPreTokenizer's `is_bert_punc`: ASCII punctuation (33–47, 58–64,
@@ -39,14 +37,7 @@ enum UnicodeClass {
         if v < 0x80 {
             return (v >= 33 && v <= 47) || (v >= 58 && v <= 64) || (v >= 91 && v <= 96) || (v >= 123 && v <= 126)
         }
-        if HFUnicodeExceptions.notPunctuation(v) { return false }
-        switch s.properties.generalCategory {
-        case .connectorPunctuation, .dashPunctuation, .openPunctuation, .closePunctuation,
-             .initialPunctuation, .finalPunctuation, .otherPunctuation:
-            return true
-        default:
-            return false
-        }
+        return HFUnicode.punctuation.contains(v)
     }
 
     /// BertNormalizer's `is_chinese_char`: the CJK ideograph blocks of the
@@ -66,21 +57,19 @@ enum UnicodeClass {
     @inline(__always)
     static func isNonspacingMark(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x300 { return false }
-        return s.properties.generalCategory == .nonspacingMark
+        return HFUnicode.nonspacingMark.contains(s.value)
     }
 
     /// General category M* (Mn, Mc, Me): what the standalone StripAccents drops.
     @inline(__always)
     static func isMark(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x300 { return false }
-        switch s.properties.generalCategory {
-        case .nonspacingMark, .spacingMark, .enclosingMark: return true
-        default: return false
-        }
+        return HFUnicode.mark.contains(s.value)
     }
 
     /// The regex class `\w` of Rust's `regex` crate (used by the Whitespace
     /// pre-tokenizer, `\w+|[^\w\s]+`): Alphabetic, M*, Nd, Pc, Join_Control.
+    /// That crate has Unicode 16 tables, so characters new in Unicode 17+ are not `\w`.
     @inline(__always)
     static func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
@@ -88,6 +77,7 @@ enum UnicodeClass {
             return (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || v == 0x5F
         }
         let p = s.properties
+        if let age = p.age, age.major > 16 { return false }
         if p.isAlphabetic || p.isJoinControl { return true }
         switch p.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
@@ -113,16 +103,12 @@ enum UnicodeClass {
 
     // MARK: - Canonical decomposition (NFD)
 
-    /// Appends the full canonical decomposition of `s` (without reordering;
-    /// see `NormalizedString.reorderCanonically`).
+    /// Appends the full canonical decomposition of `s` as `tokenizers`' NFD has it
+    /// (without reordering; see `NormalizedString.reorderCanonically`).
     @inline(__always)
     static func appendDecomposition(_ s: Unicode.Scalar, to emit: (Unicode.Scalar) -> Void) {
         let v = s.value
         if v < 0xC0 { emit(s); return }
-        if v < DecompositionTable.limit {
-            DecompositionTable.shared.append(s, to: emit)
-            return
-        }
         // Hangul syllables decompose algorithmically (Unicode §3.12).
         if v >= 0xAC00 && v <= 0xD7A3 {
             let index = v - 0xAC00
@@ -134,50 +120,58 @@ enum UnicodeClass {
                 return
             }
         }
-        if hasNoDecomposition(v) { emit(s); return }
-        for d in String(Character(s)).decomposedStringWithCanonicalMapping.unicodeScalars { emit(d) }
-    }
-
-    /// Ranges known to hold no canonically decomposable scalar (checked by a test
-    /// against Foundation), so the common CJK and emoji cases skip Foundation.
-    @inline(__always)
-    static func hasNoDecomposition(_ v: UInt32) -> Bool {
-        (0x3400..<0xAC00).contains(v) || (0xD7A4..<0xF900).contains(v) || (0x1F000..<0x1FB00).contains(v)
-            || (0x20000..<0x2F800).contains(v) || (0x30000..<0x110000).contains(v)
+        guard let parts = HFUnicode.decompositions[v] else { emit(s); return }
+        for p in parts { emit(p) }
     }
 }
 
-/// Canonical decompositions of U+00C0..<U+3000 (Latin, Greek, Cyrillic, Indic, …),
-/// computed once from Foundation on first use so per-character NFD is a table read.
-final class DecompositionTable: @unchecked Sendable {
-    static let limit: UInt32 = 0x3000
-    static let shared = DecompositionTable()
+/// Sorted, disjoint ranges of scalar values, with a binary-search membership test.
+struct ScalarRanges: Sendable {
+    private let lows: [UInt32]
+    private let highs: [UInt32]
 
-    /// For scalar `v`: `(start, count)` into `pool`; count 0 means "decomposes to itself".
-    private let entries: [(start: UInt32, count: UInt32)]
-    private let pool: [Unicode.Scalar]
-
-    private init() {
-        var entries = [(start: UInt32, count: UInt32)](repeating: (0, 0), count: Int(Self.limit))
-        var pool: [Unicode.Scalar] = []
-        for v in UInt32(0xC0)..<Self.limit {
-            guard let s = Unicode.Scalar(v) else { continue }
-            let d = Array(String(Character(s)).decomposedStringWithCanonicalMapping.unicodeScalars)
-            if d.count == 1 && d[0] == s { continue }
-            entries[Int(v)] = (UInt32(pool.count), UInt32(d.count))
-            pool.append(contentsOf: d)
+    /// Parses whitespace-separated hex `A` or `A-B` items (sorted, disjoint).
+    init(_ table: String) {
+        var lows: [UInt32] = [], highs: [UInt32] = []
+        for item in table.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let bounds = item.split(separator: "-")
+            guard let lo = bounds.first.flatMap({ UInt32($0, radix: 16) }),
+                  let hi = bounds.last.flatMap({ UInt32($0, radix: 16) }) else { continue }
+            lows.append(lo)
+            highs.append(hi)
         }
-        self.entries = entries
-        self.pool = pool
+        self.lows = lows
+        self.highs = highs
     }
+
+    var count: Int { lows.count }
 
     @inline(__always)
-    func append(_ s: Unicode.Scalar, to emit: (Unicode.Scalar) -> Void) {
-        let e = entries[Int(s.value)]
-        if e.count == 0 {
-            emit(s)
-            return
+    func contains(_ v: UInt32) -> Bool {
+        // Last range whose low bound is <= v.
+        var lo = 0, hi = lows.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if lows[mid] <= v { lo = mid + 1 } else { hi = mid }
         }
-        for i in Int(e.start)..<Int(e.start + e.count) { emit(pool[i]) }
+        return lo > 0 && v <= highs[lo - 1]
     }
+}
+
+/// The parsed `HFUnicodeTables` (each parsed once, on first use, thread-safely).
+enum HFUnicode {
+    static let control = ScalarRanges(HFUnicodeTables.control)
+    static let nonspacingMark = ScalarRanges(HFUnicodeTables.nonspacingMark)
+    static let mark = ScalarRanges(HFUnicodeTables.mark)
+    static let punctuation = ScalarRanges(HFUnicodeTables.punctuation)
+    static let decompositions: [UInt32: [Unicode.Scalar]] = {
+        var table: [UInt32: [Unicode.Scalar]] = [:]
+        for item in HFUnicodeTables.decomposition.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let sides = item.split(separator: ">")
+            guard sides.count == 2, let key = UInt32(sides[0], radix: 16) else { continue }
+            let parts = sides[1].split(separator: ".").compactMap { UInt32($0, radix: 16).flatMap(Unicode.Scalar.init) }
+            table[key] = parts
+        }
+        return table
+    }()
 }

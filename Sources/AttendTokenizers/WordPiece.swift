@@ -61,11 +61,12 @@ public struct WordPiece: TokenizerModel {
     public init(vocabFile: URL, unkToken: String = "[UNK]",
                 continuingSubwordPrefix: String = "##", maxInputCharsPerWord: Int = 100) throws {
         let data = try readFile(vocabFile)
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String(data: data, encoding: .utf8) != nil else {
             throw TokenizerError.malformedFile(vocabFile, reason: "not UTF-8 text")
         }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        // Split the bytes (a `String` would treat "\r\n" as one character).
+        var lines = data.split(separator: 0x0A, omittingEmptySubsequences: false).map { line in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line, as: UTF8.self)
         }
         if lines.last == "" { lines.removeLast() }
         guard !lines.isEmpty else { throw TokenizerError.invalidVocabulary(reason: "no tokens", file: vocabFile) }

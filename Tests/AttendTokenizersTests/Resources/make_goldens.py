@@ -86,6 +86,8 @@ SINGLES = [
     ("superscript", "x² H₂O ½ ①"),
     ("unassigned_and_private", "a\u0378b \ue000c"),
     ("cjk_ext", "a\U00020000b a\U0002B820b a\U0002B920b 豈"),
+    # Characters newer than tokenizers' frozen Unicode tables (format, punctuation, marks, NFD).
+    ("unicode_version_edges", "a\u0890b a\u2E52b x\u1B4Ey a\u166Db \U00011938 q\u0897r s\u061Dt"),
     ("long_text", LONG),
 ]
 
@@ -132,6 +134,7 @@ VARIANT_TEXTS = [
     "我爱北京 東京",
     "a\u0000b\u200bc\td\u00a0e",
     "The Quick BROWN fox",
+    "a\u1ACFb c\u0890d e\u2E52f \U00011938 x\u0903y",
 ]
 
 
