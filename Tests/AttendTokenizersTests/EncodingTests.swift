@@ -148,6 +148,40 @@ struct EncodingTests {
         #expect(t.encode(String(repeating: "x", count: 100_000)).tokens == ["[CLS]", "[UNK]", "[SEP]"])
     }
 
+    /// Random text (any scalar, including controls, marks, surrogate-free planes): no trap,
+    /// consistent arrays, offsets inside the text and in order.
+    @Test func randomTextInvariants() throws {
+        let t = try Self.tiny.get()
+        var rng = SplitMix64(seed: 42)
+        for round in 0..<400 {
+            var scalars: [Unicode.Scalar] = []
+            for _ in 0..<Int(rng.next() % 40) {
+                let pick = rng.next() % 4
+                let v: UInt32 = pick == 0 ? UInt32(rng.next() % 0x80)
+                    : pick == 1 ? UInt32(rng.next() % 0x3000) : pick == 2 ? UInt32(rng.next() % 0x11_0000) : [0x20, 0x5B, 0x5D][Int(rng.next() % 3)]
+                if let s = Unicode.Scalar(v) { scalars.append(s) }
+            }
+            let text = String(String.UnicodeScalarView(scalars))
+            for maxLength in [nil, 5] as [Int?] {
+                let e = t.encode(text, pair: round % 3 == 0 ? text : nil, maxLength: maxLength)
+                let n = e.count
+                #expect([e.tokens.count, e.typeIds.count, e.attentionMask.count, e.specialTokensMask.count,
+                         e.offsets.count, e.wordIds.count, e.sequenceIds.count].allSatisfy { $0 == n })
+                #expect(e.offsets.allSatisfy { 0 <= $0.start && $0.start <= $0.end && $0.end <= scalars.count }, "\(scalars)")
+                let firstSequence = e.offsets.indices.filter { e.sequenceIds[$0] == 0 }.map { e.offsets[$0].start }
+                #expect(firstSequence == firstSequence.sorted(), "offsets in order for \(scalars)")
+                if let maxLength { #expect(n <= max(maxLength, 3)) }
+                _ = t.decode(e.ids)
+            }
+        }
+    }
+
+    @Test func duplicateAndEquivalentVocabularyKeysDoNotTrap() throws {
+        let json = ##"{"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "é": 1, "e\u0301": 2, "a": 3, "a": 4}}}"##
+        let t = try Tokenizer(tokenizerJSONData: Data(json.utf8))
+        #expect(t.encode("a").ids.count == 1)
+    }
+
     // MARK: MiniLM
 
     @Test func miniLMConfiguration() throws {
