@@ -1,5 +1,5 @@
-// AVX2+FMA SGEMM: a 6×16 micro-kernel (12 ymm accumulators); packing is the plain C loops
-// compiled for AVX2.
+// AVX2+FMA SGEMM: a 6×16 micro-kernel (12 ymm accumulators), packing by the plain C loops
+// compiled for AVX2, and a dot-product kernel for A·Bᵀ with few rows of A.
 //
 // Scalar twin of the micro-kernel (the specification):
 //   for i in 0..<6, j in 0..<16: acc[i][j] = Σ_p a[p·6 + i] · b[p·ldb + j]
@@ -65,9 +65,70 @@ T256 static void sgemm_pack_b_avx2(int trans_b, const float *b, ptrdiff_t ldb, p
     attend_pack_b_plain(trans_b, b, ldb, kc, nc, dst, NR);
 }
 
+// A·Bᵀ with few rows of A, both operands read in place along k (see sgemm_avx512.c): 4×2 tiles
+// of C, eight ymm accumulators reduced by horizontal adds.
+// Scalar twin: c[i·ldc + j] = alpha · Σ_p a[i·lda + p] · b[j·ldb + p] + (beta == 0 ? 0 : beta · c[i·ldc + j]).
+T256 static void sgemm_dot_tile_avx2(ptrdiff_t k, const float *a0, const float *a1, const float *a2,
+                                     const float *a3, const float *b0, const float *b1, float *c,
+                                     ptrdiff_t ldc, float alpha, float beta, ptrdiff_t rows, ptrdiff_t cols) {
+    __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00;
+    __m256 s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+#define ATTEND_DOT_STEP(LOAD)                                                               \
+    {                                                                                      \
+        const __m256 y0 = LOAD(b0), y1 = LOAD(b1);                                         \
+        __m256 x = LOAD(a0);                                                               \
+        s00 = _mm256_fmadd_ps(x, y0, s00); s01 = _mm256_fmadd_ps(x, y1, s01);              \
+        x = LOAD(a1);                                                                      \
+        s10 = _mm256_fmadd_ps(x, y0, s10); s11 = _mm256_fmadd_ps(x, y1, s11);              \
+        x = LOAD(a2);                                                                      \
+        s20 = _mm256_fmadd_ps(x, y0, s20); s21 = _mm256_fmadd_ps(x, y1, s21);              \
+        x = LOAD(a3);                                                                      \
+        s30 = _mm256_fmadd_ps(x, y0, s30); s31 = _mm256_fmadd_ps(x, y1, s31);              \
+    }
+    ptrdiff_t p = 0;
+#define ATTEND_LOAD_FULL(ptr) _mm256_loadu_ps((ptr) + p)
+    for (; p + 8 <= k; p += 8) ATTEND_DOT_STEP(ATTEND_LOAD_FULL)
+#undef ATTEND_LOAD_FULL
+    if (p < k) {  // masked-off lanes are not read (and cannot fault)
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i km = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - p)), lane);
+#define ATTEND_LOAD_TAIL(ptr) _mm256_maskload_ps((ptr) + p, km)
+        ATTEND_DOT_STEP(ATTEND_LOAD_TAIL)
+#undef ATTEND_LOAD_TAIL
+    }
+#undef ATTEND_DOT_STEP
+    // [Σ s00, Σ s01, Σ s10, Σ s11, Σ s20, Σ s21, Σ s30, Σ s31]
+    const __m256 h0 = _mm256_hadd_ps(_mm256_hadd_ps(s00, s01), _mm256_hadd_ps(s10, s11));
+    const __m256 h1 = _mm256_hadd_ps(_mm256_hadd_ps(s20, s21), _mm256_hadd_ps(s30, s31));
+    const __m256 sum = _mm256_add_ps(_mm256_permute2f128_ps(h0, h1, 0x20), _mm256_permute2f128_ps(h0, h1, 0x31));
+    float out[8];
+    _mm256_storeu_ps(out, _mm256_mul_ps(sum, _mm256_set1_ps(alpha)));
+    for (ptrdiff_t i = 0; i < rows; ++i) {
+        float *row = c + i * ldc;
+        for (ptrdiff_t j = 0; j < cols; ++j) row[j] = beta == 0.0f ? out[2 * i + j] : out[2 * i + j] + beta * row[j];
+    }
+}
+
+T256 static void sgemm_dot_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                                ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c,
+                                ptrdiff_t ldc) {
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += 2) {
+        const ptrdiff_t cols = n - j0 < 2 ? n - j0 : 2;
+        const float *b0 = b + j0 * ldb, *b1 = b + (j0 + cols - 1) * ldb;  // edge: re-read, discard
+        for (ptrdiff_t i0 = 0; i0 < m; i0 += 4) {
+            const ptrdiff_t rows = m - i0 < 4 ? m - i0 : 4;
+            const float *a0 = a + i0 * lda;  // edge rows re-read the last valid row; discarded
+            const float *a1 = a + (i0 + (rows > 1 ? 1 : 0)) * lda;
+            const float *a2 = a + (i0 + (rows > 2 ? 2 : rows - 1)) * lda;
+            const float *a3 = a + (i0 + (rows > 3 ? 3 : rows - 1)) * lda;
+            sgemm_dot_tile_avx2(k, a0, a1, a2, a3, b0, b1, c + i0 * ldc + j0, ldc, alpha, beta, rows, cols);
+        }
+    }
+}
+
 static const attend_sgemm_ukernel ukernel_avx2 = {
     ATTEND_ISA_AVX2, MR, NR, sgemm_kernel_avx2, sgemm_pack_a_avx2, sgemm_pack_b_avx2,
-    0,
+    sgemm_dot_avx2,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_avx2(void) { return &ukernel_avx2; }
