@@ -114,10 +114,16 @@ public final class BertEmbeddings: Module {
     public let tokenTypes: Embedding  // [typeVocab, hidden]
     public let norm: LayerNorm
 
-    init(_ c: BertConfig, rng: inout SeededRNG) {
-        words = Embedding(c.vocabSize, c.hiddenSize, rng: &rng)
-        positions = Embedding(c.maxPositionEmbeddings, c.hiddenSize, rng: &rng)
-        tokenTypes = Embedding(c.typeVocabSize, c.hiddenSize, rng: &rng)
+    init(_ c: BertConfig, rng: inout SeededRNG?) {
+        if rng != nil {
+            words = Embedding(c.vocabSize, c.hiddenSize, rng: &rng!)
+            positions = Embedding(c.maxPositionEmbeddings, c.hiddenSize, rng: &rng!)
+            tokenTypes = Embedding(c.typeVocabSize, c.hiddenSize, rng: &rng!)
+        } else {
+            words = Embedding(c.vocabSize, c.hiddenSize)
+            positions = Embedding(c.maxPositionEmbeddings, c.hiddenSize)
+            tokenTypes = Embedding(c.typeVocabSize, c.hiddenSize)
+        }
         norm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
     }
 
@@ -146,11 +152,16 @@ public final class BertLayer: Module {
     public let outputNorm: LayerNorm           // output.LayerNorm
     let activation: Activation
 
-    init(_ c: BertConfig, rng: inout SeededRNG) throws {
-        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numAttentionHeads, rng: &rng)
+    init(_ c: BertConfig, rng: inout SeededRNG?) throws {
+        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numAttentionHeads, initializer: &rng)
         attentionNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
-        intermediate = Linear(c.hiddenSize, c.intermediateSize, rng: &rng)
-        output = Linear(c.intermediateSize, c.hiddenSize, rng: &rng)
+        if rng != nil {
+            intermediate = Linear(c.hiddenSize, c.intermediateSize, rng: &rng!)
+            output = Linear(c.intermediateSize, c.hiddenSize, rng: &rng!)
+        } else {
+            intermediate = Linear(c.hiddenSize, c.intermediateSize)
+            output = Linear(c.intermediateSize, c.hiddenSize)
+        }
         outputNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
         activation = Activation(hfName: c.hiddenAct) ?? .gelu
     }
@@ -178,13 +189,20 @@ public final class BertModel: Module {
     public let layers: [BertLayer]
     public let pooler: Linear?                 // pooler.dense, present in most checkpoints
 
-    public init(config: BertConfig, withPooler: Bool = true, seed: UInt64 = 0) throws {
+    /// A model with random weights from `seed`, or zero weights (to be loaded) when `seed` is nil.
+    public init(config: BertConfig, withPooler: Bool = true, seed: UInt64? = 0) throws {
         try config.validate(source: "config")
         self.config = config
-        var rng = SeededRNG(seed: seed)
+        var rng = seed.map { SeededRNG(seed: $0) }
         embeddings = BertEmbeddings(config, rng: &rng)
         layers = try (0..<config.numHiddenLayers).map { _ in try BertLayer(config, rng: &rng) }
-        pooler = withPooler ? Linear(config.hiddenSize, config.hiddenSize, rng: &rng) : nil
+        if !withPooler {
+            pooler = nil
+        } else if rng != nil {
+            pooler = Linear(config.hiddenSize, config.hiddenSize, rng: &rng!)
+        } else {
+            pooler = Linear(config.hiddenSize, config.hiddenSize)
+        }
     }
 
     public var children: [(String, any Module)] {
@@ -241,7 +259,7 @@ public final class BertModel: Module {
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
         let file = try SafetensorsFile(url: weightsURL)
         let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
-        let model = try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"))
+        let model = try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
         var used = Set<String>()
         for (name, parameter) in model.namedParameters(prefix: prefix) {
             guard file.contains(name) else {

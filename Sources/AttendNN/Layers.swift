@@ -12,6 +12,12 @@ public final class Linear: Module {
         self.bias = bias ? Parameter(.randomUniform([outFeatures], low: -bound, high: bound, rng: &rng)) : nil
     }
 
+    /// Zero-filled parameters, to be loaded from a checkpoint (skips the cost of random initialisation).
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        weight = Parameter(.zeros([outFeatures, inFeatures]))
+        self.bias = bias ? Parameter(.zeros([outFeatures])) : nil
+    }
+
     public var localParameters: [(String, Parameter)] {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
@@ -33,6 +39,11 @@ public final class Embedding: Module {
 
     public init(_ count: Int, _ dim: Int, rng: inout SeededRNG) {
         weight = Parameter(.randomNormal([count, dim], rng: &rng))
+    }
+
+    /// A zero-filled table, to be loaded from a checkpoint.
+    public init(_ count: Int, _ dim: Int) {
+        weight = Parameter(.zeros([count, dim]))
     }
 
     public var localParameters: [(String, Parameter)] { [("weight", weight)] }

@@ -29,8 +29,17 @@ public final class MultiHeadAttention: Module {
         public var weights: Tensor?
     }
 
+    public convenience init(embedDim: Int, heads: Int, kvHeads: Int? = nil, keyDim: Int? = nil, valueDim: Int? = nil,
+                            bias: Bool = true, outputBias: Bool? = nil, rng: inout SeededRNG) throws {
+        var source: SeededRNG? = rng
+        try self.init(embedDim: embedDim, heads: heads, kvHeads: kvHeads, keyDim: keyDim, valueDim: valueDim,
+                      bias: bias, outputBias: outputBias, initializer: &source)
+        if let source { rng = source }
+    }
+
+    /// With `initializer` nil the projections start at zero, to be loaded from a checkpoint.
     public init(embedDim: Int, heads: Int, kvHeads: Int? = nil, keyDim: Int? = nil, valueDim: Int? = nil,
-                bias: Bool = true, outputBias: Bool? = nil, rng: inout SeededRNG) throws {
+                bias: Bool = true, outputBias: Bool? = nil, initializer rng: inout SeededRNG?) throws {
         let kvHeads = kvHeads ?? heads
         guard embedDim > 0, heads > 0, embedDim % heads == 0 else {
             throw TensorError.invalidArgument(op: "MultiHeadAttention", "embedDim \(embedDim) must be divisible by heads \(heads)")
@@ -42,10 +51,14 @@ public final class MultiHeadAttention: Module {
         self.heads = heads
         self.kvHeads = kvHeads
         headDim = embedDim / heads
-        qProj = Linear(embedDim, heads * headDim, bias: bias, rng: &rng)
-        kProj = Linear(keyDim ?? embedDim, kvHeads * headDim, bias: bias, rng: &rng)
-        vProj = Linear(valueDim ?? embedDim, kvHeads * headDim, bias: bias, rng: &rng)
-        outProj = Linear(heads * headDim, embedDim, bias: outputBias ?? bias, rng: &rng)
+        func linear(_ i: Int, _ o: Int, _ b: Bool) -> Linear {
+            if rng == nil { return Linear(i, o, bias: b) }
+            return Linear(i, o, bias: b, rng: &rng!)
+        }
+        qProj = linear(embedDim, heads * headDim, bias)
+        kProj = linear(keyDim ?? embedDim, kvHeads * headDim, bias)
+        vProj = linear(valueDim ?? embedDim, kvHeads * headDim, bias)
+        outProj = linear(heads * headDim, embedDim, outputBias ?? bias)
     }
 
     public var children: [(String, any Module)] {
