@@ -52,3 +52,7 @@ const attend_sgemm_ukernel *attend_sgemm_ukernel_for(attend_isa isa) {
     }
     return u ? u : attend_sgemm_ukernel_generic();
 }
+
+ptrdiff_t attend_fetch_add(ptrdiff_t *counter, ptrdiff_t v) {
+    return __atomic_fetch_add(counter, v, __ATOMIC_RELAXED);
+}

@@ -67,4 +67,8 @@ void attend_sgemm_small(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrd
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                         float beta, float *c, ptrdiff_t ldc);
 
+/// Atomically adds `v` to `*counter` and returns the previous value (relaxed ordering): the
+/// work counter threads use to claim GEMM blocks dynamically.
+ptrdiff_t attend_fetch_add(ptrdiff_t *counter, ptrdiff_t v);
+
 #endif

@@ -7,18 +7,20 @@ import Dispatch
 /// Computes `C = alpha · op(A) · op(B) + beta · C` (row-major; see ``Kernels/sgemm``), the same
 /// maths as its twin ``ReferenceKernels/sgemm`` but with Float accumulation.
 ///
-/// Loops, outermost first (BLIS): `jc` over NC-column panels of B → `pc` over KC-deep slices of the
-/// shared dimension → `ic` over MC-row blocks of A → `jr` over NR-column slivers → `ir` over
-/// MR-row slivers, where the C micro-kernel computes one MR×NR tile of C. A block (MC×KC) is
-/// packed into MR-row slivers once per `ic`; the B panel (KC×NC) into NR-column slivers once per
-/// `pc`. transA/transB are absorbed by the packing. The first `pc` slice applies the caller's
-/// `beta`; later slices accumulate with beta = 1.
+/// Paths, by shape (each keeps C's tiles disjoint between threads; threads claim work items,
+/// about four per thread, from a shared counter, so a thread slowed by other load holds up no one):
+/// - tiny (m·n·k ≤ ``tinyWork``): the unblocked C loop, no packing, no threads;
+/// - A·Bᵀ with small M (≤ ``dotMaxM``): the ISA's dot-product kernel reads both operands in place
+///   along k, so PyTorch-layout weights are never transposed; items are runs of columns;
+/// - large M, BLIS loops `jc` (NC-column panels) → `pc` (KC-deep slices) → `ic` (row blocks of
+///   ≤ MC) → `jr` (NR-column slivers) → `ir` (MR-row slivers): per (jc, pc) the threads pack the
+///   B panel together, then claim row blocks, each packing its A block and sweeping the panel;
+/// - small M (≤ ``splitNMaxM``): per `pc` the threads pack all of A together, then claim runs of
+///   B slivers, each packed just before use (or read in place when `!transB`, M ≤ ``directBMaxM``).
 ///
-/// Threading (both modes keep C's tiles disjoint between threads):
-/// - split N: each thread runs the whole loop nest on its own columns (small M: no shared work,
-///   B read or packed only by the thread that uses it; `!transB` and small M read B unpacked);
-/// - A·Bᵀ with small M: the ISA's dot-product kernel reads both operands in place (no transpose);
-/// - split M: per (jc, pc) the threads pack the B panel together, then each computes its rows.
+/// The C micro-kernel computes one MR×NR tile of C from an MR-row sliver of packed A and an
+/// NR-column sliver of B; transA/transB are absorbed by the packing. The first `pc` slice applies
+/// the caller's `beta`; later slices accumulate with beta = 1.
 @usableFromInline
 enum GEMM {
     // Cache blocking (PERFORMANCE-NOTES: KC = 384, MC = 192, NC = 4096 for the 6×64 kernel).
@@ -30,7 +32,7 @@ enum GEMM {
     nonisolated(unsafe) static var tinyWork = 4 * 1024
     /// Multiply-adds per thread below which another thread does not pay for its wake-up.
     nonisolated(unsafe) static var workPerThread = 1 << 20
-    /// With M at or below this (and enough columns), threads split N instead of M.
+    /// With M at or below this, A is packed whole and threads split N instead of M.
     nonisolated(unsafe) static var splitNMaxM = 384
     /// With `!transB` and M at or below this, the micro-kernel reads B in place instead of packing.
     nonisolated(unsafe) static var directBMaxM = 96
@@ -64,14 +66,57 @@ enum GEMM {
 
         if transB && !transA && m <= dotMaxM, let dot = uk.dot {
             job.dotSplitN(dot, threads: threads)
-        } else if threads == 1 {
-            job.run(rows: 0..<m, cols: 0..<n)
-        } else if (m <= splitNMaxM && colSlivers >= threads) || rowSlivers < threads {
-            job.splitN(threads: threads, colSlivers: colSlivers)
+        } else if m <= splitNMaxM {
+            job.splitN(threads: threads)
         } else {
-            job.splitM(threads: threads, rowSlivers: rowSlivers)
+            job.splitM(threads: threads)
         }
     }
+
+    /// A chunk size (a multiple of `multiple`) that cuts `count` into about four pieces per thread,
+    /// so that threads claiming pieces dynamically finish together even on a busy machine.
+    static func chunk(_ count: Int, threads: Int, multiple: Int) -> Int {
+        let pieces = max(1, threads * 4)
+        let raw = (count + pieces - 1) / pieces
+        return max(multiple, (raw + multiple - 1) / multiple * multiple)
+    }
+
+    /// Runs `body(item)` once for every item in `0..<count` on up to `threads` threads (the caller's
+    /// included), each thread claiming the next unclaimed item from a shared counter.
+    static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
+        parallelFor(count, threads: threads, scratch: 0) { item, _ in body(item) }
+    }
+
+    /// `parallelFor` with a per-thread scratch buffer of `scratch` floats (none when 0).
+    static func parallelFor(_ count: Int, threads: Int, scratch: Int,
+                            _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        func drain(_ claim: () -> Int) {
+            func loop(_ buf: UnsafeMutablePointer<Float>) {
+                while true {
+                    let item = claim()
+                    if item >= count { return }
+                    body(item, buf)
+                }
+            }
+            if scratch > 0 { GEMMBuffers.with(floats: scratch, loop) } else { loop(dummyScratch) }
+        }
+        let width = min(threads, count)
+        if width <= 1 {
+            var next = 0
+            drain { defer { next += 1 }; return next }
+            return
+        }
+        let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
+        counter.initialize(to: 0)
+        defer { counter.deallocate() }
+        let shared = SendablePointer(counter)
+        DispatchQueue.concurrentPerform(iterations: width) { _ in
+            drain { attend_fetch_add(shared.pointer, 1) }
+        }
+    }
+
+    /// Stand-in scratch pointer for loops that need none (never dereferenced).
+    private static let dummyScratch = UnsafeMutablePointer<Float>.allocate(capacity: 1)
 
     /// C = beta · C over m×n (beta == 0 writes zeros without reading C).
     static func scale(m: Int, n: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
@@ -84,6 +129,11 @@ enum GEMM {
             }
         }
     }
+}
+
+private struct SendablePointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int>
+    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }
 
 /// One GEMM call's operands and micro-kernel set; shared read-only by the worker threads, which
@@ -124,47 +174,8 @@ private struct Job: @unchecked Sendable {
         transB ? b + (j * ldb + p) : b + (p * ldb + j)
     }
 
-    /// Floats in a packed A block (MC rows rounded up to MR, KC deep).
-    var aBlockFloats: Int { ((min(GEMM.mc, m) + mr - 1) / mr) * mr * min(GEMM.kc, k) }
     /// Floats in a packed B panel of `cols` columns (rounded up to NR, KC deep).
     func bPanelFloats(cols: Int) -> Int { ((min(GEMM.nc, cols) + nr - 1) / nr) * nr * min(GEMM.kc, k) }
-
-    /// The whole loop nest on C[rows, cols], single-threaded, with its own packing buffers.
-    func run(rows: Range<Int>, cols: Range<Int>) {
-        let directB = !transB && rows.count <= GEMM.directBMaxM
-        GEMMBuffers.with(floats: aBlockFloats, bPanelFloats(cols: cols.count)) { aBuf, bBuf in
-            for jc in stride(from: cols.lowerBound, to: cols.upperBound, by: GEMM.nc) {
-                let ncur = min(GEMM.nc, cols.upperBound - jc)
-                for pc in stride(from: 0, to: k, by: GEMM.kc) {
-                    let kcur = min(GEMM.kc, k - pc)
-                    let betaNow: Float = pc == 0 ? beta : 1
-                    for ic in stride(from: rows.lowerBound, to: rows.upperBound, by: GEMM.mc) {
-                        let mcur = min(GEMM.mc, rows.upperBound - ic)
-                        packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf)
-                        for jr in stride(from: 0, to: ncur, by: nr) {
-                            let nrcur = min(nr, ncur - jr)
-                            let bSliver: UnsafePointer<Float>
-                            let bStride: Int
-                            if directB && nrcur == nr {
-                                bSliver = bAt(pc, jc + jr)
-                                bStride = ldb
-                            } else {
-                                let dst = bBuf + (jr / nr) * kcur * nr
-                                // Pack each sliver just before its first use, while it is hot.
-                                if ic == rows.lowerBound {
-                                    packB(transB ? 1 : 0, bAt(pc, jc + jr), ldb, kcur, nrcur, dst)
-                                }
-                                bSliver = UnsafePointer(dst)
-                                bStride = nr
-                            }
-                            macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: bStride,
-                                     c: c + (ic * ldc + jc + jr), nrcur: nrcur, beta: betaNow)
-                        }
-                    }
-                }
-            }
-        }
-    }
 
     /// All MR-row tiles of one column sliver: C[ic ..< ic+mcur, sliver] op= Apacked · Bsliver.
     @inline(__always)
@@ -178,56 +189,76 @@ private struct Job: @unchecked Sendable {
         }
     }
 
-    /// A·Bᵀ read in place by the dot-product kernel; threads take contiguous runs of 4 columns.
+    /// A·Bᵀ read in place by the dot-product kernel; threads claim chunks of columns.
     func dotSplitN(_ dot: attend_sgemm_dot_fn, threads: Int) {
-        let quads = (n + 3) / 4
-        let t = min(threads, quads)
-        func part(_ i: Int) {
-            let j0 = quads * i / t * 4, j1 = min(n, quads * (i + 1) / t * 4)
-            if j1 > j0 { dot(m, j1 - j0, k, alpha, a, lda, b + j0 * ldb, ldb, beta, c + j0, ldc) }
-        }
-        if t == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: t) { part($0) } }
-    }
-
-    /// Threads take contiguous runs of NR-column slivers and run the whole nest on them.
-    func splitN(threads: Int, colSlivers: Int) {
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let s0 = colSlivers * t / threads, s1 = colSlivers * (t + 1) / threads
-            let cols = (s0 * nr)..<min(n, s1 * nr)
-            if !cols.isEmpty { run(rows: 0..<m, cols: cols) }
+        let chunk = GEMM.chunk(n, threads: threads, multiple: 4)
+        GEMM.parallelFor((n + chunk - 1) / chunk, threads: threads) { item in
+            let j0 = item * chunk, cols = min(chunk, n - j0)
+            dot(m, cols, k, alpha, a, lda, b + j0 * ldb, ldb, beta, c + j0, ldc)
         }
     }
 
-    /// Per (jc, pc): the threads pack the shared B panel, then each computes its own rows of C.
-    func splitM(threads: Int, rowSlivers: Int) {
+    /// Small M (≤ ``GEMM/splitNMaxM``): per pc the threads pack all of A together (it stays in
+    /// L2), then claim runs of NR-column slivers; each B sliver is packed just before use into a
+    /// per-thread buffer, or read in place when `!transB` and M ≤ ``GEMM/directBMaxM``.
+    func splitN(threads: Int) {
+        let directB = !transB && m <= GEMM.directBMaxM
+        let rowSlivers = (m + mr - 1) / mr
+        let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
+        let colChunk = GEMM.chunk(n, threads: threads, multiple: nr)
+        let kcMax = min(GEMM.kc, k)
+        GEMMBuffers.with(floats: rowSlivers * mr * kcMax) { aBuf in
+            for pc in stride(from: 0, to: k, by: GEMM.kc) {
+                let kcur = min(GEMM.kc, k - pc)
+                let betaNow: Float = pc == 0 ? beta : 1
+                GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
+                    let i0 = item * sliverChunk * mr
+                    packA(transA ? 1 : 0, aAt(i0, pc), lda, min(sliverChunk * mr, m - i0), kcur, aBuf + i0 * kcur)
+                }
+                GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: kcMax * nr) { item, bBuf in
+                    let j1 = min(n, (item + 1) * colChunk)
+                    for j in stride(from: item * colChunk, to: j1, by: nr) {
+                        let nrcur = min(nr, j1 - j)
+                        var bSliver = UnsafePointer(bBuf), bStride = nr
+                        if directB && nrcur == nr {
+                            bSliver = bAt(pc, j)
+                            bStride = ldb
+                        } else {
+                            packB(transB ? 1 : 0, bAt(pc, j), ldb, kcur, nrcur, bBuf)
+                        }
+                        macroRow(aBuf: aBuf, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
+                                 c: c + j, nrcur: nrcur, beta: betaNow)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Per (jc, pc): the threads pack the shared B panel, then claim blocks of rows of C.
+    func splitM(threads: Int) {
+        let rowBlock = min(GEMM.mc, GEMM.chunk(m, threads: threads, multiple: mr))
+        let rowItems = (m + rowBlock - 1) / rowBlock
         GEMMBuffers.with(floats: bPanelFloats(cols: n)) { bBuf in
             for jc in stride(from: 0, to: n, by: GEMM.nc) {
                 let ncur = min(GEMM.nc, n - jc)
                 let slivers = (ncur + nr - 1) / nr
+                let sliverChunk = GEMM.chunk(slivers, threads: threads, multiple: 1)
                 for pc in stride(from: 0, to: k, by: GEMM.kc) {
                     let kcur = min(GEMM.kc, k - pc)
                     let betaNow: Float = pc == 0 ? beta : 1
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
-                        let s0 = slivers * t / threads, s1 = slivers * (t + 1) / threads
-                        if s1 > s0 {
-                            let j0 = s0 * nr, cols = min(ncur, s1 * nr) - j0
-                            packB(transB ? 1 : 0, bAt(pc, jc + j0), ldb, kcur, cols, bBuf + s0 * kcur * nr)
-                        }
+                    GEMM.parallelFor((slivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
+                        let s0 = item * sliverChunk, j0 = s0 * nr
+                        let cols = min(ncur, (s0 + sliverChunk) * nr) - j0
+                        packB(transB ? 1 : 0, bAt(pc, jc + j0), ldb, kcur, cols, bBuf + s0 * kcur * nr)
                     }
-                    DispatchQueue.concurrentPerform(iterations: threads) { t in
-                        let r0 = rowSlivers * t / threads * mr, r1 = min(m, rowSlivers * (t + 1) / threads * mr)
-                        guard r1 > r0 else { return }
-                        GEMMBuffers.with(floats: aBlockFloats) { aBuf in
-                            for ic in stride(from: r0, to: r1, by: GEMM.mc) {
-                                let mcur = min(GEMM.mc, r1 - ic)
-                                packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf)
-                                for s in 0..<slivers {
-                                    let jr = s * nr
-                                    macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur,
-                                             bSliver: UnsafePointer(bBuf + s * kcur * nr), bStride: nr,
-                                             c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
-                                }
-                            }
+                    GEMM.parallelFor(rowItems, threads: threads, scratch: rowBlock * kcur) { item, aBuf in
+                        let ic = item * rowBlock, mcur = min(rowBlock, m - ic)
+                        packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf)
+                        for s in 0..<slivers {
+                            let jr = s * nr
+                            macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur,
+                                     bSliver: UnsafePointer(bBuf + s * kcur * nr), bStride: nr,
+                                     c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
                         }
                     }
                 }
