@@ -244,6 +244,11 @@ public final class BertModel: Module {
         return x
     }
 
+    /// Fuses each layer's Q/K/V projections into one GEMM. Call again after changing weights.
+    public func prepareForInference() throws {
+        for layer in layers { try layer.attention.fuseProjections() }
+    }
+
     /// `tanh(W · h_[CLS] + b)`: `[B, T, hidden]` → `[B, hidden]` (needs the pooler weights).
     public func pooled(_ hidden: Tensor) throws -> Tensor {
         guard let pooler else { throw ModelError.invalidInput("this model was loaded without pooler weights") }
@@ -283,6 +288,7 @@ public final class BertModel: Module {
         }
         let unused = file.names.filter { !used.contains($0) && !$0.hasPrefix("cls.") }
         if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
+        try model.prepareForInference()
         return model
     }
 }

@@ -54,56 +54,19 @@ public func scaledDotProductAttention(
 
     var output = [Float](repeating: 0, count: g.b * g.h * g.lq * g.dv)
     var weights = [Float](repeating: 0, count: returnWeights ? g.b * g.h * g.lq * g.lk : 0)
-    let q = query.scalars, k = key.scalars, v = value.scalars
-    let heads = g.b * g.h
-    let workers = Swift.min(heads, 2)
-
-    output.withUnsafeMutableBufferPointer { outBuf in
-        weights.withUnsafeMutableBufferPointer { wBuf in
-            q.withUnsafeBufferPointer { qp in
-                k.withUnsafeBufferPointer { kp in
-                    v.withUnsafeBufferPointer { vp in
-                        let outBase = outBuf.baseAddress!, wBase = returnWeights ? wBuf.baseAddress : nil
-                        let qBase = qp.baseAddress!, kBase = kp.baseAddress!, vBase = vp.baseAddress!
-                        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                            var scores = [Float](repeating: 0, count: g.lq * g.lk)
-                            scores.withUnsafeMutableBufferPointer { sp in
-                                let s = sp.baseAddress!
-                                var bh = worker
-                                while bh < heads {
-                                    let bi = bh / g.h, hi = bh % g.h
-                                    let kvh = hi / g.group
-                                    let qOff = bh * g.lq * g.dk
-                                    let kOff = (bi * g.hkv + kvh) * g.lk * g.dk
-                                    let vOff = (bi * g.hkv + kvh) * g.lk * g.dv
-                                    // S = scale · Q Kᵀ   [Lq, Lk]
-                                    Kernels.sgemm(transA: false, transB: true, m: g.lq, n: g.lk, k: g.dk, alpha: scale,
-                                                  a: qBase + qOff, lda: g.dk, b: kBase + kOff, ldb: g.dk,
-                                                  c: s, ldc: g.lk)
-                                    if let maskValues {
-                                        let mOff = g.maskOffset(batch: bi, head: hi)
-                                        for i in 0..<(g.lq * g.lk) {
-                                            let mv = maskValues[mOff + i]
-                                            if isBoolean { if mv == 0 { s[i] = -.infinity } } else { s[i] += mv }
-                                        }
-                                    }
-                                    if isCausal {
-                                        for i in 0..<g.lq where i + 1 < g.lk {
-                                            for j in (i + 1)..<g.lk { s[i * g.lk + j] = -.infinity }
-                                        }
-                                    }
-                                    Kernels.softmaxRows(s, rows: g.lq, cols: g.lk)  // P, fully masked rows → 0
-                                    if let wBase { (wBase + bh * g.lq * g.lk).update(from: s, count: g.lq * g.lk) }
-                                    // O = P V   [Lq, d_v]
-                                    if g.lk > 0 {
-                                        Kernels.sgemm(transA: false, transB: false, m: g.lq, n: g.dv, k: g.lk,
-                                                      a: s, lda: g.lk, b: vBase + vOff, ldb: g.dv,
-                                                      c: outBase + bh * g.lq * g.dv, ldc: g.dv)
-                                    }
-                                    bh += workers
-                                }
-                            }
-                        }
+    // Contiguous [B, H, T, d] tensors: head h of batch b starts at (b·H + h)·T·d, rows d apart.
+    let qL = HeadLayout(batch: g.h * g.lq * g.dk, head: g.lq * g.dk, row: g.dk)
+    let kL = HeadLayout(batch: g.hkv * g.lk * g.dk, head: g.lk * g.dk, row: g.dk)
+    let vL = HeadLayout(batch: g.hkv * g.lk * g.dv, head: g.lk * g.dv, row: g.dv)
+    let oL = HeadLayout(batch: g.h * g.lq * g.dv, head: g.lq * g.dv, row: g.dv)
+    query.scalars.withUnsafeBufferPointer { qp in
+        key.scalars.withUnsafeBufferPointer { kp in
+            value.scalars.withUnsafeBufferPointer { vp in
+                output.withUnsafeMutableBufferPointer { op in
+                    weights.withUnsafeMutableBufferPointer { wp in
+                        attentionHeads(g: g, q: qp.baseAddress!, qL, k: kp.baseAddress!, kL, v: vp.baseAddress!, vL,
+                                       out: op.baseAddress!, oL, weights: returnWeights ? wp.baseAddress : nil,
+                                       scale: scale, mask: maskValues, maskIsBoolean: isBoolean, isCausal: isCausal)
                     }
                 }
             }
@@ -136,6 +99,17 @@ struct AttentionGeometry {
             throw TensorError.invalidArgument(op: "attention", "key/value heads (\(hkv)) must divide query heads (\(h))")
         }
         group = h / hkv
+        try setMask(mask)
+    }
+
+    /// Sizes given directly (heads read in place from projections); the caller has checked them.
+    init(b: Int, h: Int, hkv: Int, lq: Int, lk: Int, dk: Int, dv: Int, mask: AttentionMask?) throws {
+        (self.b, self.h, self.hkv, self.lq, self.lk, self.dk, self.dv) = (b, h, hkv, lq, lk, dk, dv)
+        group = h / Swift.max(hkv, 1)
+        try setMask(mask)
+    }
+
+    private mutating func setMask(_ mask: AttentionMask?) throws {
         if let mask {
             let m = mask.tensor
             let full = try? Tensor.broadcastShape(m.shape, [b, h, lq, lk])

@@ -65,6 +65,26 @@ public final class MultiHeadAttention: Module {
         [("q_proj", qProj), ("k_proj", kProj), ("v_proj", vProj), ("out_proj", outProj)]
     }
 
+    /// W_Q, W_K and W_V stacked into one `[(H + 2·Hkv)·d, E]` projection, so self-attention runs one GEMM
+    /// instead of three. Built by ``fuseProjections()`` for inference; not a parameter of its own.
+    public private(set) var fusedQKV: Linear?
+
+    /// Stacks the current Q/K/V weights for inference. Call again (or ``unfuseProjections()``) after the
+    /// weights change; training never needs it.
+    public func fuseProjections() throws {
+        guard qProj.inFeatures == kProj.inFeatures, kProj.inFeatures == vProj.inFeatures,
+              (qProj.bias == nil) == (kProj.bias == nil), (kProj.bias == nil) == (vProj.bias == nil) else { return }
+        let fused = Linear(qProj.inFeatures, qProj.outFeatures + kProj.outFeatures + vProj.outFeatures, bias: qProj.bias != nil)
+        fused.weight.value = try Tensor.concatenate([qProj.weight.value, kProj.weight.value, vProj.weight.value], axis: 0)
+        if let qb = qProj.bias, let kb = kProj.bias, let vb = vProj.bias {
+            fused.bias?.value = try Tensor.concatenate([qb.value, kb.value, vb.value], axis: 0)
+        }
+        fusedQKV = fused
+    }
+
+    /// Drops the fused projection (e.g. before changing weights).
+    public func unfuseProjections() { fusedQKV = nil }
+
     /// - Parameters:
     ///   - query: `[B, Lq, embedDim]`
     ///   - key: `[B, Lk, keyDim]`, defaults to `query` (self-attention)
@@ -80,33 +100,72 @@ public final class MultiHeadAttention: Module {
         mask: AttentionMask? = nil, isCausal: Bool = false, weights: WeightsMode = .none,
         observer: (any IntermediateObserver)? = nil, name: String = "attention"
     ) throws -> Output {
+        let selfAttention = key == nil && value == nil
         let key = key ?? query, value = value ?? key
         guard query.rank == 3, key.rank == 3, value.rank == 3, key.shape[0] == query.shape[0],
               value.shape[0] == query.shape[0], value.shape[1] == key.shape[1] else {
             throw TensorError.invalidArgument(op: "MultiHeadAttention",
                 "expects query [B, Lq, E], key [B, Lk, kdim], value [B, Lk, vdim]; got \(query.shape), \(key.shape), \(value.shape)")
         }
-        let (b, lk) = (query.shape[0], key.shape[1])
-        let q = try qProj(query).splitHeads(heads)      // [B, H, Lq, d]
-        let k = try kProj(key).splitHeads(kvHeads)      // [B, Hkv, Lk, d]
-        let v = try vProj(value).splitHeads(kvHeads)    // [B, Hkv, Lk, d]
+        let (b, lq, lk, d) = (query.shape[0], query.shape[1], key.shape[1], headDim)
+        // Projections stay [B, T, heads·d]; attention reads each head in place (no split/merge copies).
+        // Self-attention with fused weights does Q, K and V in one GEMM: [B, T, (H + 2·Hkv)·d].
+        let qT: Tensor, kT: Tensor, vT: Tensor
+        let qOff: Int, kOff: Int, vOff: Int
+        if let fused = fusedQKV, selfAttention {
+            let qkv = try fused(query)                     // [B, T, (H + 2·Hkv)·d]
+            (qT, kT, vT) = (qkv, qkv, qkv)
+            (qOff, kOff, vOff) = (0, heads * d, (heads + kvHeads) * d)
+        } else {
+            qT = try qProj(query)                          // [B, Lq, H·d]
+            kT = try kProj(key)                            // [B, Lk, Hkv·d]
+            vT = try vProj(value)                          // [B, Lk, Hkv·d]
+            (qOff, kOff, vOff) = (0, 0, 0)
+        }
+        let qRow = qT.shape[2], kRow = kT.shape[2], vRow = vT.shape[2]
         if let observer {
-            for (suffix, t) in [("q", q), ("k", k), ("v", v)] where observer.wants("\(name).\(suffix)") {
-                observer.observe("\(name).\(suffix)", t)
+            for (suffix, t, off, n) in [("q", qT, qOff, heads), ("k", kT, kOff, kvHeads), ("v", vT, vOff, kvHeads)]
+            where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", try t.slice(axis: 2, off..<(off + n * d)).splitHeads(n))   // [B, n, T, d]
             }
         }
         let combined = try Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: b, keyLen: lk)
+        let g = try AttentionGeometry(b: b, h: heads, hkv: kvHeads, lq: lq, lk: lk, dk: d, dv: d, mask: combined)
         let wantObserved = observer?.wants(name + ".weights") ?? false
-        let attn = try scaledDotProductAttention(query: q, key: k, value: v, mask: combined, isCausal: isCausal,
-                                                 returnWeights: weights != .none || wantObserved)
-        if wantObserved, let w = attn.weights { observer?.observe(name + ".weights", w) }
-        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", attn.output) }
-        let out = try outProj(attn.output.mergeHeads()) // [B, Lq, E]
+        let needWeights = weights != .none || wantObserved
+        var context = [Float](repeating: 0, count: b * lq * heads * d)          // [B, Lq, H·d]
+        var w = [Float](repeating: 0, count: needWeights ? b * heads * lq * lk : 0)
+        let maskValues = try g.expandedMask(combined)
+        var isBoolean = false
+        if case .boolean = combined { isBoolean = true }
+        qT.scalars.withUnsafeBufferPointer { qp in
+            kT.scalars.withUnsafeBufferPointer { kp in
+                vT.scalars.withUnsafeBufferPointer { vp in
+                    context.withUnsafeMutableBufferPointer { cp in
+                        w.withUnsafeMutableBufferPointer { wp in
+                            attentionHeads(
+                                g: g,
+                                q: qp.baseAddress! + qOff, HeadLayout(batch: lq * qRow, head: d, row: qRow),
+                                k: kp.baseAddress! + kOff, HeadLayout(batch: lk * kRow, head: d, row: kRow),
+                                v: vp.baseAddress! + vOff, HeadLayout(batch: lk * vRow, head: d, row: vRow),
+                                out: cp.baseAddress!, HeadLayout(batch: lq * heads * d, head: d, row: heads * d),
+                                weights: needWeights ? wp.baseAddress : nil,
+                                scale: 1 / Float(d).squareRoot(), mask: maskValues, maskIsBoolean: isBoolean, isCausal: isCausal)
+                        }
+                    }
+                }
+            }
+        }
+        let attnWeights = needWeights ? try Tensor(shape: [b, heads, lq, lk], scalars: w) : nil   // [B, H, Lq, Lk]
+        if wantObserved, let attnWeights { observer?.observe(name + ".weights", attnWeights) }
+        let merged = try Tensor(shape: [b, lq, heads * d], scalars: context)  // [B, Lq, H·d] heads concatenated
+        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", try merged.splitHeads(heads)) }
+        let out = try outProj(merged)                                          // [B, Lq, E]
         var returned: Tensor? = nil
         switch weights {
         case .none: break
-        case .perHead: returned = attn.weights
-        case .averaged: returned = try attn.weights.map { try $0.mean(axis: 1) }   // [B, Lq, Lk]
+        case .perHead: returned = attnWeights
+        case .averaged: returned = try attnWeights.map { try $0.mean(axis: 1) }   // [B, Lq, Lk]
         }
         return Output(output: out, weights: returned)
     }

@@ -110,6 +110,30 @@ struct MultiHeadAttentionTests {
         #expect(throws: TensorError.self) { try make(10, 4) }
     }
 
+    /// Fused Q/K/V (one GEMM, heads read in place) equals the three separate projections, GQA included.
+    @Test(arguments: [(8, 2, 2), (16, 4, 2), (12, 3, 1)])
+    func fusedProjectionsMatch(_ c: (Int, Int, Int)) throws {
+        let mha = try make(c.0, c.1, kv: c.2, seed: 21)
+        var rng = SeededRNG(seed: 22)
+        let x = Tensor.randomNormal([2, 6, c.0], rng: &rng)
+        let kpm = try Tensor(rows: [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]])
+        let plain = try mha(query: x, keyPaddingMask: kpm, isCausal: true, weights: .perHead)
+        try mha.fuseProjections()
+        #expect(mha.fusedQKV != nil)
+        let recorder = IntermediateRecorder()
+        let fused = try mha(query: x, keyPaddingMask: kpm, isCausal: true, weights: .perHead, observer: recorder, name: "L")
+        expectClose(fused.output, plain.output, atol: 1e-5, rtol: 1e-5)
+        expectClose(fused.weights!, plain.weights!, atol: 1e-6, rtol: 1e-5)
+        #expect(recorder["L.q"]?.shape == [2, c.1, 6, c.0 / c.1])
+        #expect(recorder["L.k"]?.shape == [2, c.2, 6, c.0 / c.1])
+        // Cross-attention never uses the fused path.
+        let y = Tensor.randomNormal([2, 4, c.0], rng: &rng)
+        mha.unfuseProjections()
+        let crossPlain = try mha(query: x, key: y, value: y)
+        try mha.fuseProjections()
+        expectClose(try mha(query: x, key: y, value: y).output, crossPlain.output, atol: 1e-6, rtol: 1e-6)
+    }
+
     @Test func observerReceivesWeights() throws {
         let mha = try make(8, 2)
         let recorder = IntermediateRecorder()
