@@ -12,7 +12,7 @@ import Dispatch
 /// - tiny (m·n·k ≤ ``tinyWork``): the unblocked C loop, no packing, no threads;
 /// - A·Bᵀ with small M (≤ ``dotMaxM``): the ISA's dot-product kernel reads both operands in place
 ///   along k, so PyTorch-layout weights are never transposed; items are runs of columns;
-/// - large M, BLIS loops `jc` (NC-column panels) → `pc` (KC-deep slices) → `ic` (row blocks of
+/// - large M, BLIS loops `jc` (NC-column panels) → `pc` (k slices) → `ic` (row blocks of
 ///   ≤ MC) → `jr` (NR-column slivers) → `ir` (MR-row slivers): per (jc, pc) the threads pack the
 ///   B panel together, then claim row blocks, each packing its A block and sweeping the panel;
 /// - small M (≤ ``splitNMaxM``): per `pc` the threads pack all of A together, then claim runs of
@@ -23,8 +23,9 @@ import Dispatch
 /// the caller's `beta`; later slices accumulate with beta = 1.
 @usableFromInline
 enum GEMM {
-    // Cache blocking (PERFORMANCE-NOTES: KC = 384, MC = 192, NC = 4096 for the 6×64 kernel).
-    static let kc = 384
+    // Cache blocking (PERFORMANCE-NOTES: KC ≥ 384, MC = 192, NC = 4096 for the 6×64 kernel).
+    /// The most k per packed slice; k is cut into equal slices of at most this depth.
+    nonisolated(unsafe) static var kcMax = 768
     static let mc = 192
     static let nc = 4096
 
@@ -145,6 +146,8 @@ private struct Job: @unchecked Sendable {
     let mr: Int, nr: Int
     let transA: Bool, transB: Bool
     let m: Int, n: Int, k: Int
+    /// Depth of a packed slice: k cut into equal slices of at most ``GEMM/kcMax``.
+    let kc: Int
     let alpha: Float, beta: Float
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
@@ -161,6 +164,8 @@ private struct Job: @unchecked Sendable {
         nr = Int(uk.nr)
         self.transA = transA; self.transB = transB
         self.m = m; self.n = n; self.k = k
+        let slices = (k + GEMM.kcMax - 1) / GEMM.kcMax
+        kc = (k + slices - 1) / slices
         self.alpha = alpha; self.beta = beta
         self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
     }
@@ -175,7 +180,7 @@ private struct Job: @unchecked Sendable {
     }
 
     /// Floats in a packed B panel of `cols` columns (rounded up to NR, KC deep).
-    func bPanelFloats(cols: Int) -> Int { ((min(GEMM.nc, cols) + nr - 1) / nr) * nr * min(GEMM.kc, k) }
+    func bPanelFloats(cols: Int) -> Int { ((min(GEMM.nc, cols) + nr - 1) / nr) * nr * kc }
 
     /// All MR-row tiles of one column sliver: C[ic ..< ic+mcur, sliver] op= Apacked · Bsliver.
     @inline(__always)
@@ -206,16 +211,15 @@ private struct Job: @unchecked Sendable {
         let rowSlivers = (m + mr - 1) / mr
         let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
         let colChunk = GEMM.chunk(n, threads: threads, multiple: nr)
-        let kcMax = min(GEMM.kc, k)
-        GEMMBuffers.with(floats: rowSlivers * mr * kcMax) { aBuf in
-            for pc in stride(from: 0, to: k, by: GEMM.kc) {
-                let kcur = min(GEMM.kc, k - pc)
+        GEMMBuffers.with(floats: rowSlivers * mr * kc) { aBuf in
+            for pc in stride(from: 0, to: k, by: kc) {
+                let kcur = min(kc, k - pc)
                 let betaNow: Float = pc == 0 ? beta : 1
                 GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
                     let i0 = item * sliverChunk * mr
                     packA(transA ? 1 : 0, aAt(i0, pc), lda, min(sliverChunk * mr, m - i0), kcur, aBuf + i0 * kcur)
                 }
-                GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: kcMax * nr) { item, bBuf in
+                GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: kc * nr) { item, bBuf in
                     let j1 = min(n, (item + 1) * colChunk)
                     for j in stride(from: item * colChunk, to: j1, by: nr) {
                         let nrcur = min(nr, j1 - j)
@@ -243,8 +247,8 @@ private struct Job: @unchecked Sendable {
                 let ncur = min(GEMM.nc, n - jc)
                 let slivers = (ncur + nr - 1) / nr
                 let sliverChunk = GEMM.chunk(slivers, threads: threads, multiple: 1)
-                for pc in stride(from: 0, to: k, by: GEMM.kc) {
-                    let kcur = min(GEMM.kc, k - pc)
+                for pc in stride(from: 0, to: k, by: kc) {
+                    let kcur = min(kc, k - pc)
                     let betaNow: Float = pc == 0 ? beta : 1
                     GEMM.parallelFor((slivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
                         let s0 = item * sliverChunk, j0 = s0 * nr
