@@ -44,6 +44,7 @@ private struct Path: CustomStringConvertible {
     var splitNMaxM = GEMM.splitNMaxM
     var directBMaxM = GEMM.directBMaxM
     var dotMaxM = GEMM.dotMaxM
+    var kcMax = GEMM.kcMax
     var description: String { name }
 }
 
@@ -55,6 +56,9 @@ private let paths: [Path] = [
     Path(name: "2 threads, split N", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: .max, dotMaxM: 0),
     Path(name: "2 threads, split N, dot kernel", threads: 2, tinyWork: 0, workPerThread: 1, dotMaxM: .max),
     Path(name: "2 threads, split M", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0, dotMaxM: 0),
+    Path(name: "2 threads, split M, k sliced by ≤ 50", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0,
+         dotMaxM: 0, kcMax: 50),
+    Path(name: "1 thread, split N, k sliced by ≤ 24", tinyWork: 0, splitNMaxM: .max, dotMaxM: 0, kcMax: 24),
     Path(name: "2 threads, default thresholds", threads: 2),
 ]
 
@@ -73,12 +77,12 @@ let sweepCases: [GEMMCase] = (0..<56).map { i in
                     padA: i % 3, padB: (i + 1) % 3, padC: (i + 2) % 4, seed: UInt64(i + 1))
 }
 
-/// Shapes that cross the cache blocks (KC = 384, MC = 192, NC = 4096) or mimic the model's.
+/// Shapes that cross the cache blocks (k slices ≤ 768, MC = 192, NC = 4096) or mimic the model's.
 let blockingCases: [GEMMCase] = [
     GEMMCase(m: 3, n: 5, k: 7, alpha: 1, beta: 0),
     GEMMCase(m: 1, n: 1, k: 1, alpha: 2, beta: 0.5),
     GEMMCase(m: 7, n: 4100, k: 9, transB: true, beta: 1, padB: 3),          // two NC panels
-    GEMMCase(m: 13, n: 130, k: 800, transA: true, alpha: 0.5, beta: 0.25), // three KC slices
+    GEMMCase(m: 13, n: 130, k: 800, transA: true, alpha: 0.5, beta: 0.25), // two k slices
     GEMMCase(m: 400, n: 20, k: 50, transA: true, transB: true, beta: 0, padC: 1),  // three MC blocks
     GEMMCase(m: 12, n: 384, k: 384, transB: true),                          // a short sentence's Linear
     GEMMCase(m: 66, n: 130, k: 390, beta: -1, padA: 5, padB: 7, padC: 9),
@@ -155,10 +159,10 @@ private func checkAllPaths(_ c: GEMMCase) {
     let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
 
     let saved = (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-                 Kernels.maxThreads)
+                 GEMM.kcMax, Kernels.maxThreads)
     defer {
         (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-         Kernels.maxThreads) = saved
+         GEMM.kcMax, Kernels.maxThreads) = saved
         Kernels.forcedISA = nil
     }
     for isa in KernelISA.supported {
@@ -170,6 +174,7 @@ private func checkAllPaths(_ c: GEMMCase) {
             GEMM.splitNMaxM = path.splitNMaxM
             GEMM.directBMaxM = path.directBMaxM
             GEMM.dotMaxM = path.dotMaxM
+            GEMM.kcMax = path.kcMax
             var got = c0
             run(c, a, lda, b, ldb, &got, ldc, reference: false)
             compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
