@@ -14,6 +14,7 @@ struct AttendCommand: ParsableCommand {
         """,
         subcommands: [
             AttentionCommand.self,
+            ExplainCommand.self,
             TokenizeCommand.self,
             EmbedCommand.self,
             SimilarityCommand.self,

@@ -1,0 +1,195 @@
+import ArgumentParser
+import Attend
+import Foundation
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Attention on a sentence, step by step, with a real model's numbers; heatmaps, SVG and HTML views.",
+        discussion: """
+        Text (the default) walks one head of one layer: the tokens, their embeddings, Q, K and V, the scores
+        Q·Kᵀ, the scaled scores, the softmax weights with row sums and a heatmap, and for --token the output
+        as a weighted sum of value vectors, in numbers and in words. Layers and heads count from 0 (as in
+        PyTorch); a negative --layer or --head counts from the end (--layer=-1 is the last layer).
+
+        Formats:
+          text   the step-by-step trace (colour on a terminal unless NO_COLOR is set; --values prints weights in the heatmap)
+          json   every intermediate of the chosen layer and head: tokens, q, k, v, scores, scaled_scores, weights, output, …
+          svg    one head: --view heatmap (default; labelled axes, legend, title) or --view flow (two token columns, lines weighted by attention)
+          html   one standalone page, no network: head view, model view (layers × heads), per-head summary
+        SVG and HTML go to --out FILE; without it they go to stdout, or to attend-explain.svg/.html when stdout is a terminal.
+
+        Model: --model takes a folder or an installed name. The default is all-MiniLM-L6-v2 when installed
+        (attend models install all-MiniLM-L6-v2); the output always says which model was used.
+
+        Examples:
+          attend explain "The animal didn't cross the street because it was too tired" --model all-MiniLM-L6-v2 --layer 5 --head 11 --token it
+          attend explain "The cat sat on the mat" --format svg --view flow --token cat --out cat.svg
+          attend explain "The cat sat on the mat" --format html --out cat.html
+          attend explain "The cat sat on the mat" --layer 2 --head 3 --format json
+        """)
+
+    @Argument(help: "The sentence to explain.")
+    var sentence: String
+
+    @Option(name: .long, help: "Model folder or installed name (default: the embedded demo model when there is one, else all-MiniLM-L6-v2).")
+    var model: String?
+
+    @Option(name: .long, help: "Layer, from 0 (default: the last layer).")
+    var layer: Int?
+
+    @Option(name: .long, help: "Head, from 0 (default: 0).")
+    var head: Int?
+
+    @Option(name: .long, help: "A token (word piece) or its index: work out its output in full.")
+    var token: String?
+
+    @Option(name: .long, help: "text, json, svg or html.")
+    var format: String = "text"
+
+    @Option(name: .long, help: "For --format svg: heatmap or flow.")
+    var view: String = "heatmap"
+
+    @Option(name: .long, help: "Write to this file instead of stdout.")
+    var out: String?
+
+    @Flag(name: .long, help: "Print the weights inside the heatmap cells (text and SVG).")
+    var values = false
+
+    @Flag(name: .long, help: "Same as --format json.")
+    var json = false
+
+    @Option(name: .long, help: "Decimals in the text trace (0…8).")
+    var decimals = 4
+
+    func run() throws {
+        try runReportingErrors {
+            let format = json ? "json" : self.format.lowercased()
+            guard ["text", "json", "svg", "html"].contains(format) else {
+                throw CLIError("unknown format '\(self.format)': use text, json, svg or html")
+            }
+            let view = self.view.lowercased()
+            guard ["heatmap", "flow"].contains(view) else {
+                throw CLIError("unknown view '\(self.view)': use heatmap or flow (with --format svg)")
+            }
+            if let out { try ExplainOutput.checkWritable(out) }
+            let source = try ExplainModel.resolve(model)
+            let embedder = try SentenceEmbedder.load(folder: source.folder)
+            let trace = try ExplainTrace.capture(embedder: embedder, text: sentence, modelName: source.name)
+            guard !trace.layers.isEmpty else { throw CLIError("\(source.name) has no attention layers to explain") }
+            let layerIndex = try Self.index(layer ?? trace.layers.count - 1, count: trace.layers.count) {
+                VizError.layerOutOfRange($0, layers: trace.layers.count)
+            }
+            let layerTrace = trace.layers[layerIndex]
+            let headIndex = try Self.index(head ?? 0, count: layerTrace.heads) {
+                VizError.headOutOfRange($0, heads: layerTrace.heads)
+            }
+            var focus: Int? = nil
+            if let token {
+                let found = try ExplainTrace.findToken(token, in: layerTrace.queryTokens)
+                focus = found.index
+                if found.occurrences.count > 1 && format == "text" {
+                    Terminal.printWarning("“\(token)” occurs \(found.occurrences.count) times (tokens \(found.occurrences.map(String.init).joined(separator: ", "))); "
+                                          + "explaining token \(found.index). Pass --token INDEX for another.")
+                }
+            }
+            let caption = SVGCaption(model: source.name, layerLabel: layerTrace.label, head: headIndex, text: sentence)
+            switch format {
+            case "text":
+                let toTerminal = out == nil && Terminal.useColor
+                var text = ExplainText(trace: trace, layer: layerIndex, head: headIndex, focus: focus,
+                                       color: toTerminal ? TerminalColor.detect() : .none, showValues: values,
+                                       modelNote: source.note)
+                text.decimals = Swift.max(0, Swift.min(decimals, 8))
+                try ExplainOutput.emit(try text.render(), to: out, defaultName: nil, describe: "text trace")
+            case "json":
+                let value = try ExplainJSON.make(trace: trace, layer: layerIndex, head: headIndex, focus: focus, source: source)
+                try ExplainOutput.emit(JSONOut.render(value) + "\n", to: out, defaultName: nil, describe: "JSON")
+            case "svg":
+                let svg = view == "flow"
+                    ? SVGFlow(layer: layerTrace, head: headIndex, caption: caption, focusRow: focus).render()
+                    : SVGHeatmap(layer: layerTrace, head: headIndex, caption: caption, showValues: values, focusRow: focus).render()
+                try ExplainOutput.emit(svg, to: out, defaultName: "attend-explain.svg",
+                                       describe: "\(view == "flow" ? "flow" : "heatmap") SVG of \(source.name), \(layerTrace.label), head \(headIndex)")
+            default:
+                let html = try HTMLReport(trace: trace, layer: layerIndex, head: headIndex, focus: focus).render()
+                try ExplainOutput.emit(html, to: out, defaultName: "attend-explain.html",
+                                       describe: "HTML views of \(source.name) (\(trace.layers.count) layers × \(layerTrace.heads) heads)")
+            }
+        }
+    }
+
+    /// A layer or head index; negative counts from the end.
+    static func index(_ i: Int, count: Int, error: (Int) -> VizError) throws -> Int {
+        let resolved = i < 0 ? count + i : i
+        guard resolved >= 0 && resolved < count else { throw error(i) }
+        return resolved
+    }
+}
+
+/// Which model `explain` runs, and how to say so.
+struct ExplainModel {
+    var name: String
+    var folder: URL
+    /// Where it came from, for the text header.
+    var note: String
+
+    /// The model named on the command line, else the default.
+    ///
+    /// Default-model hook: when the training issue ships a demo model inside Attend (Sources/AttendModels/Resources),
+    /// return it here first, so `attend explain "…"` works on a fresh machine with no network. Until then the
+    /// default is all-MiniLM-L6-v2 when it is installed.
+    static func resolve(_ requested: String?) throws -> ExplainModel {
+        if let requested {
+            let folder = try ModelStore.resolve(requested)
+            let isPath = requested.contains("/") || requested.hasPrefix(".") || requested.hasPrefix("~")
+            let name = isPath ? folder.lastPathComponent : requested
+            return ExplainModel(name: name, folder: folder, note: "model folder: \(folder.path)")
+        }
+        let fallback = "all-MiniLM-L6-v2"
+        do {
+            let folder = try ModelStore.resolve(fallback)
+            return ExplainModel(name: fallback, folder: folder,
+                                note: "default model (no --model given): \(folder.path)")
+        } catch {
+            throw CLIError("no --model given and the default model \(fallback) is not usable: \(error)")
+        }
+    }
+}
+
+/// Writing results: stdout, a file, or a default file when a page would otherwise flood a terminal.
+enum ExplainOutput {
+    /// Fails early (before the model runs) when `path` cannot be written.
+    static func checkWritable(_ path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
+            if isDir.boolValue { throw CLIError("cannot write \(path): it is a directory") }
+            guard FileManager.default.isWritableFile(atPath: url.path) else { throw CLIError("cannot write \(path): permission denied") }
+            return
+        }
+        let dir = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw CLIError("cannot write \(path): the folder \(dir.path) does not exist")
+        }
+        guard FileManager.default.isWritableFile(atPath: dir.path) else {
+            throw CLIError("cannot write \(path): the folder \(dir.path) is not writable")
+        }
+    }
+
+    static func emit(_ content: String, to out: String?, defaultName: String?, describe: String) throws {
+        var path = out
+        if path == nil, let defaultName, Terminal.stdoutIsTerminal { path = defaultName }
+        guard let path else {
+            FileHandle.standardOutput.write(Data(content.utf8))
+            return
+        }
+        do {
+            try Data(content.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw CLIError("cannot write \(path): \((error as NSError).localizedDescription)")
+        }
+        let kb = Double(content.utf8.count) / 1024
+        FileHandle.standardError.write(Data("attend: wrote \(path) (\(String(format: kb < 1024 ? "%.0f KB" : "%.1f MB", kb < 1024 ? kb : kb / 1024))): \(describe)\n".utf8))
+    }
+}
