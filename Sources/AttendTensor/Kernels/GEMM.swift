@@ -39,7 +39,7 @@ enum GEMM {
     nonisolated(unsafe) static var directBMaxM = 96
     /// With `transB`, `!transA` and M at or below this, the ISA's dot-product kernel (if any) reads
     /// both operands in place instead of transposing B into packed slivers.
-    nonisolated(unsafe) static var dotMaxM = 256
+    nonisolated(unsafe) static var dotMaxM = 64
 
     @usableFromInline
     static func sgemm(
