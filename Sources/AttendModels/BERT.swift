@@ -98,11 +98,11 @@ public enum Activation: Sendable {
         }
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    var fused: FusedActivation {
         switch self {
-        case .gelu: return x.gelu()
-        case .geluTanh: return x.gelu(approximate: true)
-        case .relu: return x.relu()
+        case .gelu: return .gelu
+        case .geluTanh: return .geluTanh
+        case .relu: return .relu
         }
     }
 }
@@ -176,9 +176,9 @@ public final class BertLayer: Module {
     /// `x`: `[B, T, hidden]`, `mask`: `[B, T]` (1 = real token) → `[B, T, hidden]`
     func callAsFunction(_ x: Tensor, mask: Tensor?, observer: (any IntermediateObserver)?, name: String) throws -> Tensor {
         let a = try attention(query: x, keyPaddingMask: mask, observer: observer, name: name).output  // [B, T, hidden]
-        let h = try attentionNorm(a + x)                                                             // [B, T, hidden]
-        let f = try output(activation(intermediate(h)))                                              // [B, T, hidden]
-        return try outputNorm(f + h)                                                                 // [B, T, hidden]
+        let h = try attentionNorm(a, residual: x)                                                    // [B, T, hidden]
+        let f = try output(intermediate(h, activation: activation.fused))                            // [B, T, hidden]
+        return try outputNorm(f, residual: h)                                                        // [B, T, hidden]
     }
 }
 

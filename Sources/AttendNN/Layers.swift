@@ -27,9 +27,15 @@ public final class Linear: Module {
         guard x.shape.last == inFeatures else {
             throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
         }
-        let y = try Tensor.matmul(x, weight.value, transposeB: true)  // [..., out]
-        if let bias { return try y + bias.value }
-        return y
+        return try Tensor.linear(x, weight: weight.value, bias: bias?.value)  // [..., out]
+    }
+
+    /// `act(x Wᵀ + b)` with the activation fused into the GEMM epilogue.
+    public func callAsFunction(_ x: Tensor, activation: FusedActivation) throws -> Tensor {
+        guard x.shape.last == inFeatures else {
+            throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
+        }
+        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation)  // [..., out]
     }
 }
 
@@ -85,6 +91,11 @@ public final class LayerNorm: Module {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.layerNorm(weight: weight.value, bias: bias.value, eps: eps)
+    }
+
+    /// `LayerNorm(x + residual)` in one pass.
+    public func callAsFunction(_ x: Tensor, residual: Tensor) throws -> Tensor {
+        try x.addingLayerNorm(residual, weight: weight.value, bias: bias.value, eps: eps)
     }
 }
 

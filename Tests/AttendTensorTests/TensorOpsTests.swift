@@ -1,3 +1,4 @@
+import Foundation
 import AttendTestSupport
 import Testing
 @testable import AttendTensor
@@ -184,4 +185,46 @@ struct TensorOpsTests {
 /// Runs `body` with the plain reference kernels (task-local, so parallel tests are unaffected).
 func withReferenceKernels<T>(_ body: () throws -> T) rethrows -> T {
     try Kernels.$useReference.withValue(true) { try body() }
+}
+
+@Suite("Fused transformer ops")
+struct FusedOpsTests {
+    @Test func fastErfIsFloatAccurate() {
+        var worst: Double = 0
+        for i in -60_000...60_000 {
+            let x = Float(i) / 10_000
+            worst = max(worst, abs(Double(Kernels.fastErf(x)) - erf(Double(x))))
+        }
+        #expect(worst < 5e-7, "worst |fastErf − erf| = \(worst)")
+    }
+
+    @Test(arguments: [(1, 1, 1), (3, 7, 5), (17, 16, 33), (64, 97, 15)])
+    func linearWithEpilogueMatchesTwin(_ c: (Int, Int, Int)) throws {
+        let (rows, inF, outF) = c
+        var rng = SeededRNG(seed: UInt64(rows * 7 + outF))
+        let x = Tensor.randomNormal([rows, inF], rng: &rng)
+        let w = Tensor.randomNormal([outF, inF], std: 0.5, rng: &rng)
+        let b = Tensor.randomNormal([outF], rng: &rng)
+        for act in [FusedActivation.none, .gelu, .geluTanh, .relu] {
+            let fast = try Tensor.linear(x, weight: w, bias: b, activation: act)
+            let ref = try withReferenceKernels { try Tensor.linear(x, weight: w, bias: b, activation: act) }
+            expectClose(fast, ref, atol: 2e-5, rtol: 1e-4, "linear \(c) \(act)")
+        }
+        // Unfused composition.
+        let composed = try (Tensor.matmul(x, w, transposeB: true) + b).gelu()
+        expectClose(try Tensor.linear(x, weight: w, bias: b, activation: .gelu), composed, atol: 2e-5, rtol: 1e-4)
+        #expect(throws: TensorError.self) { try Tensor.linear(x, weight: w, bias: Tensor.zeros([outF + 1])) }
+    }
+
+    @Test(arguments: [1, 16, 17, 384])
+    func addingLayerNormMatchesComposition(_ cols: Int) throws {
+        var rng = SeededRNG(seed: UInt64(cols))
+        let x = Tensor.randomNormal([5, cols], rng: &rng), r = Tensor.randomNormal([5, cols], rng: &rng)
+        let g = Tensor.randomNormal([cols], rng: &rng), b = Tensor.randomNormal([cols], rng: &rng)
+        let fused = try x.addingLayerNorm(r, weight: g, bias: b, eps: 1e-12)
+        let composed = try (x + r).layerNorm(weight: g, bias: b, eps: 1e-12)
+        expectClose(fused, composed, atol: 1e-5, rtol: 1e-4)
+        let ref = try withReferenceKernels { try x.addingLayerNorm(r, weight: g, bias: b, eps: 1e-12) }
+        expectClose(fused, ref, atol: 2e-5, rtol: 1e-4)
+    }
 }

@@ -77,7 +77,7 @@ extension Kernels {
             if approximate {
                 for i in lo..<hi { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v))) }
             } else {
-                for i in lo..<hi { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.erf(v * 0.70710678118654752)) }
+                for i in lo..<hi { let v = x[i]; x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
             }
         }
     }

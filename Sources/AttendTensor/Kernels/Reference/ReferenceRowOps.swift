@@ -56,3 +56,36 @@ extension ReferenceKernels {
         }
     }
 }
+
+extension ReferenceKernels {
+    /// `y[r, j] = act(y[r, j] + bias[j])` for a `rows × cols` block (the GEMM epilogue of a linear layer).
+    public static func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+                                      bias: UnsafePointer<Float>?, activation: FusedActivation) {
+        for r in 0..<rows {
+            for j in 0..<cols {
+                let v = Double(y[r * cols + j]) + Double(bias?[j] ?? 0)
+                switch activation {
+                case .none: y[r * cols + j] = Float(v)
+                case .relu: y[r * cols + j] = Float(Swift.max(v, 0))
+                case .gelu: y[r * cols + j] = Float(0.5 * v * (1 + Foundation.erf(v / 2.0.squareRoot())))
+                case .geluTanh:
+                    y[r * cols + j] = Float(0.5 * v * (1 + Foundation.tanh((2 / Double.pi).squareRoot() * (v + 0.044715 * v * v * v))))
+                }
+            }
+        }
+    }
+
+    /// `y = LayerNorm(x + residual)` per row (the post-norm residual of a transformer block).
+    public static func addLayerNormRows(
+        _ x: UnsafePointer<Float>, _ residual: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float
+    ) {
+        var sum = [Float](repeating: 0, count: cols)
+        for r in 0..<rows {
+            for j in 0..<cols { sum[j] = x[r * cols + j] + residual[r * cols + j] }
+            sum.withUnsafeBufferPointer { s in
+                layerNormRows(s.baseAddress!, y + r * cols, rows: 1, cols: cols, gamma: gamma, beta: beta, eps: eps)
+            }
+        }
+    }
+}
