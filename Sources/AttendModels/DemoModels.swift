@@ -1,0 +1,106 @@
+// The demo models Attend trains itself, stored as Hugging Face-style folders (config.json, model.safetensors,
+// vocab.json) inside the AttendModels resources, so every command works on a fresh clone with no network.
+// Each folder's config.json carries a "training" object with the command and seed that produced it.
+import AttendNN
+import Foundation
+
+public enum DemoModels {
+    /// Folder names of the embedded models.
+    public static let translator = "tiny-translator"
+    public static let bottleneckTranslator = "tiny-translator-bottleneck"
+    public static let inductionGPT = "tiny-gpt-induction"
+
+    /// The embedded folder `name` (nil if it was not built into this binary).
+    public static func folder(_ name: String) -> URL? {
+        if let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources") { return url }
+        let url = Bundle.module.bundleURL.appendingPathComponent("Resources").appendingPathComponent(name)
+        return FileManager.default.fileExists(atPath: url.appendingPathComponent("config.json").path) ? url : nil
+    }
+
+    /// The embedded folder, or an error that says how to make it.
+    static func requireFolder(_ name: String, trainCommand: String) throws -> URL {
+        guard let url = folder(name) else {
+            throw ModelError.missingFile("embedded model \(name) (train it with `\(trainCommand)`)")
+        }
+        return url
+    }
+
+    /// Writes `config` (plus a "training" object of provenance strings) as pretty, key-sorted JSON.
+    static func writeConfig<C: Encodable>(_ config: C, training: [String: String], to url: URL) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var object = try JSONSerialization.jsonObject(with: encoder.encode(config)) as? [String: Any] ?? [:]
+        if !training.isEmpty { object["training"] = training }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url)
+    }
+
+    /// Reads a config, turning decoding errors into messages that name the file and key.
+    static func readConfig<C: Decodable>(_ type: C.Type, from url: URL) throws -> C {
+        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        do {
+            return try JSONDecoder().decode(C.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelError.invalidConfig(url.path, "missing key \"\(key.stringValue)\"")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw ModelError.invalidConfig(url.path, "wrong type at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"")
+        } catch {
+            throw ModelError.invalidConfig(url.path, "not valid JSON")
+        }
+    }
+
+    /// The "training" object of a config.json (empty if absent).
+    public static func provenance(_ folder: URL) -> [String: String] {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("config.json")),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [:] }
+        return object["training"] as? [String: String] ?? [:]
+    }
+
+    /// Strictly loads `model.safetensors` into `model`: every parameter present with its shape, nothing extra.
+    static func loadWeights(_ model: any Module, folder: URL) throws {
+        let url = folder.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelError.missingFile(url.path) }
+        let file = try SafetensorsFile(url: url)
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        let unused = try model.load(tensors, source: url.lastPathComponent)
+        if !unused.isEmpty { throw WeightLoadingError.unused(source: url.lastPathComponent, tensors: Array(unused)) }
+    }
+
+    static func saveWeights(_ model: any Module, folder: URL, metadata: [String: String]) throws {
+        var tensors: [String: Tensor] = [:]
+        for (name, p) in model.namedParameters() { tensors[name] = p.value }
+        try Safetensors.write(tensors, metadata: metadata, to: folder.appendingPathComponent("model.safetensors"))
+    }
+}
+
+extension TinyTranslator {
+    /// Writes `config.json` (with `training` provenance), `vocab.json` and `model.safetensors` into `folder`.
+    public func save(to folder: URL, training: [String: String] = [:]) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try DemoModels.writeConfig(config, training: training, to: folder.appendingPathComponent("config.json"))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted]
+        let vocab = ["source": sourceVocabulary, "target": targetVocabulary]
+        try encoder.encode(vocab).write(to: folder.appendingPathComponent("vocab.json"))
+        try DemoModels.saveWeights(self, folder: folder, metadata: ["format": "pt"])
+    }
+
+    /// Loads a folder written by ``save(to:training:)``, strictly.
+    public static func load(folder: URL) throws -> TinyTranslator {
+        let config = try DemoModels.readConfig(TinyTranslatorConfig.self, from: folder.appendingPathComponent("config.json"))
+        let vocab = try DemoModels.readConfig([String: WordVocabulary].self, from: folder.appendingPathComponent("vocab.json"))
+        guard let source = vocab["source"], let target = vocab["target"] else {
+            throw ModelError.invalidConfig(folder.appendingPathComponent("vocab.json").path, "needs \"source\" and \"target\" token lists")
+        }
+        let model = try TinyTranslator(config: config, sourceVocabulary: source, targetVocabulary: target)
+        try DemoModels.loadWeights(model, folder: folder)
+        return model
+    }
+
+    /// The embedded demo translator (or its bottleneck baseline).
+    public static func demo(bottleneck: Bool = false) throws -> TinyTranslator {
+        try load(folder: DemoModels.requireFolder(bottleneck ? DemoModels.bottleneckTranslator : DemoModels.translator,
+                                                  trainCommand: "attend train translator\(bottleneck ? " --bottleneck" : "")"))
+    }
+}

@@ -1,0 +1,200 @@
+// TinyGPT: a small decoder-only (causal) transformer, GPT-2 style (Radford et al., 2019), for studying what
+// attention learns in context — here, induction heads (Olsson et al., 2022, "In-context Learning and Induction
+// Heads", transformer-circuits.pub): a layer-1 head attends to the previous token, and a layer-2 head uses that
+// to find the earlier occurrence of the current token and attend to the token that followed it, copying it.
+// Reference implementation: nanoGPT's `model.py`; parameter names follow Hugging Face's GPT-Neo
+// (`transformer.h.0.attn.attention.q_proj.weight`, `transformer.wte.weight`).
+//
+//   ids ─▶ wte + wpe (learned positions)
+//       ─▶ N × [ LN ─▶ causal self-attention ─▶ +res  ( ─▶ LN ─▶ c_fc ─▶ GELU ─▶ c_proj ─▶ +res ) ]
+//       ─▶ LN ─▶ lm_head ─▶ logits [B, T, V]
+//
+// The MLP is optional (`intermediate_size: 0` gives the attention-only models of the induction-head papers).
+// Intermediates reported to an observer: "L{i}.weights" [B, H, T, T].
+// Tokens are ids 0..<V, shown as syllables ("ba", "be", … see `TinyGPT.syllable`).
+import AttendNN
+import Foundation
+
+/// `config.json` of a TinyGPT (GPT-Neo-like key names).
+public struct TinyGPTConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var maxPositionEmbeddings: Int
+    public var hiddenSize: Int
+    public var numLayers: Int
+    public var numHeads: Int
+    /// 0: attention-only blocks.
+    public var intermediateSize: Int
+    public var modelType: String
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size", maxPositionEmbeddings = "max_position_embeddings", hiddenSize = "hidden_size"
+        case numLayers = "num_layers", numHeads = "num_heads", intermediateSize = "intermediate_size", modelType = "model_type"
+    }
+
+    public init(vocabSize: Int = 64, maxPositionEmbeddings: Int = 64, hiddenSize: Int = 64, numLayers: Int = 2,
+                numHeads: Int = 4, intermediateSize: Int = 0) {
+        self.vocabSize = vocabSize
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.hiddenSize = hiddenSize
+        self.numLayers = numLayers
+        self.numHeads = numHeads
+        self.intermediateSize = intermediateSize
+        modelType = "tiny-gpt"
+    }
+
+    func validate(source: String) throws {
+        guard hiddenSize > 0, numHeads > 0, hiddenSize % numHeads == 0 else {
+            throw ModelError.invalidConfig(source, "hidden_size \(hiddenSize) must be divisible by num_heads \(numHeads)")
+        }
+        guard vocabSize > 0, maxPositionEmbeddings > 0, numLayers >= 0, intermediateSize >= 0 else {
+            throw ModelError.invalidConfig(source, "sizes must be positive")
+        }
+    }
+}
+
+/// One block: `x + Attn(LN(x))`, then (with an MLP) `h + MLP(LN(h))`.
+public final class GPTBlock: Module {
+    public let ln1: LayerNorm
+    public let attention: MultiHeadAttention   // q/k/v without bias, out_proj with bias (GPT-Neo)
+    public let ln2: LayerNorm?
+    public let fc: Linear?                     // mlp.c_fc   [intermediate, D]
+    public let proj: Linear?                   // mlp.c_proj [D, intermediate]
+
+    init(_ c: TinyGPTConfig, rng: inout SeededRNG) throws {
+        ln1 = LayerNorm(c.hiddenSize)
+        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numHeads, bias: false, outputBias: true, rng: &rng)
+        if c.intermediateSize > 0 {
+            ln2 = LayerNorm(c.hiddenSize)
+            fc = Linear(c.hiddenSize, c.intermediateSize, rng: &rng)
+            proj = Linear(c.intermediateSize, c.hiddenSize, rng: &rng)
+        } else {
+            (ln2, fc, proj) = (nil, nil, nil)
+        }
+    }
+
+    public var children: [(String, any Module)] {
+        var c: [(String, any Module)] = [("ln_1", ln1), ("attn.attention", attention)]
+        if let ln2, let fc, let proj { c += [("ln_2", ln2), ("mlp.c_fc", fc), ("mlp.c_proj", proj)] }
+        return c
+    }
+
+    /// `x`: `[B, T, D]` → `[B, T, D]`
+    func callAsFunction(_ x: Variable, _ ctx: inout ForwardContext, name: String) throws -> Variable {
+        let a = try attention(query: ln1(x, tape: ctx.tape), isCausal: true, tape: ctx.tape,
+                              observer: ctx.observer, name: name)                                     // [B, T, D]
+        let h = try x + a                                                                            // [B, T, D]
+        guard let ln2, let fc, let proj else { return h }
+        return try h + proj(fc(ln2(h, tape: ctx.tape), tape: ctx.tape).gelu(), tape: ctx.tape)        // [B, T, D]
+    }
+}
+
+public final class TinyGPT: Module {
+    public let config: TinyGPTConfig
+    public let wte: Embedding        // transformer.wte [V, D]
+    public let wpe: Embedding        // transformer.wpe [T, D]
+    public let blocks: [GPTBlock]    // transformer.h.{i}
+    public let lnF: LayerNorm        // transformer.ln_f
+    public let lmHead: Linear        // lm_head [V, D], no bias
+
+    public init(config: TinyGPTConfig, seed: UInt64 = 0) throws {
+        try config.validate(source: "config")
+        self.config = config
+        var rng = SeededRNG(seed: seed)
+        wte = Embedding(config.vocabSize, config.hiddenSize, rng: &rng)
+        wpe = Embedding(config.maxPositionEmbeddings, config.hiddenSize, rng: &rng)
+        blocks = try (0..<config.numLayers).map { _ in try GPTBlock(config, rng: &rng) }
+        lnF = LayerNorm(config.hiddenSize)
+        lmHead = Linear(config.hiddenSize, config.vocabSize, bias: false, rng: &rng)
+    }
+
+    public var children: [(String, any Module)] {
+        var c: [(String, any Module)] = [("transformer.wte", wte), ("transformer.wpe", wpe)]
+        c += blocks.enumerated().map { ("transformer.h.\($0.offset)", $0.element) }
+        c += [("transformer.ln_f", lnF), ("lm_head", lmHead)]
+        return c
+    }
+
+    /// `ids` `[B][T]` → logits `[B, T, V]`.
+    public func callAsFunction(_ ids: [[Int]], _ ctx: inout ForwardContext) throws -> Variable {
+        let t = ids.first?.count ?? 0
+        guard t <= config.maxPositionEmbeddings else { throw ModelError.sequenceTooLong(length: t, max: config.maxPositionEmbeddings) }
+        for row in ids { for id in row where id < 0 || id >= config.vocabSize {
+            throw ModelError.invalidInput("token \(id) outside the vocabulary of \(config.vocabSize)")
+        } }
+        var x = try wte(ids, tape: ctx.tape) + wpe([Array(0..<t)], tape: ctx.tape)                  // [B, T, D]
+        for (i, block) in blocks.enumerated() {
+            x = try block(x, &ctx, name: "L\(i)")                                                    // [B, T, D]
+        }
+        return try lmHead(lnF(x, tape: ctx.tape), tape: ctx.tape)                                    // [B, T, V]
+    }
+
+    /// Continues `prompt` by `count` tokens, greedily (temperature 0) or by sampling, with a key/value cache.
+    /// Returns the new tokens and the logits of every step (`[V]` each; the first is the prompt's last position).
+    public func generate(_ prompt: [Int], count: Int, temperature: Float = 0, seed: UInt64 = 0)
+        throws -> (tokens: [Int], logits: [Tensor]) {
+        guard !prompt.isEmpty else { throw ModelError.invalidInput("the prompt is empty") }
+        guard prompt.count + count <= config.maxPositionEmbeddings + 1 else {
+            throw ModelError.sequenceTooLong(length: prompt.count + count, max: config.maxPositionEmbeddings)
+        }
+        for id in prompt where id < 0 || id >= config.vocabSize {
+            throw ModelError.invalidInput("token \(id) outside the vocabulary of \(config.vocabSize)")
+        }
+        let heads = config.numHeads, v = config.vocabSize
+        var cache = KeyValueCache(layers: blocks.count)
+        var rng = SeededRNG(seed: seed)
+        var tokens: [Int] = [], stepLogits: [Tensor] = []
+        var pending = prompt      // tokens to feed this step (the whole prompt first, then one at a time)
+        var position = 0
+        while tokens.count < count {
+            let t = pending.count
+            var x = try wte.callAsFunction([pending]) + wpe([Array(position..<(position + t))])       // [1, t, D]
+            for (i, block) in blocks.enumerated() {
+                let a = try block.ln1(x)                                                             // [1, t, D]
+                let q = try block.attention.qProj(a).splitHeads(heads)                               // [1, H, t, d]
+                let (k, vv) = try cache.append(layer: i, keys: block.attention.kProj(a).splitHeads(heads),
+                                               values: block.attention.vProj(a).splitHeads(heads))  // [1, H, P+t, d]
+                // Query j (absolute position P+j) sees keys 0…P+j: causal, offset by the cached length P.
+                let offset = k.shape[2] - t
+                let mask = try Tensor(shape: [t, k.shape[2]], scalars: (0..<(t * k.shape[2])).map {
+                    Float($0 % k.shape[2] <= offset + $0 / k.shape[2] ? 1 : 0) })
+                let o = try scaledDotProductAttention(query: q, key: k, value: vv, mask: .boolean(mask)).output  // [1, H, t, d]
+                x = try x + block.attention.outProj(o.mergeHeads())                                  // [1, t, D]
+                if let ln2 = block.ln2, let fc = block.fc, let proj = block.proj {
+                    x = try x + proj(fc(ln2(x)).gelu())                                              // [1, t, D]
+                }
+            }
+            let last = try lnF(x).select(axis: 1, t - 1)                                             // [1, D]
+            let logits = try lmHead(last).reshaped([v])                                              // [V]
+            stepLogits.append(logits)
+            let next = Self.pick(logits, temperature: temperature, rng: &rng)
+            tokens.append(next)
+            position += t
+            pending = [next]
+            if position >= config.maxPositionEmbeddings { break }
+        }
+        return (tokens, stepLogits)
+    }
+
+    static func pick(_ logits: Tensor, temperature: Float, rng: inout SeededRNG) -> Int {
+        let z = logits.scalars
+        guard temperature > 0 else { return z.indices.max { z[$0] < z[$1] } ?? 0 }
+        let m = z.max() ?? 0
+        let p = z.map { Foundation.exp(Double(($0 - m) / temperature)) }
+        var r = Double(rng.nextUnit()) * p.reduce(0, +)
+        for (i, w) in p.enumerated() { r -= w; if r <= 0 { return i } }
+        return z.count - 1
+    }
+
+    /// Token `id` as a syllable: consonant `id / 4` of "bdfghjklmnprstvz", vowel `id % 4` of "aeio" ("ba", "be", …).
+    public static func syllable(_ id: Int) -> String {
+        let consonants = Array("bdfghjklmnprstvz"), vowels = Array("aeio")
+        guard id >= 0 && id < consonants.count * vowels.count else { return "#\(id)" }
+        return String(consonants[id / 4]) + String(vowels[id % 4])
+    }
+
+    /// The id of a syllable or a decimal token id.
+    public static func token(_ text: String) -> Int? {
+        if let n = Int(text) { return n }
+        return (0..<64).first { syllable($0) == text.lowercased() }
+    }
+}
