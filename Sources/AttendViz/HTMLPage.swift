@@ -325,7 +325,7 @@ enum HTMLPage {
           });
           if (step > 1) { ctx.fillStyle = "#5b6673"; ctx.textAlign = "left"; ctx.fillText("labels: every " + step + " tokens", 2, 8); }
         }
-        document.getElementById("detail-title").textContent = L.label + " · head " + h + (L.kind === "cross" ? " · cross-attention" : "");
+        document.getElementById("detail-title").textContent = L.label + " · head " + h + (L.kind === "cross" && !/cross/.test(L.label) ? " · cross-attention" : "");
         document.getElementById("legend-max").textContent = vmax.toFixed(3) + " (max)";
         document.getElementById("legend-mask").hidden = !L.masked;
         const s = L.summary[h];
@@ -348,6 +348,8 @@ enum HTMLPage {
       const MV = { thumb: 80, gap: 14, left: 74, top: 22, cap: 16 };
       function drawModelView() {
         const maxHeads = Math.max(...D.layers.map(L => L.heads));
+        const m = mv.getContext("2d"); m.font = "600 11px system-ui, sans-serif";
+        MV.left = Math.min(200, Math.max(...D.layers.map(L => m.measureText(clip(L.label, 30)).width))) + 16;
         const t = MV.thumb, cw = t + MV.gap, ch = t + MV.cap + MV.gap;
         const width = MV.left + maxHeads * cw, height = MV.top + D.layers.length * ch;
         const ctx = setupCanvas(mv, width, height);
@@ -357,7 +359,7 @@ enum HTMLPage {
         for (let h = 0; h < maxHeads; h++) ctx.fillText("head " + h, MV.left + h * cw + t / 2, 10);
         D.layers.forEach((L, l) => {
           ctx.textAlign = "right"; ctx.fillStyle = "#5b6673"; ctx.font = "600 11px system-ui, sans-serif";
-          ctx.fillText(clip(L.label, 12), MV.left - 8, MV.top + l * ch + t / 2);
+          ctx.fillText(clip(L.label, 30), MV.left - 8, MV.top + l * ch + t / 2);
           const lq = L.queryTokens.length, lk = L.keyTokens.length;
           for (let h = 0; h < L.heads; h++) {
             const x0 = MV.left + h * cw, y0 = MV.top + l * ch, vmax = headMax(l, h);
@@ -432,7 +434,12 @@ enum HTMLPage {
 
       // ---------- Test hook ----------
       T.checksum = function (id) {
-        const c = document.getElementById(id), d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        // Read through a fresh copy, so the page's own canvases never get repeated readbacks.
+        const c = document.getElementById(id), copy = document.createElement("canvas");
+        copy.width = c.width; copy.height = c.height;
+        const g = copy.getContext("2d", { willReadFrequently: true });
+        g.drawImage(c, 0, 0);
+        const d = g.getImageData(0, 0, c.width, c.height).data;
         let hash = 2166136261, inked = 0;
         for (let k = 0; k < d.length; k += 4) {
           hash = Math.imul(hash ^ (d[k] + 3 * d[k + 1] + 7 * d[k + 2]), 16777619) >>> 0;
@@ -446,8 +453,8 @@ enum HTMLPage {
         const H = D.layers[S.layer].heads, other = (Array.from(S.heads)[0] + 1) % H;
         chips.children[other].dispatchEvent(new MouseEvent("click", { bubbles: true }));
         const afterChip = { headview: T.checksum("headview"), heatmap: T.checksum("heatmap"), state: T.state() };
-        // Click the model view's thumbnail of layer 0, head 1 (or 0): the heatmap must change.
-        const tl = 0, th = D.layers[0].heads > 1 ? 1 : 0, r = mv.getBoundingClientRect();
+        // Click a model-view thumbnail of layer 0 other than the open head: the heatmap must change.
+        const tl = 0, th = D.layers[0].heads < 2 ? 0 : (S.detail.layer === 0 && S.detail.head === 1 ? 0 : 1), r = mv.getBoundingClientRect();
         const cx = r.left + MV.left + th * (MV.thumb + MV.gap) + MV.thumb / 2, cy = r.top + MV.top + tl * (MV.thumb + MV.cap + MV.gap) + MV.thumb / 2;
         mv.dispatchEvent(new MouseEvent("click", { bubbles: true, clientX: cx, clientY: cy }));
         const afterModel = { heatmap: T.checksum("heatmap"), state: T.state() };

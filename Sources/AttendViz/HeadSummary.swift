@@ -58,7 +58,10 @@ public struct HeadSummary: Sendable, Equatable {
             maxEntropy += log2(Double(allowed.count))
             var rest = 1.0
             func add(_ t: Target, _ w: Float) { totals[t, default: 0] += Double(w); rest -= Double(w) }
+            // [CLS] and [SEP] first (a head parking its attention there is the better-known story),
+            // then position (itself, previous, next), then punctuation.
             for j in 0..<lk where row[j] > 0 {
+                if let k = keyKinds[j], k != .punctuation { add(k, row[j]); continue }
                 if isSelf && j == i { add(.itself, row[j]); continue }
                 if isSelf && j == i - 1 { add(.previous, row[j]); continue }
                 if isSelf && j == i + 1 { add(.next, row[j]); continue }
@@ -87,7 +90,7 @@ public struct HeadSummary: Sendable, Equatable {
     }
 
     /// `.cls`, `.sep`, `.punctuation` or nil for a key token.
-    static func classify(_ token: String) -> Target? {
+    public static func classify(_ token: String) -> Target? {
         switch token {
         case "[CLS]", "<s>", "<bos>", "<BOS>": return .cls
         case "[SEP]", "</s>", "<eos>", "<EOS>": return .sep

@@ -19,6 +19,12 @@ public struct SVGCaption: Sendable {
     var title: String { "\(model) · \(layerLabel) · head \(head)" }
 }
 
+/// Room for the title (16 px bold) and the quoted sentence (12 px) of a view.
+func captionWidth(_ caption: SVGCaption, prefix: String) -> Double {
+    max(480, SVG.textWidth(prefix + caption.title, size: 16) * 1.08 + 32,
+        SVG.textWidth(VizFormat.truncate(caption.text, 110), size: 12) + 40)
+}
+
 /// Small SVG-writing helpers.
 enum SVG {
     static func f(_ x: Double) -> String {
@@ -80,7 +86,7 @@ public struct SVGHeatmap: Sendable {
         let left = 24 + rowLabelWidth
         let gridW = cell * Double(lk), gridH = cell * Double(lq)
         let legendW = 90.0
-        let width = max(left + gridW + legendW + 20, 480)
+        let width = max(left + gridW + legendW + 20, captionWidth(caption, prefix: "Attention weights · "))
         let height = top + gridH + 56
         let vmax = scaleMax
         let hasMask = mask?.contains { $0.contains(false) } ?? false
@@ -213,7 +219,7 @@ public struct SVGFlow: Sendable {
         let gap = 260.0
         let top = 96.0
         let xL = 20 + leftW, xR = xL + gap
-        let width = max(xR + rightW + 20, 520)
+        let width = max(xR + rightW + 20, captionWidth(caption, prefix: "Attention flow · "))
         let height = top + rowH * Double(max(lq, lk)) + 40
         let color = "#1f77b4"
         var s = SVG.header(width: width, height: height, title: "Attention flow · " + caption.title)

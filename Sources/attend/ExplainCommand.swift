@@ -75,24 +75,27 @@ struct ExplainCommand: ParsableCommand {
             if let out { try ExplainOutput.checkWritable(out) }
             let source = try ExplainModel.resolve(model)
             let embedder = try SentenceEmbedder.load(folder: source.folder)
-            let trace = try ExplainTrace.capture(embedder: embedder, text: sentence, modelName: source.name)
-            guard !trace.layers.isEmpty else { throw CLIError("\(source.name) has no attention layers to explain") }
-            let layerIndex = try Self.index(layer ?? trace.layers.count - 1, count: trace.layers.count) {
-                VizError.layerOutOfRange($0, layers: trace.layers.count)
+            // Check the layer, head and token before running the model.
+            let layerCount = embedder.model.layerCount
+            guard layerCount > 0 else { throw CLIError("\(source.name) has no attention layers to explain") }
+            let layerIndex = try Self.index(layer ?? layerCount - 1, count: layerCount) {
+                VizError.layerOutOfRange($0, layers: layerCount)
             }
-            let layerTrace = trace.layers[layerIndex]
-            let headIndex = try Self.index(head ?? 0, count: layerTrace.heads) {
-                VizError.headOutOfRange($0, heads: layerTrace.heads)
+            let headIndex = try Self.index(head ?? 0, count: embedder.model.heads) {
+                VizError.headOutOfRange($0, heads: embedder.model.heads)
             }
+            let encoding = embedder.tokenizer.encode(sentence, maxLength: embedder.maxSeqLength)
             var focus: Int? = nil
             if let token {
-                let found = try ExplainTrace.findToken(token, in: layerTrace.queryTokens)
+                let found = try ExplainTrace.findToken(token, in: encoding.tokens)
                 focus = found.index
                 if found.occurrences.count > 1 && format == "text" {
                     Terminal.printWarning("“\(token)” occurs \(found.occurrences.count) times (tokens \(found.occurrences.map(String.init).joined(separator: ", "))); "
                                           + "explaining token \(found.index). Pass --token INDEX for another.")
                 }
             }
+            let trace = try ExplainTrace.capture(bert: embedder.model, encoding: encoding, text: sentence, modelName: source.name)
+            let layerTrace = try trace.layer(layerIndex)
             let caption = SVGCaption(model: source.name, layerLabel: layerTrace.label, head: headIndex, text: sentence)
             switch format {
             case "text":
