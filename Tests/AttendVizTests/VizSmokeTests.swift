@@ -1,6 +1,0 @@
-import AttendViz
-import Testing
-
-@Test func vizModuleReexportsModels() {
-    #expect(PoolingMode.allCases.count == 4)
-}
