@@ -71,3 +71,44 @@ extension ExplainTrace {
         return try capture(bert: embedder.model, encoding: encoding, text: text, modelName: modelName, vectors: vectors)
     }
 }
+
+extension ExplainTrace {
+    /// Runs the encoder-decoder translator with teacher forcing and captures every attention layer: encoder
+    /// self-attention (source × source), decoder causal self-attention (target × target, the future masked) and
+    /// cross-attention (target rows × source columns; `<pad>` columns masked). This model reports weights only,
+    /// so the heatmap, flow and HTML views work and the step-by-step text does not.
+    /// - Parameters:
+    ///   - sourceTokens: the encoder's input words (as the translator's source vocabulary spells them)
+    ///   - targetTokens: the decoder's input, starting with `<bos>` (teacher forcing)
+    public static func capture(translator: TinyTranslator, sourceTokens: [String], targetTokens: [String],
+                               modelName: String) throws -> ExplainTrace {
+        guard !sourceTokens.isEmpty, !targetTokens.isEmpty else {
+            throw VizError.invalidTrace("the translator needs at least one source and one target token")
+        }
+        let src = translator.sourceVocabulary.encode(sourceTokens)   // [S]
+        let tgt = translator.targetVocabulary.encode(targetTokens)   // [T]
+        let capture = AttentionCapture(vectors: false)
+        var ctx = ForwardContext.inference(observer: capture)
+        _ = try translator(source: [src], targetIn: [tgt], &ctx)
+        let real = src.map { $0 != WordVocabulary.pad }
+        let padded = real.contains(false)
+        let (s, t) = (src.count, tgt.count)
+        var layers: [AttentionLayerTrace] = []
+        for i in 0..<translator.config.encoderLayers {
+            layers.append(try capture.layer("encoder.L\(i).self_attn", label: "encoder \(i) · self", kind: .selfAttention,
+                                            queryTokens: sourceTokens, keyTokens: sourceTokens,
+                                            mask: padded ? Array(repeating: real, count: s) : nil))
+        }
+        let causal = (0..<t).map { i in (0..<t).map { $0 <= i } }
+        let pooled = translator.config.isBottleneck
+        for i in 0..<translator.config.decoderLayers {
+            layers.append(try capture.layer("decoder.L\(i).self_attn", label: "decoder \(i) · self", kind: .causalSelfAttention,
+                                            queryTokens: targetTokens, keyTokens: targetTokens, mask: causal))
+            // The bottleneck baseline attends to one pooled vector instead of the source tokens.
+            layers.append(try capture.layer("decoder.L\(i).encoder_attn", label: "decoder \(i) · cross", kind: .crossAttention,
+                                            queryTokens: targetTokens, keyTokens: pooled ? ["⟨pooled source⟩"] : sourceTokens,
+                                            mask: padded && !pooled ? Array(repeating: real, count: t) : nil))
+        }
+        return ExplainTrace(model: modelName, text: sourceTokens.joined(separator: " "), tokens: sourceTokens, layers: layers)
+    }
+}

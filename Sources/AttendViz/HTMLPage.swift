@@ -59,7 +59,7 @@ enum HTMLPage {
     #top { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
     .panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; margin-bottom: 16px; }
     #head-panel { flex: 0 0 auto; width: 560px; max-width: 100%; }
-    #detail-panel { flex: 1 1 420px; position: sticky; top: 8px; }
+    #detail-panel { flex: 1 1 420px; min-width: 0; position: sticky; top: 8px; }
     .scroll { overflow: auto; max-width: 100%; }
     #head-panel .scroll { max-height: 80vh; }
     #detail-panel .scroll { max-height: 70vh; }

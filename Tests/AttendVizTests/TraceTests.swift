@@ -133,3 +133,29 @@ struct TraceTests {
         #expect(e == e.sorted())
     }
 }
+
+@Suite("Explain traces of the encoder-decoder translator")
+struct TranslatorTraceTests {
+    /// An untrained TinyTranslator: the capture goes through its observer names and the views draw decoder × encoder.
+    @Test func crossAttentionOfTheTranslator() throws {
+        let model = try TinyTranslator(seed: 3)
+        let source = Array(TranslationCorpus.sourceWords.prefix(4)) + ["<eos>", "<pad>"]
+        let target = ["<bos>"] + Array(TranslationCorpus.targetWords.prefix(3))
+        let trace = try ExplainTrace.capture(translator: model, sourceTokens: source, targetTokens: target, modelName: "tiny-translator")
+        let c = model.config
+        #expect(trace.layers.count == c.encoderLayers + 2 * c.decoderLayers)
+        let cross = try #require(trace.layers.first { $0.kind == .crossAttention })
+        #expect(cross.queryTokens == target && cross.keyTokens == source)
+        #expect(cross.weights.shape == [c.attentionHeads, target.count, source.count])
+        for h in 0..<cross.heads { #expect(cross.weightRows(head: h).allSatisfy { $0[5] == 0 }, "<pad> is masked") }
+        #expect(cross.mask?.allSatisfy { $0 == [true, true, true, true, true, false] } == true)
+        let decoderSelf = try #require(trace.layers.first { $0.kind == .causalSelfAttention })
+        #expect(decoderSelf.weightRows(head: 0)[0].dropFirst().allSatisfy { $0 == 0 }, "causal")
+        // Views: weights only (this model reports no q/k/v), so text is refused and pictures are drawn.
+        let li = try #require(trace.layers.firstIndex { $0.kind == .crossAttention })
+        #expect(throws: VizError.self) { try trace.layer(li).head(0) }
+        let svg = SVGHeatmap(layer: cross, head: 0, caption: SVGCaption(model: "tiny-translator", layerLabel: cross.label, head: 0, text: trace.text)).render()
+        #expect(XMLCollector.parse(svg).error == nil && svg.contains("url(#masked)"))
+        #expect(try HTMLReport(trace: trace, layer: li, head: 0).render().contains("\"cross\""))
+    }
+}
