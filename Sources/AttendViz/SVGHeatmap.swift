@@ -214,7 +214,9 @@ public struct SVGFlow: Sendable {
         let lq = rowTokens.count, lk = columnTokens.count
         let rowH: Double = max(lq, lk) <= 40 ? 24 : 15
         let size: Double = rowH >= 24 ? 14 : 10
-        let leftW = min(180, (rowTokens.map { SVG.textWidth($0, size: size) }.max() ?? 0)) + 40
+        let lt = kind == .crossAttention ? "decoder (queries)" : "attends (query)"
+        let rt = kind == .crossAttention ? "encoder (keys)" : "is attended to (key)"
+        let leftW = max(min(180, (rowTokens.map { SVG.textWidth($0, size: size) }.max() ?? 0)), SVG.textWidth(lt, size: 12)) + 40
         let rightW = min(180, (columnTokens.map { SVG.textWidth($0, size: size) }.max() ?? 0)) + 40
         let gap = 260.0
         let top = 96.0
@@ -228,8 +230,6 @@ public struct SVGFlow: Sendable {
         let focusText = focusRow.map { " of “\(VizFormat.xmlEscape(rowTokens[$0]))”" } ?? ""
         s += "<text x=\"16\" y=\"60\" font-size=\"11\" fill=\"#555\">line opacity and width = attention weight\(focusText); "
             + "weights below \(VizFormat.number(threshold, decimals: 2)) not drawn</text>\n"
-        let lt = kind == .crossAttention ? "decoder (queries)" : "attends (query)"
-        let rt = kind == .crossAttention ? "encoder (keys)" : "is attended to (key)"
         s += "<text x=\"\(SVG.f(xL))\" y=\"\(SVG.f(top - 14))\" font-size=\"11\" fill=\"#333\" text-anchor=\"end\" font-weight=\"bold\">\(lt)</text>\n"
         s += "<text x=\"\(SVG.f(xR))\" y=\"\(SVG.f(top - 14))\" font-size=\"11\" fill=\"#333\" font-weight=\"bold\">\(rt)</text>\n"
         func y(_ i: Int) -> Double { top + (Double(i) + 0.5) * rowH }

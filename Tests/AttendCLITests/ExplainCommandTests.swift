@@ -98,7 +98,7 @@ struct ExplainCommandTests {
 
 /// Errors that need no model: each is one line on stderr and exit status 1, never a crash.
 @Suite("attend explain: errors")
-struct ExplainCommandErrorTests {
+struct ExplainCommandTestsWithoutModel {
     @Test(arguments: [
         (["--format", "pdf"], "unknown format 'pdf': use text, json, svg or html"),
         (["--format", "svg", "--view", "pie"], "unknown view 'pie'"),
