@@ -79,6 +79,9 @@ public struct ExplainText: Sendable {
         let cols = "\(head * h.dk)..<\((head + 1) * h.dk)"
         out += "\n" + style.bold("\(step). Queries, keys and values of head \(head)") + ": Q = x·W_Qᵀ + b_Q, K = x·W_Kᵀ + b_K, "
             + "V = x·W_Vᵀ + b_V, keeping columns \(cols) (\(h.dk) of each projection)\n"
+        if cross {
+            out += "   Q comes from the decoder tokens; K and V from the encoder's output (its memory of the source).\n"
+        }
         out += "   Q (\(lq) × \(h.dk))\n" + vectors(h.q, labels: qt, keep: focus.map { [$0] } ?? [])
         out += "   K (\(lk) × \(h.dk))\n" + vectors(h.k, labels: kt, keep: [])
         out += "   V (\(lk) × \(h.v.shape[1]))\n" + vectors(h.v, labels: kt, keep: [])
@@ -108,7 +111,8 @@ public struct ExplainText: Sendable {
         // 6. Weights.
         out += "\n" + style.bold("\(step). Weights = softmax of each row") + ": w_ij = exp(s_ij − m_i) / Σ_j exp(s_ij − m_i), "
             + "m_i the row's maximum; Σ = row sum\n"
-        out += matrix(h.weights, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols, rowSums: true)
+        out += matrix(h.weights, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols, rowSums: true, mask: layer.mask)
+        if layer.mask != nil { out += style.dim("   — = masked: the query may not attend there (weight exactly 0, unlike a weight that is merely small)") + "\n" }
         out += "\n   Heatmap (rows attend to columns)\n"
         out += TerminalHeatmap(weights: layer.weightRows(head: head), rowTokens: qt, columnTokens: kt, mask: layer.mask,
                                color: style.color, showValues: showValues, focusRow: focus, maxTokens: 40).render()
@@ -193,8 +197,10 @@ public struct ExplainText: Sendable {
     }
 
     /// A labelled matrix: column indices and tokens on top, `…`/`⋮` where elided, optional row sums.
-    func matrix(_ m: Tensor, rows: [String], cols: [String], keepRows: [Int], keepCols: [Int], rowSums: Bool = false) -> String {
-        let n = rowSums ? nw : self.n
+    func matrix(_ m: Tensor, rows: [String], cols: [String], keepRows: [Int], keepCols: [Int], rowSums: Bool = false,
+                mask: [[Bool]]? = nil) -> String {
+        let number = rowSums ? nw : self.n
+        let n = { (i: Int, j: Int) -> String in (mask?[i][j] ?? true) ? number(m[i, j]) : "—" }
         let rowIdx = VizFormat.elided(count: rows.count, budget: maxTokens, keep: keepRows)
         let colIdx = VizFormat.elided(count: cols.count, budget: maxTokens, keep: keepCols)
         var slots: [Int?] = []
@@ -202,8 +208,8 @@ public struct ExplainText: Sendable {
             if k > 0 && c != colIdx[k - 1] + 1 { slots.append(nil) }
             slots.append(c)
         }
-        let cells: [[String]] = rowIdx.map { i in slots.map { $0.map { n(m[i, $0]) } ?? "…" } }
-        let sums: [String] = rowIdx.map { i in n((0..<cols.count).reduce(Float(0)) { $0 + m[i, $1] }) }
+        let cells: [[String]] = rowIdx.map { i in slots.map { $0.map { n(i, $0) } ?? "…" } }
+        let sums: [String] = rowIdx.map { i in number((0..<cols.count).reduce(Float(0)) { $0 + m[i, $1] }) }
         let numberWidth = max(cells.flatMap { $0 }.map(\.count).max() ?? 1, rowSums ? (sums.map(\.count).max() ?? 1) : 1)
         let w = max(numberWidth, 5)
         let lw = rowLabelWidth(rows, rowIdx)

@@ -15,8 +15,8 @@ public struct HeadSummary: Sendable, Equatable {
             case .itself: return "itself"
             case .previous: return "the previous token"
             case .next: return "the next token"
-            case .cls: return "[CLS]"
-            case .sep: return "[SEP]"
+            case .cls: return "[CLS] (the start token)"
+            case .sep: return "[SEP] (the end token)"
             case .punctuation: return "punctuation"
             case .other: return "the other tokens, spread out"
             }

@@ -125,6 +125,20 @@ struct RenderTests {
         #expect(causal.contains("blank = masked"))
     }
 
+    /// The step-by-step text of a cross-attention head with a mask: both token lists, the masked scores step,
+    /// the masked key marked in the bars and never named as a target.
+    @Test func textTraceOfMaskedCrossAttention() throws {
+        let text = try ExplainText(trace: try Synthetic.trace(), layer: 2, head: 1, focus: 2).render()
+        #expect(text.contains("5 decoder tokens attend to 6 encoder tokens"))
+        #expect(text.contains("Masked scores") && text.contains("-∞"))
+        #expect(text.contains("<pad>  0.0000") && text.contains("(masked)"))
+        #expect(text.contains("“voiture” gives"))
+        #expect(!text.contains("itself"), "no self in cross-attention")
+        #expect(throws: VizError.tokenIndexOutOfRange(9, count: 5)) {
+            try ExplainText(trace: try Synthetic.trace(), layer: 2, head: 1, focus: 9).render()
+        }
+    }
+
     @Test func terminalHeatmapColourModes() throws {
         let layer = try Synthetic.trace().layers[1]
         let truecolor = TerminalHeatmap(layer: layer, head: 0, color: .truecolor).render()
