@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
-        .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"]),
+        .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
