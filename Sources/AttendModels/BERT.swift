@@ -276,6 +276,7 @@ public final class BertModel: Module {
                                                        expected: parameter.shape, actual: info.shape)
             }
             parameter.value = try file.tensor(name)
+            file.releasePages(of: name)
             used.insert(name)
         }
         let positionIDs = prefix + "embeddings.position_ids"

@@ -87,6 +87,19 @@ public final class SafetensorsFile: @unchecked Sendable {
         return try Tensor(shape: info.shape, scalars: floats(info))
     }
 
+    /// Tells the kernel the mapped pages of `name` are no longer needed (after copying it out), so loading a
+    /// checkpoint does not hold the file and its copy in memory at once. Reading the tensor again still works:
+    /// the pages are read back from the file.
+    public func releasePages(of name: String) {
+        guard let info = infos[name], let base = mapping.bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = dataStart + info.dataOffsets.lowerBound, end = dataStart + info.dataOffsets.upperBound
+        let alignedStart = (start + page - 1) / page * page, alignedEnd = end / page * page
+        guard alignedEnd > alignedStart else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base + alignedStart), alignedEnd - alignedStart, Int32(MADV_DONTNEED))
+    }
+
     /// Loads a floating-point tensor and checks its shape.
     /// - Throws: ``SafetensorsError/shapeMismatch(file:tensor:expected:actual:)`` naming both shapes.
     public func tensor(_ name: String, shape expected: [Int]) throws -> Tensor {
