@@ -31,7 +31,7 @@ let package = Package(
                 "Attend",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "AttendTestSupport", dependencies: ["AttendTensor"], path: "Tests/AttendTestSupport"),
+        .target(name: "AttendTestSupport", dependencies: ["AttendTensor", "AttendModels"], path: "Tests/AttendTestSupport"),
         .testTarget(name: "AttendTensorTests", dependencies: ["AttendTensor", "AttendTestSupport"]),
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"], exclude: ["Resources"]),

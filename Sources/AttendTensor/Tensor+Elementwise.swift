@@ -33,12 +33,20 @@ extension Tensor {
         let own = strides
         var s = [Int](repeating: 0, count: target.count)
         for i in 0..<rank where shape[i] != 1 { s[i + pad] = own[i] }
+        return Tensor.gather(scalars, shape: target, strides: s)
+    }
+
+    /// The values of `src` read in row-major order of `shape`, element `index` taken from
+    /// `src[Σ index[i]·strides[i]]` (a stride of 0 repeats, as broadcasting does). Permute and broadcast use it.
+    static func gather(_ src: [Float], shape: [Int], strides s: [Int]) -> [Float] {
+        let n = shape.reduce(1, *)
         var out = [Float](repeating: 0, count: n)
-        let inner = target.last ?? 1
+        if n == 0 { return out }
+        let inner = shape.last ?? 1
         let innerStride = s.last ?? 0
-        let outerShape = Array(target.dropLast())
+        let outerShape = Array(shape.dropLast())
         var index = [Int](repeating: 0, count: outerShape.count)
-        scalars.withUnsafeBufferPointer { src in
+        src.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 var o = 0
                 for _ in 0..<(n / Swift.max(inner, 1)) {

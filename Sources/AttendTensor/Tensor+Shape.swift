@@ -30,31 +30,7 @@ extension Tensor {
         let newShape = axes.map { shape[$0] }
         let inStrides = strides
         let srcStrides = axes.map { inStrides[$0] }   // stride in the input for each output axis
-        var out = [Float](repeating: 0, count: count)
-        // Iterate the output in order, with the innermost axis as a tight strided loop.
-        let inner = newShape.last ?? 1
-        let innerStride = srcStrides.last ?? 1
-        let outerShape = Array(newShape.dropLast())
-        let outerCount = outerShape.reduce(1, *)
-        var index = [Int](repeating: 0, count: outerShape.count)
-        scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                var o = 0
-                for _ in 0..<outerCount {
-                    var base = 0
-                    for (i, v) in index.enumerated() { base += v * srcStrides[i] }
-                    for j in 0..<inner { dst[o + j] = src[base + j * innerStride] }
-                    o += inner
-                    var axis = outerShape.count - 1
-                    while axis >= 0 {
-                        index[axis] += 1
-                        if index[axis] < outerShape[axis] { break }
-                        index[axis] = 0
-                        axis -= 1
-                    }
-                }
-            }
-        }
+        let out = Tensor.gather(scalars, shape: newShape, strides: srcStrides)
         return Tensor(uncheckedShape: newShape, scalars: out)
     }
 

@@ -4,18 +4,9 @@ import Testing
 @testable import AttendModels
 import AttendNN
 
-/// The installed all-MiniLM-L6-v2, loaded once for every test of this file.
+/// The installed all-MiniLM-L6-v2 (shared by every suite) and the PyTorch fixtures.
 enum MiniLM {
-    static let loaded: Result<SentenceEmbedder, Error> = Result {
-        try SentenceEmbedder.load(folder: installedModelFolder("all-MiniLM-L6-v2"))
-    }
-    static func embedder() throws -> SentenceEmbedder {
-        switch loaded {
-        case .success(let e): return e
-        case .failure(let error):
-            throw ModelError.invalidInput("all-MiniLM-L6-v2 is not usable (\(error)); install it with `swift run attend models install all-MiniLM-L6-v2`")
-        }
-    }
+    static func embedder() throws -> SentenceEmbedder { try SharedModels.miniLM() }
     static func sentences() throws -> [[String: Any]] {
         try #require(minilmFixture?["sentences"] as? [[String: Any]], "../shared/fixtures/minilm-public.json is missing")
     }

@@ -6,17 +6,7 @@ import Testing
 
 /// all-MiniLM-L6-v2 loaded once for every test of this target.
 enum MiniLM {
-    static let loaded: Result<SentenceEmbedder, Error> = Result {
-        try SentenceEmbedder.load(folder: installedModelFolder("all-MiniLM-L6-v2"))
-    }
-
-    static func embedder() throws -> SentenceEmbedder {
-        switch loaded {
-        case .success(let e): return e
-        case .failure(let error):
-            throw VizError.invalidTrace("all-MiniLM-L6-v2 is not usable (\(error)); install it with `swift run attend models install all-MiniLM-L6-v2`")
-        }
-    }
+    static func embedder() throws -> SentenceEmbedder { try SharedModels.miniLM() }
 
     /// The tutorials' sentence (fixture sentence 1).
     static let animal = "The animal didn't cross the street because it was too tired"
