@@ -3,32 +3,34 @@
 import AttendNN
 import Foundation
 
-/// Sequences in which a span of random tokens occurs twice:
-/// `[random prefix] [span] [random gap] [span] [random suffix]`, span length `minSpan…maxSpan` (distinct tokens),
-/// gap `0…maxGap`, everything else uniform random. The second copy is predictable only by looking back — by
-/// induction — and since the span length varies, no fixed positional offset can do it.
+/// Sequences made of repeated random spans: `[span₁] [gap₁] [span₁] [span₂] [gap₂] [span₂] …` cut to the
+/// sequence length, each span `minSpan…maxSpan` distinct random tokens, each gap `0…maxGap` random tokens.
+/// The second copy of a span is predictable only by looking back — by induction — and since span lengths and
+/// gaps vary, no fixed positional offset can do it.
 public enum InductionTask {
     public struct Sequence: Sendable {
         public var tokens: [Int]
-        /// Where the span starts the first and the second time, and its length.
+        /// Where the first span starts the first and the second time, and its length.
         public var first: Int, second: Int, span: Int
     }
 
     public static func sequence(length: Int, vocab: Int, minSpan: Int, maxSpan: Int, maxGap: Int, rng: inout SeededRNG) -> Sequence {
-        let span = minSpan + Int(rng.next() % UInt64(Swift.max(1, maxSpan - minSpan + 1)))
-        let gap = Int(rng.next() % UInt64(maxGap + 1))
-        let room = Swift.max(0, length - 2 * span - gap)
-        let prefix = Int(rng.next() % UInt64(room + 1))
-        var tokens = (0..<length).map { _ in Int(rng.next() % UInt64(vocab)) }
-        var pool = Array(0..<vocab)
-        pool.shuffle(using: &rng)
-        let spanTokens = Array(pool.prefix(Swift.min(span, vocab)))
-        let second = prefix + span + gap
-        for (i, t) in spanTokens.enumerated() where second + i < length {
-            tokens[prefix + i] = t
-            tokens[second + i] = t
+        var tokens: [Int] = []
+        var firstSegment: (Int, Int, Int)? = nil
+        while tokens.count < length {
+            let span = Swift.min(vocab, minSpan + Int(rng.next() % UInt64(Swift.max(1, maxSpan - minSpan + 1))))
+            let gap = Int(rng.next() % UInt64(maxGap + 1))
+            var pool = Array(0..<vocab)
+            pool.shuffle(using: &rng)
+            let s = Array(pool.prefix(span))
+            let start = tokens.count
+            tokens += s
+            tokens += (0..<gap).map { _ in Int(rng.next() % UInt64(vocab)) }
+            if firstSegment == nil { firstSegment = (start, tokens.count, span) }
+            tokens += s
         }
-        return Sequence(tokens: tokens, first: prefix, second: second, span: spanTokens.count)
+        let (first, second, span) = firstSegment ?? (0, 0, 0)
+        return Sequence(tokens: Array(tokens.prefix(length)), first: first, second: second, span: Swift.min(span, Swift.max(0, length - second)))
     }
 
     /// The evaluation batch: `count` sequences of one random span of distinct tokens and its immediate repeat
@@ -55,9 +57,9 @@ public struct InductionTrainingOptions: Sendable, Equatable {
     public var clipNorm: Float = 1
     public var vocabSize = 64
     public var sequenceLength = 64
-    public var minSpan = 6
-    public var maxSpan = 24
-    public var maxGap = 8
+    public var minSpan = 4
+    public var maxSpan = 20
+    public var maxGap = 6
     public var hiddenSize = 64
     public var heads = 4
     public var layers = 2
@@ -93,7 +95,7 @@ public enum InductionTraining {
     /// Next-token training on every position; returns the per-step losses of this run.
     @discardableResult
     public static func train(_ model: TinyGPT, options o: InductionTrainingOptions, log: TrainingLog? = nil,
-                             checkpoint: URL? = nil, resume: Bool = false) throws -> [Float] {
+                             checkpoint: URL? = nil, resume: Bool = false, stopAfter: Int? = nil) throws -> [Float] {
         let parameters = model.namedParameters()
         let optimizer = AdamW(parameters: parameters, learningRate: o.learningRate, beta1: 0.9, beta2: 0.98, weightDecay: o.weightDecay)
         let schedule = LearningRateSchedule(peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: o.steps)
@@ -103,7 +105,9 @@ public enum InductionTraining {
         }
         let clock = ContinuousClock(), began = clock.now
         var losses: [Float] = []
-        for step in start..<o.steps {
+        let end = Swift.min(stopAfter ?? o.steps, o.steps)   // stopAfter: interrupt early (tests), saving a checkpoint
+        guard start < end else { return [] }
+        for step in start..<end {
             let ids = batch(step: step, options: o)
             let inputs = ids.map { Array($0.dropLast()) }
             let targets = ids.flatMap { Array($0.dropFirst()) }
@@ -124,7 +128,7 @@ public enum InductionTraining {
                                        accuracy: Float(hits.hits) / Float(Swift.max(hits.counted, 1)), gradNorm: norm,
                                        elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
             guard lossValue.isFinite else { throw ModelError.invalidInput("training diverged at step \(step + 1) (loss \(lossValue))") }
-            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == o.steps {
+            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == end {
                 try Checkpoint.save(model: model, optimizer: optimizer, step: step + 1, metadata: o.provenance, to: checkpoint)
             }
         }

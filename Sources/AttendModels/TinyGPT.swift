@@ -102,6 +102,10 @@ public final class TinyGPT: Module {
         var rng = SeededRNG(seed: seed)
         wte = Embedding(config.vocabSize, config.hiddenSize, rng: &rng)
         wpe = Embedding(config.maxPositionEmbeddings, config.hiddenSize, rng: &rng)
+        // nanoGPT's initialisation: N(0, 0.02²) embeddings, so Adam's steps move them quickly and the position
+        // table can learn the smooth structure a previous-token head needs.
+        wte.weight.value = .randomNormal(wte.weight.shape, std: 0.02, rng: &rng)
+        wpe.weight.value = .randomNormal(wpe.weight.shape, std: 0.02, rng: &rng)
         blocks = try (0..<config.numLayers).map { _ in try GPTBlock(config, rng: &rng) }
         lnF = LayerNorm(config.hiddenSize)
         lmHead = Linear(config.hiddenSize, config.vocabSize, bias: false, rng: &rng)

@@ -5,7 +5,7 @@ import Foundation
 
 /// Everything that defines a training run (the defaults produced the committed demo model).
 public struct TranslatorTrainingOptions: Sendable, Equatable {
-    public var steps = 2400
+    public var steps = 2000
     public var batchSize = 64
     /// Seeds the initial weights, the batch order and dropout.
     public var seed: UInt64 = 1
@@ -89,7 +89,7 @@ public enum TranslatorTraining {
     /// - Returns: the per-step losses of this run
     @discardableResult
     public static func train(_ model: TinyTranslator, on pairs: [TranslationPair], options o: TranslatorTrainingOptions,
-                             log: TrainingLog? = nil, checkpoint: URL? = nil, resume: Bool = false) throws -> [Float] {
+                             log: TrainingLog? = nil, checkpoint: URL? = nil, resume: Bool = false, stopAfter: Int? = nil) throws -> [Float] {
         let examples = pairs.map { (source: model.sourceVocabulary.encode($0.source), target: model.targetVocabulary.encode($0.target)) }
         guard !examples.isEmpty else { throw ModelError.invalidInput("no training sentences") }
         let parameters = model.namedParameters()
@@ -103,7 +103,9 @@ public enum TranslatorTraining {
         }
         let clock = ContinuousClock(), began = clock.now
         var losses: [Float] = []
-        for step in start..<o.steps {
+        let end = Swift.min(stopAfter ?? o.steps, o.steps)   // stopAfter: interrupt early (tests), saving a checkpoint
+        guard start < end else { return [] }
+        for step in start..<end {
             let batch = TranslationBatch(shuffler.batch(step: step).map { examples[$0] })
             let tape = Tape()
             var ctx = ForwardContext(tape: tape, dropout: model.config.dropout, rng: shuffler.rng(step: step))
@@ -123,7 +125,7 @@ public enum TranslatorTraining {
                                        accuracy: Float(hits.hits) / Float(Swift.max(hits.counted, 1)), gradNorm: norm,
                                        elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
             guard lossValue.isFinite else { throw ModelError.invalidInput("training diverged at step \(step + 1) (loss \(lossValue))") }
-            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == o.steps {
+            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == end {
                 try Checkpoint.save(model: model, optimizer: optimizer, step: step + 1, metadata: o.provenance, to: checkpoint)
             }
         }

@@ -219,7 +219,7 @@ enum Lexicon {
         for v in verbs { words.insert(v.en3sg); words.insert(v.enBase); words.insert(v.enPast) }
         for d in determiners { d.enSingular.map { _ = words.insert($0) }; d.enPlural.map { _ = words.insert($0) } }
         for p in prepositions { p.en.forEach { words.insert($0) } }
-        for w in ["is", "are", "was", "were", "not", "does", "do", "did", "that", "and"] { words.insert(w) }
+        for w in ["an", "is", "are", "was", "were", "not", "does", "do", "did", "that", "and"] { words.insert(w) }
         return words.sorted()
     }
 

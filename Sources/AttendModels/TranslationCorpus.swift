@@ -170,7 +170,10 @@ public enum TranslationCorpus {
         }
 
         var p = Phrase()
-        let iDet = p.english(plural ? det.enPlural! : det.enSingular!)
+        var enDet = plural ? det.enPlural! : det.enSingular!
+        let nextWord = pre?.en ?? post?.en ?? noun.en
+        if enDet == "a", let c = nextWord.first, "aeio".contains(c) { enDet = "an" }   // "an old dog"
+        let iDet = p.english(enDet)
         let iPre = pre.map { p.english($0.en) }
         let iPost = post.map { p.english($0.en) }
         let iNoun = p.english(plural ? noun.enPlural : noun.en)

@@ -35,7 +35,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "What to train: translator or induction.")
     var task: Task
 
-    @Option(name: .long, help: "Training steps (default: translator 2400, induction 1500).")
+    @Option(name: .long, help: "Training steps (default: translator 2000, induction 1500).")
     var steps: Int?
 
     @Option(name: .long, help: "Seed for the initial weights, batch order and dropout.")
@@ -115,9 +115,15 @@ struct TrainCommand: ParsableCommand {
         training["command"] = command
         training["train_seconds"] = String(format: "%.0f", seconds)
         training["threads"] = String(ProcessInfo.processInfo.activeProcessorCount)
+        let evaluation = try model.evaluate(Array(corpus.heldOut.prefix(evaluate ?? corpus.heldOut.count)))
+        training["held_out_exact_match"] = String(format: "%.4f", evaluation.exactMatch)
+        if let best = evaluation.bestHead, !bottleneck {
+            training["alignment_layer"] = String(best.layer + 1)
+            training["alignment_head"] = String(best.head + 1)
+            training["alignment_score"] = String(format: "%.1f%%", 100 * best.alignment)
+        }
         let modelFolder = folder.appendingPathComponent("model")
         try model.save(to: modelFolder, training: training)
-        let evaluation = try model.evaluate(Array(corpus.heldOut.prefix(evaluate ?? corpus.heldOut.count)))
         let report = TranslatorReport.text(evaluation, title: bottleneck ? "bottleneck baseline" : "cross-attention")
             + "trained in \(String(format: "%.0f", seconds)) s; model in \(modelFolder.path)\n"
         try Data(report.utf8).write(to: folder.appendingPathComponent("eval.txt"))
@@ -132,7 +138,7 @@ struct TrainCommand: ParsableCommand {
         if let lr { o.learningRate = lr }
         let model = try InductionTraining.makeModel(o)
         print("TinyGPT: \(model.parameterCount) parameters; \(o.steps) steps of \(o.batchSize) sequences of \(o.sequenceLength) tokens "
-              + "(a random span of \(o.minSpan)–\(o.maxSpan) tokens, repeated)")
+              + "(random spans of \(o.minSpan)–\(o.maxSpan) tokens, each repeated after a gap of 0–\(o.maxGap))")
         let clock = ContinuousClock(), began = clock.now
         try InductionTraining.train(model, options: o, log: log, checkpoint: checkpoint, resume: resume)
         progress.finish()
@@ -141,9 +147,13 @@ struct TrainCommand: ParsableCommand {
         training["command"] = command
         training["train_seconds"] = String(format: "%.0f", seconds)
         training["threads"] = String(ProcessInfo.processInfo.activeProcessorCount)
+        let evaluation = try model.evaluateInduction(InductionTask.evaluationBatch(options: o))
+        let best = evaluation.bestInductionHead
+        training["induction_layer"] = String(best.layer + 1)
+        training["induction_head"] = String(best.head + 1)
+        training["prefix_matching_score"] = String(format: "%.3f", best.score)
         let modelFolder = folder.appendingPathComponent("model")
         try model.save(to: modelFolder, training: training)
-        let evaluation = try model.evaluateInduction(InductionTask.evaluationBatch(options: o))
         let report = InductionReport.text(evaluation) + "trained in \(String(format: "%.0f", seconds)) s; model in \(modelFolder.path)\n"
         try Data(report.utf8).write(to: folder.appendingPathComponent("eval.txt"))
         print(report, terminator: "")

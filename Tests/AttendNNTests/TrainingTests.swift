@@ -72,6 +72,10 @@ struct TrainingTests {
         #expect(a.permutation(epoch: 0) != a.permutation(epoch: 1))
         var r1 = a.rng(step: 5), r2 = b.rng(step: 5)
         #expect(r1.next() == r2.next())
+        // Streams of different steps do not overlap (a shifted stream would repeat the same data every step).
+        var s5 = a.rng(step: 5), s6 = a.rng(step: 6)
+        let d5 = (0..<64).map { _ in s5.next() }, d6 = Set((0..<64).map { _ in s6.next() })
+        #expect(d6.isDisjoint(with: d5))
     }
 
     func tinyModel() throws -> (Linear, Linear) {

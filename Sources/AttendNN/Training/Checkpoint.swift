@@ -77,7 +77,7 @@ public struct EpochShuffler: Sendable {
 
     /// The permutation of `0..<count` for `epoch` (Fisher–Yates with a SplitMix64 stream).
     public func permutation(epoch: Int) -> [Int] {
-        var rng = SeededRNG(seed: seed &+ 0x5851_F42D_4C95_7F2D &* UInt64(epoch + 1))
+        var rng = Self.mixed(seed ^ 0x5851_F42D_4C95_7F2D, UInt64(epoch))
         var p = Array(0..<count)
         if count > 1 {
             for i in stride(from: count - 1, to: 0, by: -1) {
@@ -104,8 +104,17 @@ public struct EpochShuffler: Sendable {
         return out
     }
 
-    /// A generator for step-local randomness (dropout), a function of (seed, step) only.
+    /// A generator for step-local randomness (dropout, generated data), a function of (seed, step) only.
+    /// The pair is hashed into the generator's starting state: seeding with `seed + step·γ` would start each
+    /// step's SplitMix64 stream one draw after the previous step's, so consecutive steps would see the same data.
     public func rng(step: Int) -> SeededRNG {
-        SeededRNG(seed: (seed ^ 0xD1B5_4A32_D192_ED03) &+ UInt64(step) &* 0x9E37_79B9_7F4A_7C15)
+        Self.mixed(seed ^ 0xD1B5_4A32_D192_ED03, UInt64(step))
+    }
+
+    /// A generator whose state is a hash of `(a, b)`.
+    static func mixed(_ a: UInt64, _ b: UInt64) -> SeededRNG {
+        var h = SeededRNG(seed: a)
+        var g = SeededRNG(seed: h.next() ^ b)
+        return SeededRNG(seed: g.next())
     }
 }

@@ -1,0 +1,81 @@
+import AttendTestSupport
+import Foundation
+import Testing
+@testable import AttendModels
+@testable import AttendNN
+
+@Suite("TinyGPT")
+struct TinyGPTTests {
+    static func smallOptions() -> InductionTrainingOptions {
+        var o = InductionTrainingOptions()
+        o.hiddenSize = 32
+        o.heads = 2
+        o.sequenceLength = 32
+        o.minSpan = 4
+        o.maxSpan = 10
+        o.maxGap = 4
+        o.batchSize = 8
+        o.steps = 30
+        o.warmupSteps = 5
+        o.learningRate = 3e-3
+        return o
+    }
+
+    @Test func inductionSequencesRepeatASpan() {
+        var rng = SeededRNG(seed: 1)
+        for _ in 0..<50 {
+            let s = InductionTask.sequence(length: 64, vocab: 64, minSpan: 6, maxSpan: 24, maxGap: 8, rng: &rng)
+            #expect(s.tokens.count == 64)
+            #expect(s.first == 0 && s.span >= 6 && s.span <= 24 && s.second >= s.first + s.span)
+            #expect(Array(s.tokens[s.first..<(s.first + s.span)]) == Array(s.tokens[s.second..<(s.second + s.span)]))
+            #expect(Set(s.tokens[s.first..<(s.first + s.span)]).count == s.span)
+        }
+        let eval = InductionTask.evaluationBatch(options: InductionTrainingOptions(), count: 4)
+        #expect(eval.allSatisfy { $0.tokens.count == 64 && Array($0.tokens[0..<32]) == Array($0.tokens[32..<64]) })
+    }
+
+    /// Generation with the key/value cache (prompt in one pass, then one token per step) equals full forward passes.
+    @Test(arguments: [0, 128])
+    func kvCacheEqualsFullRecomputation(mlp: Int) throws {
+        var o = Self.smallOptions()
+        o.intermediateSize = mlp
+        let model = try InductionTraining.makeModel(o)
+        let prompt = [3, 9, 27, 1, 5]
+        let (tokens, logits) = try model.generate(prompt, count: 6)
+        #expect(tokens.count == 6 && logits.count == 6)
+        for t in 0..<6 {
+            let prefix = prompt + tokens.prefix(t)
+            var ctx = ForwardContext.inference()
+            let full = try model([prefix], &ctx).value                                   // [1, T, V]
+            expectClose(logits[t], try full.select(axis: 0, 0).select(axis: 0, prefix.count - 1), atol: 2e-4, rtol: 2e-4, "step \(t)")
+        }
+        #expect(throws: ModelError.self) { try model.generate([], count: 1) }
+        #expect(throws: ModelError.self) { try model.generate([64], count: 1) }
+        #expect(throws: ModelError.self) { try model.generate(Array(repeating: 1, count: 30), count: 10) }
+    }
+
+    @Test func saveLoadGivesTheSameOutputs() throws {
+        let model = try InductionTraining.makeModel(Self.smallOptions())
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-gpt-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try model.save(to: dir, training: ["seed": "1"])
+        let loaded = try TinyGPT.load(folder: dir)
+        var c1 = ForwardContext.inference(), c2 = ForwardContext.inference()
+        #expect(try model([[1, 2, 3]], &c1).value == loaded([[1, 2, 3]], &c2).value)
+        #expect(model.namedParameters().map(\.0).contains("transformer.h.1.attn.attention.q_proj.weight"))
+    }
+
+    /// A fixed-seed short run: the loss falls from ≈ 4.36 at initialisation to below 4.3 within 30 steps (it ends near
+    /// 4.24; uniform random tokens cost ln 64 ≈ 4.16 until induction lowers the loss on the repeat, which takes
+    /// hundreds of steps), and the same seed gives the same losses.
+    @Test func shortTrainingRunIsReproducible() throws {
+        let o = Self.smallOptions()
+        let losses = try InductionTraining.train(try InductionTraining.makeModel(o), options: o)
+        #expect(losses.count == 30)
+        let start: Float = losses.prefix(3).reduce(0, +) / 3
+        let end: Float = losses.suffix(5).reduce(0, +) / 5
+        #expect(start > 4.3 && end < 4.3, "\(start) → \(end)")
+        let again = try InductionTraining.train(try InductionTraining.makeModel(o), options: o, stopAfter: 10)
+        #expect(again == Array(losses.prefix(10)))
+    }
+}
