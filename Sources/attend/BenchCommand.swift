@@ -149,17 +149,17 @@ struct BenchCommand: ParsableCommand {
         return worst
     }
 
-    /// GFLOPS of `repeats` timed runs after a warm-up; each run repeats the call until it has
-    /// done ≥ 1 GFLOP of work, so that short shapes are not timer noise.
+    /// GFLOPS of `repeats` timed runs after a warm-up; each run repeats the call enough times to
+    /// last ≥ 20 ms (calibrated during the warm-up), so that short shapes are not timer noise.
     static func time(_ s: Shape, repeats: Int) -> (median: Double, min: Double, max: Double, ms: Double, perCore: Double) {
         var rng = BenchRandom(seed: UInt64(s.m * 31 + s.n))
         let a = (0..<(s.m * s.k)).map { _ in Float.random(in: -1...1, using: &rng) }
         let b = (0..<(s.k * s.n)).map { _ in Float.random(in: -1...1, using: &rng) }
         var c = [Float](repeating: 0, count: s.m * s.n)
         let flops = 2 * Double(s.m) * Double(s.n) * Double(s.k)
-        let calls = max(1, Int((1e9 / flops).rounded(.up)))
         var seconds: [Double] = []
         var cpuSeconds = 0.0
+        var calls = 1
         a.withUnsafeBufferPointer { ap in
             b.withUnsafeBufferPointer { bp in
                 c.withUnsafeMutableBufferPointer { cp in
@@ -168,7 +168,15 @@ struct BenchCommand: ParsableCommand {
                                       a: ap.baseAddress!, lda: s.k, b: bp.baseAddress!, ldb: s.transB ? s.k : s.n,
                                       c: cp.baseAddress!, ldc: s.n)
                     }
-                    for _ in 0..<max(2, calls) { call() }  // warm-up: caches, packing buffers, threads
+                    // Warm-up (caches, packing buffers, threads) that also finds the calls per run.
+                    call()
+                    while true {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        for _ in 0..<calls { call() }
+                        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                        if elapsed >= 0.02 || calls >= 1 << 24 { break }
+                        calls = min(1 << 24, max(calls * 2, Int(Double(calls) * 0.025 / max(elapsed, 1e-9))))
+                    }
                     for _ in 0..<repeats {
                         let cpu0 = processCPUSeconds()
                         let start = DispatchTime.now().uptimeNanoseconds

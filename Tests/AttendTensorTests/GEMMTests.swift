@@ -44,6 +44,7 @@ private struct Path: CustomStringConvertible {
     var splitNMaxM = GEMM.splitNMaxM
     var directBMaxM = GEMM.directBMaxM
     var dotMaxM = GEMM.dotMaxM
+    var dotMinK = GEMM.dotMinK
     var kcMax = GEMM.kcMax
     var description: String { name }
 }
@@ -52,9 +53,10 @@ private let paths: [Path] = [
     Path(name: "1 thread"),
     Path(name: "1 thread, kernels even when tiny, B always packed", tinyWork: 0, directBMaxM: 0, dotMaxM: 0),
     Path(name: "1 thread, kernels even when tiny, B in place when possible", tinyWork: 0, directBMaxM: .max,
-         dotMaxM: .max),
+         dotMaxM: .max, dotMinK: 0),
     Path(name: "2 threads, split N", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: .max, dotMaxM: 0),
-    Path(name: "2 threads, split N, dot kernel", threads: 2, tinyWork: 0, workPerThread: 1, dotMaxM: .max),
+    Path(name: "2 threads, split N, dot kernel", threads: 2, tinyWork: 0, workPerThread: 1, dotMaxM: .max,
+         dotMinK: 0),
     Path(name: "2 threads, split M", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0, dotMaxM: 0),
     Path(name: "2 threads, split M, k sliced by ≤ 50", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0,
          dotMaxM: 0, kcMax: 50),
@@ -159,10 +161,10 @@ private func checkAllPaths(_ c: GEMMCase) {
     let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
 
     let saved = (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-                 GEMM.kcMax, Kernels.maxThreads)
+                 GEMM.dotMinK, GEMM.kcMax, Kernels.maxThreads)
     defer {
         (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-         GEMM.kcMax, Kernels.maxThreads) = saved
+         GEMM.dotMinK, GEMM.kcMax, Kernels.maxThreads) = saved
         Kernels.forcedISA = nil
     }
     for isa in KernelISA.supported {
@@ -174,6 +176,7 @@ private func checkAllPaths(_ c: GEMMCase) {
             GEMM.splitNMaxM = path.splitNMaxM
             GEMM.directBMaxM = path.directBMaxM
             GEMM.dotMaxM = path.dotMaxM
+            GEMM.dotMinK = path.dotMinK
             GEMM.kcMax = path.kcMax
             var got = c0
             run(c, a, lda, b, ldb, &got, ldc, reference: false)

@@ -10,7 +10,7 @@ import Dispatch
 /// Paths, by shape (each keeps C's tiles disjoint between threads; threads claim work items,
 /// about four per thread, from a shared counter, so a thread slowed by other load holds up no one):
 /// - tiny (m·n·k ≤ ``tinyWork``): the unblocked C loop, no packing, no threads;
-/// - A·Bᵀ with small M (≤ ``dotMaxM``): the ISA's dot-product kernel reads both operands in place
+/// - A·Bᵀ with small M (≤ ``dotMaxM``, k ≥ ``dotMinK``): the ISA's dot-product kernel reads both operands in place
 ///   along k, so PyTorch-layout weights are never transposed; items are runs of columns;
 /// - large M, BLIS loops `jc` (NC-column panels) → `pc` (k slices) → `ic` (row blocks of
 ///   ≤ MC) → `jr` (NR-column slivers) → `ir` (MR-row slivers): per (jc, pc) the threads pack the
@@ -30,7 +30,7 @@ enum GEMM {
     static let nc = 4096
 
     /// m·n·k at or below this runs the unblocked C loop: no packing, no threads.
-    nonisolated(unsafe) static var tinyWork = 4 * 1024
+    nonisolated(unsafe) static var tinyWork = 512
     /// Multiply-adds per thread below which another thread does not pay for its wake-up.
     nonisolated(unsafe) static var workPerThread = 1 << 20
     /// With M at or below this, A is packed whole and threads split N instead of M.
@@ -40,6 +40,8 @@ enum GEMM {
     /// With `transB`, `!transA` and M at or below this, the ISA's dot-product kernel (if any) reads
     /// both operands in place instead of transposing B into packed slivers.
     nonisolated(unsafe) static var dotMaxM = 64
+    /// …and k at least this: with shallower k the kernel's final reductions outweigh its FMAs.
+    nonisolated(unsafe) static var dotMinK = 128
 
     @usableFromInline
     static func sgemm(
@@ -65,7 +67,7 @@ enum GEMM {
         let byWork = Int(min(work / Double(workPerThread), Double(Int.max / 2)))
         let threads = max(1, min(Kernels.maxThreads, byWork, max(rowSlivers, colSlivers)))
 
-        if transB && !transA && m <= dotMaxM, let dot = uk.dot {
+        if transB && !transA && m <= dotMaxM && k >= dotMinK, let dot = uk.dot {
             job.dotSplitN(dot, threads: threads)
         } else if m <= splitNMaxM {
             job.splitN(threads: threads)
