@@ -1,18 +1,56 @@
-import Dispatch
-
 /// Where the heads of a `[batch, heads, seqLen, dim]`-like buffer live: element `(b, h, t, i)` is at
 /// `b·batch + h·head + t·row + i`. Contiguous `[B, H, T, d]` is `(H·T·d, T·d, d)`; the projections of a
 /// multi-head layer, `[B, T, H·d]`, are `(T·H·d, d, H·d)` — so heads are read in place, never copied.
-struct HeadLayout {
-    var batch: Int
-    var head: Int
-    var row: Int
+typealias HeadLayout = Kernels.HeadLayout
+
+/// The attention of every (batch, query head) pair, through the fused kernel
+/// (``Kernels/attention(shape:q:_:k:_:v:_:out:_:scale:isCausal:keyMask:mask:weights:logSumExp:isa:threads:)``,
+/// whose doc comment states the exact maths). The mask stays as the caller gave it, broadcast by strides:
+/// a `[B or 1, 1, 1, Lk]` mask (key padding) goes to the kernel as a per-key mask, anything else as a
+/// general `[B, H, Lq, Lk]` mask; neither is ever expanded to `Lq × Lk` per head.
+func attentionHeads(
+    g: AttentionGeometry,
+    q: UnsafePointer<Float>, _ qL: HeadLayout,
+    k: UnsafePointer<Float>, _ kL: HeadLayout,
+    v: UnsafePointer<Float>, _ vL: HeadLayout,
+    out: UnsafeMutablePointer<Float>, _ oL: HeadLayout,
+    weights: UnsafeMutablePointer<Float>?,
+    scale: Float, mask: AttentionMask?, isCausal: Bool
+) {
+    guard let mask else {
+        return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                              scale: scale, masks: AttentionMasks(), isCausal: isCausal)
+    }
+    var isBoolean = false
+    if case .boolean = mask { isBoolean = true }
+    // The mask's own axes [mb, mh, mq, mk], each 1 (broadcast) or full; a key axis of 1 is widened here.
+    let t = mask.tensor
+    let padded = [Int](repeating: 1, count: Swift.max(0, 4 - t.rank)) + t.shape
+    var values = t.scalars
+    var shape = padded
+    if shape[3] != g.lk {   // one value per row, broadcast over the keys: widen it (j has stride 1 in the kernel)
+        values = values.flatMap { [Float](repeating: $0, count: g.lk) }
+        shape[3] = g.lk
+    }
+    values.withUnsafeBufferPointer { mp in
+        let base = mp.baseAddress!
+        let (mb, mh, mq, mk) = (shape[0], shape[1], shape[2], shape[3])
+        var masks = AttentionMasks()
+        if mh == 1 && mq == 1 {
+            masks.key = Kernels.AttentionKeyMask(values: base, batchStride: mb == 1 ? 0 : mk, isBoolean: isBoolean)
+        } else {
+            masks.score = Kernels.AttentionScoreMask(
+                values: base, batchStride: mb == 1 ? 0 : mh * mq * mk, headStride: mh == 1 ? 0 : mq * mk,
+                rowStride: mq == 1 ? 0 : mk, isBoolean: isBoolean)
+        }
+        attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                       scale: scale, masks: masks, isCausal: isCausal)
+    }
 }
 
-/// The attention of every (batch, query head) pair, split over the cores; see `scaledDotProductAttention`
-/// for the exact maths. Per head: `S = scale·Q Kᵀ` (GEMM), masks, row softmax (fully masked rows → 0),
-/// `O = P V` (GEMM). The mask, when given, is `[maskBatch, maskHeads, Lq, Lk]` as `g` describes;
-/// boolean masks hold 1 (may attend) or 0.
+/// The same with the mask already expanded to `[maskBatch, maskHeads, Lq, Lk]` as `g` describes (boolean
+/// masks hold 1 = may attend, 0 = masked). A mask whose rows are all the same within each batch (a key
+/// padding mask broadcast over the queries) is recognised and passed on as a per-key mask.
 func attentionHeads(
     g: AttentionGeometry,
     q: UnsafePointer<Float>, _ qL: HeadLayout,
@@ -22,51 +60,116 @@ func attentionHeads(
     weights: UnsafeMutablePointer<Float>?,
     scale: Float, mask: [Float]?, maskIsBoolean: Bool, isCausal: Bool
 ) {
+    guard let mask, mask.count >= g.maskBatch * g.maskHeads * g.lq * g.lk else {
+        return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                              scale: scale, masks: AttentionMasks(), isCausal: isCausal)
+    }
+    mask.withUnsafeBufferPointer { mp in
+        let base = mp.baseAddress!
+        let plane = g.lq * g.lk
+        var masks = AttentionMasks()
+        if g.maskHeads == 1 && rowsRepeat(base, planes: g.maskBatch, rows: g.lq, cols: g.lk) {
+            masks.key = Kernels.AttentionKeyMask(values: base, batchStride: g.maskBatch == 1 ? 0 : plane, isBoolean: maskIsBoolean)
+        } else {
+            masks.score = Kernels.AttentionScoreMask(
+                values: base, batchStride: g.maskBatch == 1 ? 0 : g.maskHeads * plane, headStride: g.maskHeads == 1 ? 0 : plane,
+                rowStride: g.lk, isBoolean: maskIsBoolean)
+        }
+        attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                       scale: scale, masks: masks, isCausal: isCausal)
+    }
+}
+
+/// The two mask forms the fused kernel takes.
+struct AttentionMasks {
+    var key: Kernels.AttentionKeyMask?
+    var score: Kernels.AttentionScoreMask?
+}
+
+/// Whether every row of each `rows × cols` plane equals that plane's first row.
+private func rowsRepeat(_ m: UnsafePointer<Float>, planes: Int, rows: Int, cols: Int) -> Bool {
+    for p in 0..<planes {
+        let plane = m + p * rows * cols
+        for i in 1..<Swift.max(rows, 1) {
+            let row = plane + i * cols
+            for j in 0..<cols where row[j] != plane[j] && !(row[j].isNaN && plane[j].isNaN) { return false }
+        }
+    }
+    return true
+}
+
+private func attentionHeads(
+    g: AttentionGeometry,
+    q: UnsafePointer<Float>, _ qL: HeadLayout,
+    k: UnsafePointer<Float>, _ kL: HeadLayout,
+    v: UnsafePointer<Float>, _ vL: HeadLayout,
+    out: UnsafeMutablePointer<Float>, _ oL: HeadLayout,
+    weights: UnsafeMutablePointer<Float>?,
+    scale: Float, masks: AttentionMasks, isCausal: Bool
+) {
+    let shape = Kernels.AttentionShape(batch: g.b, heads: g.h, kvHeads: g.hkv, queryLength: g.lq, keyLength: g.lk,
+                                       keyDim: g.dk, valueDim: g.dv)
+    do {
+        try Kernels.attention(shape: shape, q: q, qL, k: k, kL, v: v, vL, out: out, oL, scale: scale, isCausal: isCausal,
+                              keyMask: masks.key, mask: masks.score, weights: weights)
+    } catch {
+        // The fused kernel refuses only sizes AttentionGeometry has already rejected; should it ever
+        // refuse, the unfused twin below computes the same maths.
+        unfusedAttentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                              scale: scale, masks: masks, isCausal: isCausal)
+    }
+}
+
+/// The unfused twin, one (batch, head) at a time: `S = scale·Q Kᵀ` (GEMM), masks, row softmax
+/// (fully masked rows → 0), `O = P V` (GEMM). Materialises `Lq × Lk` per head; the fallback and a test oracle.
+func unfusedAttentionHeads(
+    g: AttentionGeometry,
+    q: UnsafePointer<Float>, _ qL: HeadLayout,
+    k: UnsafePointer<Float>, _ kL: HeadLayout,
+    v: UnsafePointer<Float>, _ vL: HeadLayout,
+    out: UnsafeMutablePointer<Float>, _ oL: HeadLayout,
+    weights: UnsafeMutablePointer<Float>?,
+    scale: Float, masks: AttentionMasks, isCausal: Bool
+) {
     let heads = g.b * g.h
     if heads == 0 || g.lq == 0 { return }
-    let workers = Swift.min(heads, 2)
-    DispatchQueue.concurrentPerform(iterations: workers) { worker in
-        var scores = [Float](repeating: 0, count: g.lq * Swift.max(g.lk, 1))
-        scores.withUnsafeMutableBufferPointer { sp in
-            let s = sp.baseAddress!
-            var bh = worker
-            while bh < heads {
-                let bi = bh / g.h, hi = bh % g.h
-                let kvh = hi / g.group
-                let qh = q + bi * qL.batch + hi * qL.head
-                let kh = k + bi * kL.batch + kvh * kL.head
-                let vh = v + bi * vL.batch + kvh * vL.head
-                let oh = out + bi * oL.batch + hi * oL.head
-                if g.lk == 0 {
-                    for i in 0..<g.lq { for j in 0..<g.dv { oh[i * oL.row + j] = 0 } }
-                    bh += workers
-                    continue
-                }
-                // S = scale · Q Kᵀ   [Lq, Lk]
-                Kernels.sgemm(transA: false, transB: true, m: g.lq, n: g.lk, k: g.dk, alpha: scale,
-                              a: qh, lda: qL.row, b: kh, ldb: kL.row, c: s, ldc: g.lk)
-                if let mask {
-                    let mOff = g.maskOffset(batch: bi, head: hi)
-                    mask.withUnsafeBufferPointer { m in
-                        if maskIsBoolean {
-                            for i in 0..<(g.lq * g.lk) where m[mOff + i] == 0 { s[i] = -.infinity }
-                        } else {
-                            for i in 0..<(g.lq * g.lk) { s[i] += m[mOff + i] }
-                        }
-                    }
-                }
-                if isCausal {
-                    for i in 0..<g.lq where i + 1 < g.lk {
-                        for j in (i + 1)..<g.lk { s[i * g.lk + j] = -.infinity }
-                    }
-                }
-                Kernels.softmaxRows(s, rows: g.lq, cols: g.lk)   // P, fully masked rows → 0
-                if let weights { (weights + bh * g.lq * g.lk).update(from: s, count: g.lq * g.lk) }
-                // O = P V   [Lq, d_v]
-                Kernels.sgemm(transA: false, transB: false, m: g.lq, n: g.dv, k: g.lk,
-                              a: s, lda: g.lk, b: vh, ldb: vL.row, c: oh, ldc: oL.row)
-                bh += workers
+    var scores = [Float](repeating: 0, count: g.lq * Swift.max(g.lk, 1))
+    scores.withUnsafeMutableBufferPointer { sp in
+        let s = sp.baseAddress!
+        for bh in 0..<heads {
+            let bi = bh / g.h, hi = bh % g.h
+            let kvh = hi / Swift.max(g.group, 1)
+            let qh = q + bi * qL.batch + hi * qL.head
+            let kh = k + bi * kL.batch + kvh * kL.head
+            let vh = v + bi * vL.batch + kvh * vL.head
+            let oh = out + bi * oL.batch + hi * oL.head
+            if g.lk == 0 {
+                for i in 0..<g.lq { for j in 0..<g.dv { oh[i * oL.row + j] = 0 } }
+                continue
             }
+            // S = scale · Q Kᵀ   [Lq, Lk]
+            Kernels.sgemm(transA: false, transB: true, m: g.lq, n: g.lk, k: g.dk, alpha: scale,
+                          a: qh, lda: qL.row, b: kh, ldb: kL.row, c: s, ldc: g.lk)
+            for i in 0..<g.lq {
+                for j in 0..<g.lk {
+                    var x = s[i * g.lk + j]
+                    if let km = masks.key {
+                        let mv = km.values[bi * km.batchStride + j]
+                        if km.isBoolean { if mv == 0 { x = -.infinity } } else { x += mv }
+                    }
+                    if let sm = masks.score {
+                        let mv = sm.values[bi * sm.batchStride + hi * sm.headStride + i * sm.rowStride + j]
+                        if sm.isBoolean { if mv == 0 { x = -.infinity } } else { x += mv }
+                    }
+                    if isCausal && j > i { x = -.infinity }
+                    s[i * g.lk + j] = x
+                }
+            }
+            Kernels.softmaxRows(s, rows: g.lq, cols: g.lk)   // P, fully masked rows → 0
+            if let weights { (weights + bh * g.lq * g.lk).update(from: s, count: g.lq * g.lk) }
+            // O = P V   [Lq, d_v]
+            Kernels.sgemm(transA: false, transB: false, m: g.lq, n: g.dv, k: g.lk,
+                          a: s, lda: g.lk, b: vh, ldb: vL.row, c: oh, ldc: oL.row)
         }
     }
 }

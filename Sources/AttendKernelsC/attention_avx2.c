@@ -1,0 +1,233 @@
+// Fused-attention micro-kernels for AVX2 + FMA (16 ymm registers: 6×16 tiles, 12 accumulators),
+// compiled through a target attribute and chosen at run time. Same maths as attention_generic.c.
+#include "attend_attention.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx2,fma")))
+#define INLINE static inline __attribute__((always_inline)) TARGET
+
+enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
+
+/// 2^x for x ≤ 0 (as exp2_poly in attention_generic.c): x clamped to [−127, 0], n = round(x),
+/// 2^f by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives exactly 0).
+INLINE __m256 exp2_256(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-127.0f));   // also maps −∞ (and NaN) to −127
+    x = _mm256_min_ps(x, _mm256_setzero_ps());
+    __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 f = _mm256_sub_ps(x, n);
+    __m256 p = _mm256_set1_ps(1.535350602e-04f);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339888084e-03f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618436918e-03f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332367e-02f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264774e-01f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931471825e-01f));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+/// Lanes [0, count) set (count clamped to 0…8), as a maskload/maskstore mask.
+INLINE __m256i lanes(ptrdiff_t count) {
+    if (count > 8) count = 8;
+    if (count < 0) count = 0;
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/// Loads lanes [0, count) of p, the rest −∞.
+INLINE __m256 load_or_ninf(const float *p, ptrdiff_t count) {
+    if (count >= 8) return _mm256_loadu_ps(p);
+    __m256i k = lanes(count);
+    return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
+}
+
+INLINE float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+INLINE float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// MARK: S = Q̃ Kᵀ in MR_×16 tiles (12 accumulators for MR_ = 6)
+
+INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
+                        float *s, ptrdiff_t lds) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR_; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    for (ptrdiff_t p = 0; p < dk; ++p) {
+        __m256 b0 = _mm256_loadu_ps(b + p * NR), b1 = _mm256_loadu_ps(b + p * NR + 8);
+        for (int r = 0; r < MR_; ++r) {
+            __m256 a = _mm256_broadcast_ss(q + r * ldq + p);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < MR_; ++r) {
+        _mm256_storeu_ps(s + r * lds, acc[r][0]);
+        _mm256_storeu_ps(s + r * lds + 8, acc[r][1]);
+    }
+}
+
+TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+                               const float *kt, float *s, ptrdiff_t lds) {
+    for (ptrdiff_t t = 0; t < slivers; ++t) {
+        for (int c = 0; c < NR; c += 16) {
+            const float *b = kt + t * dk * NR + c;
+            float *st = s + t * NR + c;
+            switch (mr) {
+            case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
+            case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
+            case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
+            case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
+            case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
+            default: scores_tile(6, dk, q, ldq, b, st, lds); break;
+            }
+        }
+    }
+}
+
+// MARK: Online softmax step
+
+TARGET static void softmax_avx2(const attend_softmax_step *st) {
+    const __m256 ninf = _mm256_set1_ps(-INFINITY), zero = _mm256_setzero_ps();
+    const ptrdiff_t n = st->n;
+    for (ptrdiff_t r = 0; r < st->mr; ++r) {
+        float *row = st->s + r * st->lds;
+        ptrdiff_t lim = st->limit ? st->limit[r] : n;
+        if (lim > n) lim = n;
+        if (lim < 0) lim = 0;
+        __m256 vmax = ninf;
+        if (!st->key_bias && !st->mask) {
+            for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
+        } else {
+            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
+            for (ptrdiff_t j = 0; j < lim; ++j) {   // masked rows: scalar (the general mask is the slow case)
+                float x = row[j];
+                if (st->key_bias) x += st->key_bias[j];
+                if (mrow) {
+                    if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
+                    else x += mrow[j] * 1.4426950408889634f;
+                }
+                row[j] = x;
+            }
+            for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
+        }
+        if (st->raw) {
+            float *raw = st->raw + r * st->ldraw;
+            memcpy(raw, row, (size_t)lim * sizeof(float));
+            for (ptrdiff_t j = lim; j < n; ++j) raw[j] = -INFINITY;
+        }
+        float mold = st->m[r];
+        float mx = hmax(vmax);
+        float mnew = mx > mold ? mx : mold;
+        if (mnew == -INFINITY) {
+            st->alpha[r] = 1.0f;
+            memset(row, 0, (size_t)n * sizeof(float));
+            continue;
+        }
+        const __m256 vm = _mm256_set1_ps(mnew);
+        __m256 vsum = zero;
+        ptrdiff_t j = 0;
+        for (; j + 8 <= lim; j += 8) {
+            __m256 e = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+            _mm256_storeu_ps(row + j, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        if (j < lim) {
+            __m256i k = lanes(lim - j);
+            __m256 e = _mm256_and_ps(exp2_256(_mm256_sub_ps(load_or_ninf(row + j, lim - j), vm)), _mm256_castsi256_ps(k));
+            _mm256_maskstore_ps(row + j, k, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
+        float sum = hsum(vsum);
+        float alpha = exp2f(mold - mnew);
+        st->alpha[r] = alpha;
+        st->l[r] = st->l[r] * alpha + sum;
+        st->m[r] = mnew;
+    }
+}
+
+// MARK: O = alpha·O + P V in MR_×16 tiles (the second vector of the last tile masked)
+
+INLINE void pv_tile(const int MR_, ptrdiff_t cols, ptrdiff_t n, const float *p, ptrdiff_t ldp, const float *v,
+                    ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR_; ++r) {
+        __m256 a = _mm256_set1_ps(alpha[r]);
+        acc[r][0] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * ldo));
+        acc[r][1] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * ldo + 8));
+    }
+    if (cols >= 16) {
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            __m256 b0 = _mm256_loadu_ps(v + j * ldv), b1 = _mm256_loadu_ps(v + j * ldv + 8);
+            for (int r = 0; r < MR_; ++r) {
+                __m256 a = _mm256_broadcast_ss(p + r * ldp + j);
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    } else {
+        __m256i k0 = lanes(cols), k1 = lanes(cols - 8);
+        for (ptrdiff_t j = 0; j < n; ++j) {
+            __m256 b0 = _mm256_maskload_ps(v + j * ldv, k0), b1 = _mm256_maskload_ps(v + j * ldv + 8, k1);
+            for (int r = 0; r < MR_; ++r) {
+                __m256 a = _mm256_broadcast_ss(p + r * ldp + j);
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    }
+    for (int r = 0; r < MR_; ++r) {
+        _mm256_storeu_ps(o + r * ldo, acc[r][0]);
+        _mm256_storeu_ps(o + r * ldo + 8, acc[r][1]);
+    }
+}
+
+TARGET static void pv_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
+                           ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+    for (ptrdiff_t c0 = 0; c0 < dv; c0 += 16) {
+        ptrdiff_t cols = dv - c0;
+        switch (mr) {
+        case 1: pv_tile(1, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 2: pv_tile(2, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 3: pv_tile(3, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 4: pv_tile(4, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 5: pv_tile(5, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        default: pv_tile(6, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        }
+    }
+}
+
+TARGET static void exp_scale_avx2(float *w, ptrdiff_t n, float m, float c) {
+    const __m256 vm = _mm256_set1_ps(m), vc = _mm256_set1_ps(c);
+    ptrdiff_t j = 0;
+    for (; j + 8 <= n; j += 8)
+        _mm256_storeu_ps(w + j, _mm256_mul_ps(exp2_256(_mm256_sub_ps(_mm256_loadu_ps(w + j), vm)), vc));
+    if (j < n) {
+        __m256i k = lanes(n - j);
+        __m256 x = load_or_ninf(w + j, n - j);
+        _mm256_maskstore_ps(w + j, k, _mm256_mul_ps(exp2_256(_mm256_sub_ps(x, vm)), vc));
+    }
+}
+
+static const attend_attention_ukernel table = {
+    ATTEND_ISA_AVX2, scores_avx2, softmax_avx2, pv_avx2, exp_scale_avx2,
+};
+
+const attend_attention_ukernel *attend_attention_ukernel_avx2(void) { return &table; }
+
+#else
+const attend_attention_ukernel *attend_attention_ukernel_avx2(void) { return 0; }
+#endif

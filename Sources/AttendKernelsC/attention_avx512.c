@@ -1,0 +1,213 @@
+// Fused-attention micro-kernels for AVX-512F (+FMA), compiled through a target attribute so a plain
+// build runs everywhere; chosen at run time. Same maths as attention_generic.c (see attend_attention.h).
+#include "attend_attention.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
+#define TARGET __attribute__((target("avx512f,fma")))
+#define INLINE static inline __attribute__((always_inline)) TARGET
+
+enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
+
+/// 2^x for x ≤ 0: n = round(x), f = x − n ∈ [−½, ½], degree-6 polynomial for 2^f (2^0 = 1 exactly),
+/// then vscalefps multiplies by 2^n (underflowing to exactly 0; x is clamped at −160, so −∞ → 0).
+INLINE __m512 exp2_512(__m512 x) {
+    x = _mm512_max_ps(x, _mm512_set1_ps(-160.0f));
+    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(x, n);
+    __m512 p = _mm512_set1_ps(1.535350602e-04f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339888084e-03f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618436918e-03f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332367e-02f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264774e-01f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471825e-01f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+INLINE __mmask16 tail_mask(ptrdiff_t count) {
+    return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
+}
+
+// MARK: S = Q̃ Kᵀ, an MR_×64 tile per sliver (24 accumulators for MR_ = 6)
+
+INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
+                        float *s, ptrdiff_t lds) {
+    __m512 acc[MR][4];
+    for (int r = 0; r < MR_; ++r)
+        for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < dk; ++p) {
+        const float *bp = b + p * NR;
+        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
+        __m512 b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);
+        for (int r = 0; r < MR_; ++r) {
+            __m512 a = _mm512_set1_ps(q[r * ldq + p]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
+            acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+        }
+    }
+    for (int r = 0; r < MR_; ++r)
+        for (int c = 0; c < 4; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, acc[r][c]);
+}
+
+TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+                                 const float *kt, float *s, ptrdiff_t lds) {
+    for (ptrdiff_t t = 0; t < slivers; ++t) {
+        const float *b = kt + t * dk * NR;
+        float *st = s + t * NR;
+        switch (mr) {
+        case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
+        case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
+        case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
+        case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
+        case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
+        default: scores_tile(6, dk, q, ldq, b, st, lds); break;
+        }
+    }
+}
+
+// MARK: Online softmax step
+
+TARGET static void softmax_avx512(const attend_softmax_step *st) {
+    const __m512 ninf = _mm512_set1_ps(-INFINITY), zero = _mm512_setzero_ps();
+    const __m512 log2e = _mm512_set1_ps(1.4426950408889634f);
+    const ptrdiff_t n = st->n;
+    for (ptrdiff_t r = 0; r < st->mr; ++r) {
+        float *row = st->s + r * st->lds;
+        ptrdiff_t lim = st->limit ? st->limit[r] : n;
+        if (lim > n) lim = n;
+        if (lim < 0) lim = 0;
+        // Pass 1: masks applied (written back when any), row maximum.
+        __m512 vmax = ninf;
+        if (!st->key_bias && !st->mask) {
+            ptrdiff_t j = 0;
+            for (; j + 16 <= lim; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+            if (j < lim) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(ninf, tail_mask(lim - j), row + j));
+        } else {
+            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
+            for (ptrdiff_t j = 0; j < lim; j += 16) {
+                __mmask16 k = tail_mask(lim - j);
+                __m512 x = _mm512_mask_loadu_ps(ninf, k, row + j);
+                if (st->key_bias) x = _mm512_add_ps(x, _mm512_mask_loadu_ps(ninf, k, st->key_bias + j));
+                if (mrow) {
+                    __m512 mv = _mm512_maskz_loadu_ps(k, mrow + j);
+                    if (st->mask_boolean) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(mv, zero, _CMP_EQ_OQ), ninf);
+                    else x = _mm512_fmadd_ps(mv, log2e, x);
+                }
+                _mm512_mask_storeu_ps(row + j, k, x);
+                vmax = _mm512_max_ps(vmax, x);
+            }
+        }
+        if (st->raw) {
+            float *raw = st->raw + r * st->ldraw;
+            memcpy(raw, row, (size_t)lim * sizeof(float));
+            for (ptrdiff_t j = lim; j < n; ++j) raw[j] = -INFINITY;
+        }
+        float mold = st->m[r];
+        float mx = _mm512_reduce_max_ps(vmax);
+        float mnew = mx > mold ? mx : mold;
+        if (mnew == -INFINITY) {   // nothing visible yet: p = 0, state unchanged
+            st->alpha[r] = 1.0f;
+            memset(row, 0, (size_t)n * sizeof(float));
+            continue;
+        }
+        // Pass 2: p = exp2(s − m_new) in place, and its sum.
+        const __m512 vm = _mm512_set1_ps(mnew);
+        __m512 vsum0 = zero, vsum1 = zero;
+        ptrdiff_t j = 0;
+        for (; j + 32 <= lim; j += 32) {
+            __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
+            __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
+            _mm512_storeu_ps(row + j, e0);
+            _mm512_storeu_ps(row + j + 16, e1);
+            vsum0 = _mm512_add_ps(vsum0, e0);
+            vsum1 = _mm512_add_ps(vsum1, e1);
+        }
+        for (; j < lim; j += 16) {
+            __mmask16 k = tail_mask(lim - j);
+            __m512 e = _mm512_maskz_mov_ps(k, exp2_512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm)));
+            _mm512_mask_storeu_ps(row + j, k, e);
+            vsum0 = _mm512_add_ps(vsum0, e);
+        }
+        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(vsum0, vsum1));
+        float alpha = exp2f(mold - mnew);   // mold = −∞ → 0
+        st->alpha[r] = alpha;
+        st->l[r] = st->l[r] * alpha + sum;
+        st->m[r] = mnew;
+    }
+}
+
+// MARK: O = alpha·O + P V, MR_ rows × NV_ vectors of 16 columns (the last one masked)
+
+INLINE void pv_tile(const int MR_, const int NV_, __mmask16 last, ptrdiff_t n, const float *p, ptrdiff_t ldp,
+                    const float *v, ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+    __m512 acc[MR][4];
+    for (int r = 0; r < MR_; ++r) {
+        __m512 a = _mm512_set1_ps(alpha[r]);
+        for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * ldo + 16 * c));
+    }
+    for (ptrdiff_t j = 0; j < n; ++j) {
+        const float *vj = v + j * ldv;
+        __m512 b[4];
+        for (int c = 0; c < NV_; ++c)
+            b[c] = c == NV_ - 1 ? _mm512_maskz_loadu_ps(last, vj + 16 * c) : _mm512_loadu_ps(vj + 16 * c);
+        for (int r = 0; r < MR_; ++r) {
+            __m512 a = _mm512_set1_ps(p[r * ldp + j]);
+            for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_fmadd_ps(a, b[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < MR_; ++r)
+        for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(o + r * ldo + 16 * c, acc[r][c]);
+}
+
+#define PV_ROWS(NV)                                                                  \
+    switch (mr) {                                                                    \
+    case 1: pv_tile(1, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
+    case 2: pv_tile(2, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
+    case 3: pv_tile(3, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
+    case 4: pv_tile(4, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
+    case 5: pv_tile(5, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
+    default: pv_tile(6, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;        \
+    }
+
+TARGET static void pv_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
+                             ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+    for (ptrdiff_t c0 = 0; c0 < dv; c0 += 64) {
+        ptrdiff_t cols = dv - c0 < 64 ? dv - c0 : 64;
+        int nv = (int)((cols + 15) / 16);
+        __mmask16 last = tail_mask(cols - 16 * (nv - 1));
+        const float *vc = v + c0;
+        float *oc = o + c0;
+        switch (nv) {
+        case 1: PV_ROWS(1) break;
+        case 2: PV_ROWS(2) break;
+        case 3: PV_ROWS(3) break;
+        default: PV_ROWS(4) break;
+        }
+    }
+}
+
+TARGET static void exp_scale_avx512(float *w, ptrdiff_t n, float m, float c) {
+    const __m512 vm = _mm512_set1_ps(m), vc = _mm512_set1_ps(c);
+    for (ptrdiff_t j = 0; j < n; j += 16) {
+        __mmask16 k = tail_mask(n - j);
+        __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, w + j);
+        _mm512_mask_storeu_ps(w + j, k, _mm512_mul_ps(exp2_512(_mm512_sub_ps(x, vm)), vc));
+    }
+}
+
+static const attend_attention_ukernel table = {
+    ATTEND_ISA_AVX512, scores_avx512, softmax_avx512, pv_avx512, exp_scale_avx512,
+};
+
+const attend_attention_ukernel *attend_attention_ukernel_avx512(void) { return &table; }
+
+#else
+const attend_attention_ukernel *attend_attention_ukernel_avx512(void) { return 0; }
+#endif

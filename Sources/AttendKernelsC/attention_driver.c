@@ -1,0 +1,227 @@
+// The fused-attention driver: blocking, packing, masks and work items around the per-ISA
+// micro-kernels of attention_{generic,avx2,avx512,neon}.c. ISA-neutral bookkeeping only; every loop
+// over Lq·Lk elements runs inside a micro-kernel. See attend_attention.h for the maths and layouts.
+//
+// Per work item (batch b, kv head g, a chunk of query rows), for each query head h of the group:
+//   pack Kᵀ of the keys the chunk can see (once per item, shared by the group's heads);
+//   for each query block of QB rows: Q̃ = Q · scale·log2(e) copied, O_acc = 0, m = −∞, l = 0;
+//     for each key block of KB keys (causal: blocks wholly above the diagonal skipped):
+//       for each strip of MR query rows:
+//         S = Q̃ Kᵀ (whole 64-key slivers) → masks → online softmax (m, l, alpha, P in place)
+//         O_acc = alpha · O_acc + P V
+//     O = O_acc / l (0 when l = 0: every key masked); weights = exp2(S − m) / l from the saved S.
+#include "attend_attention.h"
+#include <math.h>
+#include <string.h>
+
+enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
+
+const attend_attention_ukernel *attend_attention_ukernel_generic(void);
+const attend_attention_ukernel *attend_attention_ukernel_avx2(void);
+const attend_attention_ukernel *attend_attention_ukernel_avx512(void);
+const attend_attention_ukernel *attend_attention_ukernel_neon(void);
+
+const attend_attention_ukernel *attend_attention_ukernel_for(attend_isa isa) {
+    const attend_attention_ukernel *u = 0;
+    if (attend_isa_supported(isa)) {
+        switch (isa) {
+        case ATTEND_ISA_AVX2: u = attend_attention_ukernel_avx2(); break;
+        case ATTEND_ISA_AVX512: u = attend_attention_ukernel_avx512(); break;
+        case ATTEND_ISA_NEON: u = attend_attention_ukernel_neon(); break;
+        default: break;
+        }
+    }
+    return u ? u : attend_attention_ukernel_generic();
+}
+
+static inline ptrdiff_t min_pd(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
+static inline ptrdiff_t max_pd(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
+static inline ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
+
+/// Query rows per block and keys per block (PERFORMANCE-NOTES: 96/512; 48/128 … 192/512 within ~10%).
+enum { Q_BLOCK = 96, K_BLOCK = 512 };
+/// Multiply-adds below which a second thread does not pay for its wake-up.
+static const double WORK_PER_THREAD = 1 << 17;
+
+/// Scratch regions of one worker, in floats (each a multiple of 16 floats, so all stay 64-byte aligned).
+typedef struct {
+    ptrdiff_t kt, qbuf, sbuf, obuf, stats, bias, total;
+    ptrdiff_t dvp;
+} scratch_layout;
+
+static scratch_layout layout_for(const attend_attention_problem *p, const attend_attention_plan *plan) {
+    scratch_layout s;
+    ptrdiff_t dk = max_pd(p->dk, 1);
+    s.dvp = round_up(max_pd(p->dv, 1), 16);
+    ptrdiff_t at = 0;
+    s.kt = at; at += round_up(p->lk, NR) * dk;
+    s.qbuf = at; at += round_up(plan->q_block * dk, 16);
+    s.sbuf = at; at += MR * plan->k_block;
+    s.obuf = at; at += plan->q_block * s.dvp;
+    s.stats = at; at += round_up(2 * plan->q_block + 16, 16);   // m, l, alpha
+    s.bias = at; at += round_up(p->lk, 16);
+    s.total = at;
+    return s;
+}
+
+ptrdiff_t attend_attention_plan_for(const attend_attention_problem *p, attend_isa isa, ptrdiff_t threads,
+                                    attend_attention_plan *plan) {
+    memset(plan, 0, sizeof *plan);
+    plan->isa = attend_attention_ukernel_for(isa)->isa;
+    if (p->b <= 0 || p->h <= 0 || p->hkv <= 0 || p->lq <= 0 || p->h % p->hkv != 0) return 0;
+    plan->q_block = Q_BLOCK;
+    plan->k_block = min_pd(K_BLOCK, round_up(max_pd(p->lk, 1), NR));
+    ptrdiff_t groups = p->b * p->hkv;
+    ptrdiff_t qblocks = (p->lq + Q_BLOCK - 1) / Q_BLOCK;
+    double work = (double)p->b * (double)p->h * (double)p->lq * (double)max_pd(p->lk, 1) * (double)(p->dk + p->dv);
+    if (p->causal) work *= 0.5;
+    if (threads < 1) threads = 1;
+    ptrdiff_t by_work = (ptrdiff_t)fmin(work / WORK_PER_THREAD, 1e6);
+    threads = max_pd(1, min_pd(threads, by_work));
+    // About four items per thread, so that threads claiming them dynamically finish together.
+    ptrdiff_t want = threads > 1 ? 4 * threads : 1;
+    ptrdiff_t chunks = min_pd(max_pd(1, (want + groups - 1) / groups), qblocks);
+    ptrdiff_t chunk_blocks = (qblocks + chunks - 1) / chunks;
+    plan->chunk_rows = chunk_blocks * Q_BLOCK;
+    plan->chunks = (p->lq + plan->chunk_rows - 1) / plan->chunk_rows;
+    plan->items = groups * plan->chunks;
+    plan->scratch_floats = layout_for(p, plan).total;
+    plan->next = 0;
+    return min_pd(threads, plan->items);
+}
+
+/// Rows [r0, r1) of query head h in batch b get zero output, zero weights and lse = −∞.
+static void zero_rows(const attend_attention_problem *p, ptrdiff_t b, ptrdiff_t h, ptrdiff_t r0, ptrdiff_t r1) {
+    for (ptrdiff_t i = r0; i < r1; ++i) {
+        float *o = p->o + b * p->o_layout.batch + h * p->o_layout.head + i * p->o_layout.row;
+        memset(o, 0, (size_t)p->dv * sizeof(float));
+        ptrdiff_t row = (b * p->h + h) * p->lq + i;
+        if (p->weights) memset(p->weights + row * p->lk, 0, (size_t)p->lk * sizeof(float));
+        if (p->lse) p->lse[row] = -INFINITY;
+    }
+}
+
+/// Packs keys [0, n) of one head into Kᵀ slivers (zero past n).
+static void pack_kt(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *dst) {
+    for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
+        ptrdiff_t cols = min_pd(NR, n - t0);
+        float *d = dst + (t0 / NR) * dk * NR;
+        for (ptrdiff_t c = 0; c < cols; ++c) {
+            const float *src = k + (t0 + c) * ldk;
+            for (ptrdiff_t p = 0; p < dk; ++p) d[p * NR + c] = src[p];
+        }
+        for (ptrdiff_t p = 0; p < dk; ++p)
+            for (ptrdiff_t c = cols; c < NR; ++c) d[p * NR + c] = 0.0f;
+    }
+}
+
+/// One query block [q0, q0 + nq) of head h in batch b against keys [0, lk_eff).
+static void query_block(const attend_attention_problem *p, const attend_attention_ukernel *uk,
+                        const attend_attention_plan *plan, const scratch_layout *sl, float *scratch,
+                        ptrdiff_t b, ptrdiff_t h, ptrdiff_t q0, ptrdiff_t nq, ptrdiff_t lk_eff,
+                        const float *key_bias) {
+    const float log2e = 1.4426950408889634f;
+    const ptrdiff_t dk = p->dk, dv = p->dv, dvp = sl->dvp, kb = plan->k_block;
+    const ptrdiff_t g = p->h / p->hkv, kvh = h / g;
+    float *kt = scratch + sl->kt, *qbuf = scratch + sl->qbuf, *sbuf = scratch + sl->sbuf;
+    float *obuf = scratch + sl->obuf, *m = scratch + sl->stats, *l = m + plan->q_block, *alpha = l + plan->q_block;
+
+    // Q̃ = Q · scale·log2(e): scores come out in the log2 domain.
+    const float qs = p->scale * log2e;
+    const float *q = p->q + b * p->q_layout.batch + h * p->q_layout.head + q0 * p->q_layout.row;
+    for (ptrdiff_t i = 0; i < nq; ++i)
+        for (ptrdiff_t c = 0; c < dk; ++c) qbuf[i * dk + c] = q[i * p->q_layout.row + c] * qs;
+    memset(obuf, 0, (size_t)(nq * dvp) * sizeof(float));
+    for (ptrdiff_t i = 0; i < nq; ++i) { m[i] = -INFINITY; l[i] = 0.0f; }
+
+    const float *v = p->v + b * p->v_layout.batch + kvh * p->v_layout.head;
+    const ptrdiff_t ldv = p->v_layout.row;
+    const float *mask = p->mask ? p->mask + b * p->mask_batch + h * p->mask_head : NULL;
+    float *weights = p->weights ? p->weights + ((b * p->h + h) * p->lq + q0) * p->lk : NULL;
+    // Keys this block can see at all.
+    const ptrdiff_t qlim = p->causal ? min_pd(lk_eff, q0 + nq) : lk_eff;
+
+    for (ptrdiff_t j0 = 0; j0 < qlim; j0 += kb) {
+        for (ptrdiff_t r0 = 0; r0 < nq; r0 += MR) {
+            ptrdiff_t mr = min_pd(MR, nq - r0);
+            ptrdiff_t lim = p->causal ? min_pd(lk_eff, q0 + r0 + mr) : lk_eff;   // keys this strip sees
+            if (j0 >= lim) continue;
+            ptrdiff_t n = min_pd(j0 + kb, lim) - j0;
+            uk->scores(mr, (n + NR - 1) / NR, dk, qbuf + r0 * dk, dk, kt + (j0 / NR) * dk * NR, sbuf, kb);
+            ptrdiff_t limits[MR];
+            if (p->causal)
+                for (ptrdiff_t r = 0; r < mr; ++r) limits[r] = min_pd(n, max_pd(0, q0 + r0 + r + 1 - j0));
+            attend_softmax_step st = {
+                .mr = mr, .n = n, .s = sbuf, .lds = kb,
+                .key_bias = key_bias ? key_bias + j0 : NULL,
+                .mask = mask ? mask + (q0 + r0) * p->mask_row + j0 : NULL, .ldm = p->mask_row,
+                .mask_boolean = p->mask_boolean,
+                .limit = p->causal ? limits : NULL,
+                .m = m + r0, .l = l + r0, .alpha = alpha,
+                .raw = weights ? weights + r0 * p->lk + j0 : NULL, .ldraw = p->lk,
+            };
+            uk->softmax(&st);
+            uk->pv(mr, n, dv, sbuf, kb, v + j0 * ldv, ldv, alpha, obuf + r0 * dvp, dvp);
+        }
+    }
+
+    // O = O_acc / l; weights = exp2(S − m) / l over the keys each strip visited, 0 beyond.
+    float *o = p->o + b * p->o_layout.batch + h * p->o_layout.head + q0 * p->o_layout.row;
+    for (ptrdiff_t i = 0; i < nq; ++i) {
+        float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
+        float *orow = o + i * p->o_layout.row;
+        const float *acc = obuf + i * dvp;
+        for (ptrdiff_t c = 0; c < dv; ++c) orow[c] = acc[c] * inv;
+        if (p->lse) p->lse[(b * p->h + h) * p->lq + q0 + i] = l[i] > 0.0f ? (m[i] + log2f(l[i])) / log2e : -INFINITY;
+        if (weights) {
+            ptrdiff_t r0 = i / MR * MR;
+            ptrdiff_t seen = p->causal ? min_pd(lk_eff, q0 + min_pd(r0 + MR, nq)) : lk_eff;
+            float *w = weights + i * p->lk;
+            if (l[i] > 0.0f) uk->exp_scale(w, seen, m[i], inv);
+            else seen = 0;
+            memset(w + seen, 0, (size_t)(p->lk - seen) * sizeof(float));
+        }
+    }
+}
+
+void attend_attention_worker(const attend_attention_problem *p, attend_attention_plan *plan, float *scratch) {
+    const attend_attention_ukernel *uk = attend_attention_ukernel_for(plan->isa);
+    const scratch_layout sl = layout_for(p, plan);
+    const float log2e = 1.4426950408889634f;
+    const ptrdiff_t groups = p->b * p->hkv, g = p->h / p->hkv;
+    for (;;) {
+        ptrdiff_t item = attend_fetch_add(&plan->next, 1);
+        if (item >= plan->items) break;
+        // Latest (for causal, costliest) chunks first.
+        ptrdiff_t chunk = plan->chunks - 1 - item / groups, group = item % groups;
+        ptrdiff_t b = group / p->hkv, kvh = group % p->hkv;
+        ptrdiff_t c0 = chunk * plan->chunk_rows, c1 = min_pd(p->lq, c0 + plan->chunk_rows);
+
+        // Keys past the last one the key mask lets through are never computed.
+        ptrdiff_t lk_eff = p->lk;
+        float *bias = NULL;
+        if (p->key_mask) {
+            const float *km = p->key_mask + b * p->key_mask_batch;
+            if (p->key_mask_boolean) {
+                while (lk_eff > 0 && km[lk_eff - 1] == 0.0f) --lk_eff;
+            } else {
+                while (lk_eff > 0 && km[lk_eff - 1] == -INFINITY) --lk_eff;
+            }
+            bias = scratch + sl.bias;
+            for (ptrdiff_t j = 0; j < lk_eff; ++j)
+                bias[j] = p->key_mask_boolean ? (km[j] == 0.0f ? -INFINITY : 0.0f) : km[j] * log2e;
+        }
+        ptrdiff_t need = p->causal ? min_pd(lk_eff, c1) : lk_eff;   // keys the chunk can see
+        if (need <= 0) {
+            for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
+            continue;
+        }
+        pack_kt(p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, need, p->dk,
+                scratch + sl.kt);
+        for (ptrdiff_t gi = 0; gi < g; ++gi) {
+            ptrdiff_t h = kvh * g + gi;
+            for (ptrdiff_t q0 = c0; q0 < c1; q0 += plan->q_block)
+                query_block(p, uk, plan, &sl, scratch, b, h, q0, min_pd(plan->q_block, c1 - q0), lk_eff, bias);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import AttendKernelsC
+import Dispatch
+
+extension Kernels {
+    /// Where the heads of a `[batch, heads, seqLen, dim]`-like buffer live: element `(b, h, t, i)` is at
+    /// `b·batch + h·head + t·row + i` (strides in floats). Contiguous `[B, H, T, d]` is `(H·T·d, T·d, d)`;
+    /// the projections of a multi-head layer, `[B, T, H·d]`, are `(T·H·d, d, H·d)`.
+    public struct HeadLayout: Sendable, Equatable {
+        public var batch: Int
+        public var head: Int
+        public var row: Int
+        public init(batch: Int, head: Int, row: Int) {
+            (self.batch, self.head, self.row) = (batch, head, row)
+        }
+        /// Contiguous `[B, heads, length, dim]`.
+        public static func contiguous(heads: Int, length: Int, dim: Int) -> HeadLayout {
+            HeadLayout(batch: heads * length * dim, head: length * dim, row: dim)
+        }
+    }
+
+    /// The sizes of one attention call. `kvHeads` must divide `heads` (grouped-query attention:
+    /// query head `h` reads key/value head `h / (heads / kvHeads)`).
+    public struct AttentionShape: Sendable, Equatable {
+        public var batch, heads, kvHeads, queryLength, keyLength, keyDim, valueDim: Int
+        public init(batch: Int, heads: Int, kvHeads: Int, queryLength: Int, keyLength: Int, keyDim: Int, valueDim: Int) {
+            (self.batch, self.heads, self.kvHeads) = (batch, heads, kvHeads)
+            (self.queryLength, self.keyLength, self.keyDim, self.valueDim) = (queryLength, keyLength, keyDim, valueDim)
+        }
+        /// Multiply-adds of the two products (`QKᵀ` and `PV`), halved for causal attention.
+        public func multiplyAdds(causal: Bool) -> Double {
+            Double(batch * heads) * Double(queryLength) * Double(keyLength) * Double(keyDim + valueDim) * (causal ? 0.5 : 1)
+        }
+    }
+
+    /// A per-key mask (key padding): element `(b, j)` at `values[b·batchStride + j]`; `batchStride` 0
+    /// shares one row across the batch. Boolean: 1 = may attend, 0 = masked; additive: added to the
+    /// scaled scores (−∞ masks). Trailing masked keys cost nothing.
+    public struct AttentionKeyMask {
+        public var values: UnsafePointer<Float>
+        public var batchStride: Int
+        public var isBoolean: Bool
+        public init(values: UnsafePointer<Float>, batchStride: Int, isBoolean: Bool) {
+            (self.values, self.batchStride, self.isBoolean) = (values, batchStride, isBoolean)
+        }
+    }
+
+    /// A general mask over `[B, H, Lq, Lk]`: element `(b, h, i, j)` at
+    /// `values[b·batchStride + h·headStride + i·rowStride + j]`; a stride of 0 broadcasts that axis.
+    public struct AttentionScoreMask {
+        public var values: UnsafePointer<Float>
+        public var batchStride, headStride, rowStride: Int
+        public var isBoolean: Bool
+        public init(values: UnsafePointer<Float>, batchStride: Int, headStride: Int, rowStride: Int, isBoolean: Bool) {
+            (self.values, self.batchStride, self.headStride, self.rowStride) = (values, batchStride, headStride, rowStride)
+            self.isBoolean = isBoolean
+        }
+    }
+
+    /// Fused (flash-style) scaled dot-product attention over strided heads. Per batch `b` and query
+    /// head `h` (key/value head `h / (heads / kvHeads)`), it computes exactly
+    ///
+    ///     S = scale · Q Kᵀ                          // [Lq, Lk]
+    ///     S[i, j] += keyMask[b, j] + mask[b, h, i, j]   // additive masks; a boolean 0 sets −∞ instead
+    ///     S[i, j] = −∞  for j > i                   // when isCausal (top-left aligned: query i sees keys 0…i)
+    ///     P = softmax(S) row-wise                   // exp(S − rowmax) / Σ exp(S − rowmax)
+    ///     O = P V                                   // [Lq, dv]
+    ///
+    /// without materialising `S`: keys are visited in blocks of 512 with an online softmax per row
+    /// (running max `m` and sum `l`; each new block rescales the sums and the output accumulators by
+    /// `2^(m_old − m_new)`), and each exponential is `2^x` by a degree-6 polynomial with `scale·log2(e)`
+    /// folded into a scaled copy of Q (accurate to a float ulp or so). Causal key blocks wholly above the
+    /// diagonal are skipped; trailing keys masked by `keyMask` are skipped.
+    ///
+    /// Everything accumulates in Float (dot products, the softmax sums, `PV`); the row maximum is
+    /// subtracted before every exponential, so huge scores never overflow.
+    ///
+    /// A query row whose every key is masked (−∞) gets **zero output**, zero weights and `logSumExp` −∞,
+    /// never NaN. Rows of `Lk = 0` attention are fully masked rows.
+    ///
+    /// - Parameters:
+    ///   - q, k, v, out: the operands, element `(b, h, t, i)` at `base + b·batch + h·head + t·row + i`
+    ///     (`out` must not overlap the inputs).
+    ///   - weights: optional `[B, H, Lq, Lk]` contiguous output: the exact softmax rows `P`, computed from
+    ///     the masked scores saved during the pass as `2^(s − m) / l` with each row's final `m` and `l`.
+    ///   - logSumExp: optional `[B, H, Lq]` output: `log Σ_j exp(S[i, j])` per row (natural log).
+    ///   - isa: the micro-kernels to use (default ``activeISA``); threads: the most threads (default ``maxThreads``).
+    ///     Threads claim (batch, kv head, query-chunk) items; query rows are chunked when heads are few.
+    /// - Throws: `TensorError.invalidArgument` for negative sizes, `kvHeads` not dividing `heads`,
+    ///   or a row stride smaller than its row.
+    public static func attention(
+        shape s: AttentionShape,
+        q: UnsafePointer<Float>, _ qL: HeadLayout,
+        k: UnsafePointer<Float>, _ kL: HeadLayout,
+        v: UnsafePointer<Float>, _ vL: HeadLayout,
+        out: UnsafeMutablePointer<Float>, _ oL: HeadLayout,
+        scale: Float, isCausal: Bool = false,
+        keyMask: AttentionKeyMask? = nil, mask: AttentionScoreMask? = nil,
+        weights: UnsafeMutablePointer<Float>? = nil, logSumExp: UnsafeMutablePointer<Float>? = nil,
+        isa: KernelISA? = nil, threads: Int? = nil
+    ) throws {
+        let sizes = [s.batch, s.heads, s.kvHeads, s.queryLength, s.keyLength, s.keyDim, s.valueDim]
+        guard sizes.allSatisfy({ $0 >= 0 }), s.kvHeads > 0 || s.heads == 0, s.kvHeads == 0 || s.heads % s.kvHeads == 0 else {
+            throw TensorError.invalidArgument(op: "attention", "bad sizes \(s) (kvHeads must divide heads)")
+        }
+        guard qL.row >= s.keyDim, kL.row >= s.keyDim, vL.row >= s.valueDim, oL.row >= s.valueDim else {
+            throw TensorError.invalidArgument(op: "attention", "row strides \(qL.row), \(kL.row), \(vL.row), \(oL.row) shorter than the rows")
+        }
+        if s.batch == 0 || s.heads == 0 || s.queryLength == 0 { return }
+        if useReference {
+            ReferenceKernels.attention(shape: s, q: q, qL, k: k, kL, v: v, vL, out: out, oL, scale: scale, isCausal: isCausal,
+                                       keyMask: keyMask, mask: mask, weights: weights, logSumExp: logSumExp)
+            return
+        }
+        var p = attend_attention_problem()
+        (p.b, p.h, p.hkv, p.lq, p.lk, p.dk, p.dv) = (s.batch, s.heads, s.kvHeads, s.queryLength, s.keyLength, s.keyDim, s.valueDim)
+        (p.q, p.q_layout) = (q, qL.c)
+        (p.k, p.k_layout) = (k, kL.c)
+        (p.v, p.v_layout) = (v, vL.c)
+        (p.o, p.o_layout) = (out, oL.c)
+        p.scale = scale
+        p.causal = isCausal ? 1 : 0
+        if let keyMask {
+            (p.key_mask, p.key_mask_batch, p.key_mask_boolean) = (keyMask.values, keyMask.batchStride, keyMask.isBoolean ? 1 : 0)
+        }
+        if let mask {
+            (p.mask, p.mask_batch, p.mask_head, p.mask_row) = (mask.values, mask.batchStride, mask.headStride, mask.rowStride)
+            p.mask_boolean = mask.isBoolean ? 1 : 0
+        }
+        p.weights = weights
+        p.lse = logSumExp
+
+        let problem = UnsafeMutablePointer<attend_attention_problem>.allocate(capacity: 1)
+        let plan = UnsafeMutablePointer<attend_attention_plan>.allocate(capacity: 1)
+        defer { problem.deallocate(); plan.deallocate() }
+        problem.initialize(to: p)
+        let workers = attend_attention_plan_for(problem, (isa ?? activeISA).cValue, Swift.max(1, threads ?? maxThreads), plan)
+        if workers <= 0 { return }
+        let scratchBytes = Swift.max(plan.pointee.scratch_floats, 16) * MemoryLayout<Float>.stride
+        func work() {
+            let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+            defer { scratch.deallocate() }
+            attend_attention_worker(problem, plan, scratch.assumingMemoryBound(to: Float.self))
+        }
+        if workers == 1 {
+            work()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
+        }
+    }
+}
+
+extension Kernels.HeadLayout {
+    var c: attend_head_layout { attend_head_layout(batch: batch, head: head, row: row) }
+}
