@@ -135,9 +135,6 @@ public final class MultiHeadAttention: Module {
         let needWeights = weights != .none || wantObserved
         var context = [Float](repeating: 0, count: b * lq * heads * d)          // [B, Lq, H·d]
         var w = [Float](repeating: 0, count: needWeights ? b * heads * lq * lk : 0)
-        let maskValues = try g.expandedMask(combined)
-        var isBoolean = false
-        if case .boolean = combined { isBoolean = true }
         qT.scalars.withUnsafeBufferPointer { qp in
             kT.scalars.withUnsafeBufferPointer { kp in
                 vT.scalars.withUnsafeBufferPointer { vp in
@@ -150,7 +147,7 @@ public final class MultiHeadAttention: Module {
                                 v: vp.baseAddress! + vOff, HeadLayout(batch: lk * vRow, head: d, row: vRow),
                                 out: cp.baseAddress!, HeadLayout(batch: lq * heads * d, head: d, row: heads * d),
                                 weights: needWeights ? wp.baseAddress : nil,
-                                scale: 1 / Float(d).squareRoot(), mask: maskValues, maskIsBoolean: isBoolean, isCausal: isCausal)
+                                scale: 1 / Float(d).squareRoot(), mask: combined, isCausal: isCausal)
                         }
                     }
                 }
