@@ -48,17 +48,17 @@ public enum InductionTask {
 }
 
 public struct InductionTrainingOptions: Sendable, Equatable {
-    public var steps = 1500
+    public var steps = 3000
     public var batchSize = 32
     public var seed: UInt64 = 1
-    public var learningRate: Float = 1e-3
+    public var learningRate: Float = 3e-3
     public var warmupSteps = 100
     public var weightDecay: Float = 0.01
     public var clipNorm: Float = 1
     public var vocabSize = 64
     public var sequenceLength = 64
     public var minSpan = 4
-    public var maxSpan = 20
+    public var maxSpan = 32
     public var maxGap = 6
     public var hiddenSize = 64
     public var heads = 4

@@ -1,12 +1,14 @@
-// TinyGPT: a small decoder-only (causal) transformer, GPT-2 style (Radford et al., 2019), for studying what
+// TinyGPT: a small decoder-only (causal) transformer, GPT style (Radford et al., 2019), for studying what
 // attention learns in context — here, induction heads (Olsson et al., 2022, "In-context Learning and Induction
 // Heads", transformer-circuits.pub): a layer-1 head attends to the previous token, and a layer-2 head uses that
 // to find the earlier occurrence of the current token and attend to the token that followed it, copying it.
-// Reference implementation: nanoGPT's `model.py`; parameter names follow Hugging Face's GPT-Neo
+// Reference implementation: nanoGPT's `model.py`, with rotary position embeddings (Su et al., 2021) instead of
+// a learned position table, as in GPT-NeoX and LLaMA: attention scores then depend on relative position, which is
+// what a previous-token head needs. Parameter names follow Hugging Face's GPT-Neo
 // (`transformer.h.0.attn.attention.q_proj.weight`, `transformer.wte.weight`).
 //
-//   ids ─▶ wte + wpe (learned positions)
-//       ─▶ N × [ LN ─▶ causal self-attention ─▶ +res  ( ─▶ LN ─▶ c_fc ─▶ GELU ─▶ c_proj ─▶ +res ) ]
+//   ids ─▶ wte
+//       ─▶ N × [ LN ─▶ causal self-attention (RoPE on q, k) ─▶ +res  ( ─▶ LN ─▶ c_fc ─▶ GELU ─▶ c_proj ─▶ +res ) ]
 //       ─▶ LN ─▶ lm_head ─▶ logits [B, T, V]
 //
 // The MLP is optional (`intermediate_size: 0` gives the attention-only models of the induction-head papers).
@@ -55,14 +57,14 @@ public struct TinyGPTConfig: Codable, Sendable, Equatable {
 /// One block: `x + Attn(LN(x))`, then (with an MLP) `h + MLP(LN(h))`.
 public final class GPTBlock: Module {
     public let ln1: LayerNorm
-    public let attention: MultiHeadAttention   // q/k/v without bias, out_proj with bias (GPT-Neo)
+    public let attention: MultiHeadAttention   // q_proj, k_proj, v_proj, out_proj (RoPE applied to q and k)
     public let ln2: LayerNorm?
     public let fc: Linear?                     // mlp.c_fc   [intermediate, D]
     public let proj: Linear?                   // mlp.c_proj [D, intermediate]
 
     init(_ c: TinyGPTConfig, rng: inout SeededRNG) throws {
         ln1 = LayerNorm(c.hiddenSize)
-        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numHeads, bias: false, outputBias: true, rng: &rng)
+        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numHeads, rng: &rng)
         if c.intermediateSize > 0 {
             ln2 = LayerNorm(c.hiddenSize)
             fc = Linear(c.hiddenSize, c.intermediateSize, rng: &rng)
@@ -80,18 +82,23 @@ public final class GPTBlock: Module {
 
     /// `x`: `[B, T, D]` → `[B, T, D]`
     func callAsFunction(_ x: Variable, _ ctx: inout ForwardContext, name: String) throws -> Variable {
-        let a = try attention(query: ln1(x, tape: ctx.tape), isCausal: true, tape: ctx.tape,
-                              observer: ctx.observer, name: name)                                     // [B, T, D]
-        let h = try x + a                                                                            // [B, T, D]
+        let (heads, tape) = (attention.heads, ctx.tape)
+        let a = try ln1(x, tape: tape)                                                               // [B, T, D]
+        let q = try attention.qProj(a, tape: tape).splitHeads(heads).rotary()                        // [B, H, T, d]
+        let k = try attention.kProj(a, tape: tape).splitHeads(heads).rotary()                        // [B, H, T, d]
+        let v = try attention.vProj(a, tape: tape).splitHeads(heads)                                 // [B, H, T, d]
+        let wants = ctx.observer?.wants(name + ".weights") ?? false
+        let attn = try Variable.attention(query: q, key: k, value: v, isCausal: true, returnWeights: wants)  // [B, H, T, d]
+        if wants, let w = attn.weights { ctx.observer?.observe(name + ".weights", w) }
+        let h = try x + attention.outProj(attn.output.mergeHeads(), tape: tape)                      // [B, T, D]
         guard let ln2, let fc, let proj else { return h }
-        return try h + proj(fc(ln2(h, tape: ctx.tape), tape: ctx.tape).gelu(), tape: ctx.tape)        // [B, T, D]
+        return try h + proj(fc(ln2(h, tape: tape), tape: tape).gelu(), tape: tape)                    // [B, T, D]
     }
 }
 
 public final class TinyGPT: Module {
     public let config: TinyGPTConfig
     public let wte: Embedding        // transformer.wte [V, D]
-    public let wpe: Embedding        // transformer.wpe [T, D]
     public let blocks: [GPTBlock]    // transformer.h.{i}
     public let lnF: LayerNorm        // transformer.ln_f
     public let lmHead: Linear        // lm_head [V, D], no bias
@@ -101,18 +108,14 @@ public final class TinyGPT: Module {
         self.config = config
         var rng = SeededRNG(seed: seed)
         wte = Embedding(config.vocabSize, config.hiddenSize, rng: &rng)
-        wpe = Embedding(config.maxPositionEmbeddings, config.hiddenSize, rng: &rng)
-        // nanoGPT's initialisation: N(0, 0.02²) embeddings, so Adam's steps move them quickly and the position
-        // table can learn the smooth structure a previous-token head needs.
-        wte.weight.value = .randomNormal(wte.weight.shape, std: 0.02, rng: &rng)
-        wpe.weight.value = .randomNormal(wpe.weight.shape, std: 0.02, rng: &rng)
+        wte.weight.value = .randomNormal(wte.weight.shape, std: 0.02, rng: &rng)   // nanoGPT's N(0, 0.02²)
         blocks = try (0..<config.numLayers).map { _ in try GPTBlock(config, rng: &rng) }
         lnF = LayerNorm(config.hiddenSize)
         lmHead = Linear(config.hiddenSize, config.vocabSize, bias: false, rng: &rng)
     }
 
     public var children: [(String, any Module)] {
-        var c: [(String, any Module)] = [("transformer.wte", wte), ("transformer.wpe", wpe)]
+        var c: [(String, any Module)] = [("transformer.wte", wte)]
         c += blocks.enumerated().map { ("transformer.h.\($0.offset)", $0.element) }
         c += [("transformer.ln_f", lnF), ("lm_head", lmHead)]
         return c
@@ -125,7 +128,7 @@ public final class TinyGPT: Module {
         for row in ids { for id in row where id < 0 || id >= config.vocabSize {
             throw ModelError.invalidInput("token \(id) outside the vocabulary of \(config.vocabSize)")
         } }
-        var x = try wte(ids, tape: ctx.tape) + wpe([Array(0..<t)], tape: ctx.tape)                  // [B, T, D]
+        var x = try wte(ids, tape: ctx.tape)                                                          // [B, T, D]
         for (i, block) in blocks.enumerated() {
             x = try block(x, &ctx, name: "L\(i)")                                                    // [B, T, D]
         }
@@ -151,12 +154,13 @@ public final class TinyGPT: Module {
         var position = 0
         while tokens.count < count {
             let t = pending.count
-            var x = try wte.callAsFunction([pending]) + wpe([Array(position..<(position + t))])       // [1, t, D]
+            var x = try wte.callAsFunction([pending])                                                 // [1, t, D]
             for (i, block) in blocks.enumerated() {
                 let a = try block.ln1(x)                                                             // [1, t, D]
-                let q = try block.attention.qProj(a).splitHeads(heads)                               // [1, H, t, d]
-                let (k, vv) = try cache.append(layer: i, keys: block.attention.kProj(a).splitHeads(heads),
-                                               values: block.attention.vProj(a).splitHeads(heads))  // [1, H, P+t, d]
+                let q = try PositionalEncoding.rotary(block.attention.qProj(a).splitHeads(heads), offset: position)  // [1, H, t, d]
+                let (k, vv) = try cache.append(
+                    layer: i, keys: PositionalEncoding.rotary(block.attention.kProj(a).splitHeads(heads), offset: position),
+                    values: block.attention.vProj(a).splitHeads(heads))                              // [1, H, P+t, d]
                 // Query j (absolute position P+j) sees keys 0…P+j: causal, offset by the cached length P.
                 let offset = k.shape[2] - t
                 let mask = try Tensor(shape: [t, k.shape[2]], scalars: (0..<(t * k.shape[2])).map {

@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
         Examples:
           attend train translator --out runs/translator
           attend train translator --bottleneck --out runs/bottleneck
-          attend train induction --steps 1500 --seed 3 --out runs/induction
+          attend train induction --seed 3 --out runs/induction
           attend train translator --out runs/translator --resume
         """)
 
@@ -35,7 +35,7 @@ struct TrainCommand: ParsableCommand {
     @Argument(help: "What to train: translator or induction.")
     var task: Task
 
-    @Option(name: .long, help: "Training steps (default: translator 2000, induction 1500).")
+    @Option(name: .long, help: "Training steps (default: translator 2000, induction 3000).")
     var steps: Int?
 
     @Option(name: .long, help: "Seed for the initial weights, batch order and dropout.")
@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Sentences or sequences per batch (default: translator 64, induction 32).")
     var batchSize: Int?
 
-    @Option(name: .long, help: "Peak learning rate (default: translator 2e-3, induction 1e-3).")
+    @Option(name: .long, help: "Peak learning rate (default: translator 2e-3, induction 3e-3).")
     var lr: Float?
 
     @Flag(name: .long, help: "Translator only: train the bottleneck baseline (one pooled context vector).")
@@ -80,12 +80,12 @@ struct TrainCommand: ParsableCommand {
             let folder = URL(fileURLWithPath: out ?? "runs/\(task == .translator && bottleneck ? "bottleneck" : task.rawValue)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             let command = (["attend", "train"] + CommandLine.arguments.dropFirst(2)).joined(separator: " ")
-            let progress = TrainingPrinter(logEvery: logEvery)
-            let log = try TrainingLog(csv: folder.appendingPathComponent("log.csv"), append: resume, sink: progress.record)
             let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
             if resume && !FileManager.default.fileExists(atPath: checkpoint.path) {
                 throw CLIError("--resume: no checkpoint at \(checkpoint.path)")
             }
+            let progress = TrainingPrinter(logEvery: logEvery)
+            let log = try TrainingLog(csv: folder.appendingPathComponent("log.csv"), append: resume, sink: progress.record)
             switch task {
             case .translator: try trainTranslator(folder: folder, command: command, log: log, checkpoint: checkpoint, progress: progress)
             case .induction: try trainInduction(folder: folder, command: command, log: log, checkpoint: checkpoint, progress: progress)
@@ -209,7 +209,7 @@ enum TranslatorReport {
             out += "  \(padLeft(String(b.length), 3)) words: \(padLeft(String(b.correct), 4))/\(padLeft(String(b.total), 4))"
                 + "  \(padLeft(String(format: "%.1f", 100 * Double(b.correct) / Double(Swift.max(b.total, 1))), 5))%\n"
         }
-        if let best = e.bestHead {
+        if let best = e.bestHead, e.contentWords > 0 {
             out += "cross-attention alignment (argmax source word = gold word, over \(e.contentWords) content words of correct translations):\n"
             for (l, row) in e.headAlignment.enumerated() {
                 out += "  layer \(l + 1): " + row.enumerated().map { "H\($0.offset + 1) \(String(format: "%.1f", 100 * $0.element))%" }

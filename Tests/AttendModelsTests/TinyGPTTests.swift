@@ -15,9 +15,9 @@ struct TinyGPTTests {
         o.maxSpan = 10
         o.maxGap = 4
         o.batchSize = 8
-        o.steps = 30
+        o.steps = 40
         o.warmupSteps = 5
-        o.learningRate = 3e-3
+        o.learningRate = 1e-2
         return o
     }
 
@@ -65,16 +65,16 @@ struct TinyGPTTests {
         #expect(model.namedParameters().map(\.0).contains("transformer.h.1.attn.attention.q_proj.weight"))
     }
 
-    /// A fixed-seed short run: the loss falls from ≈ 4.36 at initialisation to below 4.3 within 30 steps (it ends near
-    /// 4.24; uniform random tokens cost ln 64 ≈ 4.16 until induction lowers the loss on the repeat, which takes
-    /// hundreds of steps), and the same seed gives the same losses.
+    /// A fixed-seed short run: the loss falls from ≈ 4.3 at initialisation to below 4.22 within 40 steps — to about
+    /// ln 64 ≈ 4.16, the cost of uniform random tokens; going lower needs induction, which forms after a few hundred
+    /// steps of the full run (docs/TRAINING.md) — and the same seed gives the same losses.
     @Test func shortTrainingRunIsReproducible() throws {
         let o = Self.smallOptions()
         let losses = try InductionTraining.train(try InductionTraining.makeModel(o), options: o)
-        #expect(losses.count == 30)
+        #expect(losses.count == 40)
         let start: Float = losses.prefix(3).reduce(0, +) / 3
         let end: Float = losses.suffix(5).reduce(0, +) / 5
-        #expect(start > 4.3 && end < 4.3, "\(start) → \(end)")
+        #expect(start > 4.25 && end < 4.22, "\(start) → \(end)")
         let again = try InductionTraining.train(try InductionTraining.makeModel(o), options: o, stopAfter: 10)
         #expect(again == Array(losses.prefix(10)))
     }

@@ -259,6 +259,55 @@ struct AutogradGradientTests {
         #expect(try Variable.attention(query: Variable(q), key: Variable(k), value: Variable(v), mask: mask, isCausal: causal).output.value == plain)
     }
 
+    @Test(arguments: [false, true])
+    func rotary(interleaved: Bool) throws {
+        let x = GradCheck.random([2, 2, 5, 6], seed: 28)
+        try GradCheck.check("rotary interleaved=\(interleaved)", inputs: [x]) { v, _ in
+            try v[0].rotary(offset: 3, interleaved: interleaved)
+        }
+        #expect(try Variable(x).rotary(offset: 3).value == PositionalEncoding.rotary(x, offset: 3))
+    }
+
+    /// At a realistic size (64 causal positions, where the GEMMs take their blocked, threaded paths rather than the
+    /// small-matrix loop the finite-difference checks exercise), the attention backward equals its plain twin: the
+    /// gradient formulas written as loops in Double.
+    @Test func attentionBackwardAtSizeEqualsPlainLoops() throws {
+        let (b, h, t, d) = (2, 2, 64, 16)
+        let q = GradCheck.random([b, h, t, d], seed: 30), k = GradCheck.random([b, h, t, d], seed: 31)
+        let v = GradCheck.random([b, h, t, d], seed: 32), dO = GradCheck.random([b, h, t, d], seed: 33)
+        let tape = Tape()
+        let (vq, vk, vv) = (tape.variable(q), tape.variable(k), tape.variable(v))
+        let out = try Variable.attention(query: vq, key: vk, value: vv, isCausal: true).output
+        try tape.backward(out, seed: dO)
+        var dq = [Double](repeating: 0, count: q.count), dk = dq, dv = dq
+        let scale = 1 / Double(d).squareRoot()
+        for bh in 0..<(b * h) {
+            let o = bh * t * d
+            for i in 0..<t {
+                // P row i (causal), dP = dO·Vᵀ, dS = P ⊙ (dP − Σ dP ⊙ P)
+                var s = [Double](repeating: -.infinity, count: t)
+                for j in 0...i { s[j] = (0..<d).reduce(0.0) { $0 + Double(q.scalars[o + i * d + $1]) * Double(k.scalars[o + j * d + $1]) } * scale }
+                let m = s.max()!
+                let e = s.map { $0 == -.infinity ? 0 : Foundation.exp($0 - m) }
+                let p = e.map { $0 / e.reduce(0, +) }
+                var dp = [Double](repeating: 0, count: t)
+                for j in 0...i { dp[j] = (0..<d).reduce(0.0) { $0 + Double(dO.scalars[o + i * d + $1]) * Double(v.scalars[o + j * d + $1]) } }
+                let dot = (0...i).reduce(0.0) { $0 + dp[$1] * p[$1] }
+                for j in 0...i {
+                    let ds = p[j] * (dp[j] - dot) * scale
+                    for c in 0..<d {
+                        dq[o + i * d + c] += ds * Double(k.scalars[o + j * d + c])
+                        dk[o + j * d + c] += ds * Double(q.scalars[o + i * d + c])
+                        dv[o + j * d + c] += p[j] * Double(dO.scalars[o + i * d + c])
+                    }
+                }
+            }
+        }
+        for (name, variable, expected) in [("dQ", vq, dq), ("dK", vk, dk), ("dV", vv, dv)] {
+            expectClose(try #require(tape.gradient(variable)).scalars, expected.map(Float.init), atol: 1e-4, rtol: 1e-3, name)
+        }
+    }
+
     @Test func groupedQueryAttention() throws {
         let q = GradCheck.random([1, 4, 3, 4], seed: 19), k = GradCheck.random([1, 2, 5, 4], seed: 20)
         let v = GradCheck.random([1, 2, 5, 4], seed: 21)
