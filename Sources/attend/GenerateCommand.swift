@@ -18,7 +18,7 @@ struct GenerateCommand: ParsableCommand {
         Examples:
           attend generate
           attend generate --seed 7 --explain
-          attend generate "ka mo ti su ra ka mo" --count 4
+          attend generate "ka mo ti so ra ka mo" --count 3
           attend generate --json
         """)
 
