@@ -79,20 +79,18 @@ INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t l
     }
 }
 
-TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
                                const float *kt, float *s, ptrdiff_t lds) {
-    for (ptrdiff_t t = 0; t < slivers; ++t) {
-        for (int c = 0; c < NR; c += 16) {
-            const float *b = kt + t * dk * NR + c;
-            float *st = s + t * NR + c;
-            switch (mr) {
-            case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
-            case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
-            case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
-            case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
-            case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
-            default: scores_tile(6, dk, q, ldq, b, st, lds); break;
-            }
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {
+        const float *b = kt + (c0 / NR) * dk * NR + c0 % NR;
+        float *st = s + c0;
+        switch (mr) {
+        case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
+        case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
+        case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
+        case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
+        case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
+        default: scores_tile(6, dk, q, ldq, b, st, lds); break;
         }
     }
 }
@@ -152,7 +150,7 @@ TARGET static void softmax_avx2(const attend_softmax_step *st) {
         }
         for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
         float sum = hsum(vsum);
-        float alpha = exp2f(mold - mnew);
+        float alpha = _mm256_cvtss_f32(exp2_256(_mm256_set1_ps(mold - mnew)));   // mold = −∞ → 0
         st->alpha[r] = alpha;
         st->l[r] = st->l[r] * alpha + sum;
         st->m[r] = mnew;

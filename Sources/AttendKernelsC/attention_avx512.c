@@ -32,41 +32,47 @@ INLINE __mmask16 tail_mask(ptrdiff_t count) {
     return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
 }
 
-// MARK: S = Q̃ Kᵀ, an MR_×64 tile per sliver (24 accumulators for MR_ = 6)
+// MARK: S = Q̃ Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)
 
-INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
+INLINE void scores_tile(const int MR_, const int NV_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
                         float *s, ptrdiff_t lds) {
     __m512 acc[MR][4];
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < 4; ++c) acc[r][c] = _mm512_setzero_ps();
+        for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < dk; ++p) {
         const float *bp = b + p * NR;
-        __m512 b0 = _mm512_loadu_ps(bp), b1 = _mm512_loadu_ps(bp + 16);
-        __m512 b2 = _mm512_loadu_ps(bp + 32), b3 = _mm512_loadu_ps(bp + 48);
+        __m512 bv[4];
+        for (int c = 0; c < NV_; ++c) bv[c] = _mm512_loadu_ps(bp + 16 * c);
         for (int r = 0; r < MR_; ++r) {
             __m512 a = _mm512_set1_ps(q[r * ldq + p]);
-            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-            acc[r][2] = _mm512_fmadd_ps(a, b2, acc[r][2]);
-            acc[r][3] = _mm512_fmadd_ps(a, b3, acc[r][3]);
+            for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_fmadd_ps(a, bv[c], acc[r][c]);
         }
     }
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < 4; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, acc[r][c]);
+        for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, acc[r][c]);
 }
 
-TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+#define SCORES_ROWS(NV)                                                  \
+    switch (mr) {                                                        \
+    case 1: scores_tile(1, NV, dk, q, ldq, b, st, lds); break;           \
+    case 2: scores_tile(2, NV, dk, q, ldq, b, st, lds); break;           \
+    case 3: scores_tile(3, NV, dk, q, ldq, b, st, lds); break;           \
+    case 4: scores_tile(4, NV, dk, q, ldq, b, st, lds); break;           \
+    case 5: scores_tile(5, NV, dk, q, ldq, b, st, lds); break;           \
+    default: scores_tile(6, NV, dk, q, ldq, b, st, lds); break;          \
+    }
+
+TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
                                  const float *kt, float *s, ptrdiff_t lds) {
-    for (ptrdiff_t t = 0; t < slivers; ++t) {
-        const float *b = kt + t * dk * NR;
-        float *st = s + t * NR;
-        switch (mr) {
-        case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
-        case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
-        case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
-        case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
-        case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
-        default: scores_tile(6, dk, q, ldq, b, st, lds); break;
+    for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
+        const float *b = kt + (t0 / NR) * dk * NR;
+        float *st = s + t0;
+        ptrdiff_t nv = n - t0 >= NR ? 4 : (n - t0 + 15) / 16;
+        switch (nv) {
+        case 1: SCORES_ROWS(1) break;
+        case 2: SCORES_ROWS(2) break;
+        case 3: SCORES_ROWS(3) break;
+        default: SCORES_ROWS(4) break;
         }
     }
 }
@@ -136,7 +142,7 @@ TARGET static void softmax_avx512(const attend_softmax_step *st) {
         }
         for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
         float sum = _mm512_reduce_add_ps(_mm512_add_ps(vsum0, vsum1));
-        float alpha = exp2f(mold - mnew);   // mold = −∞ → 0
+        float alpha = _mm512_cvtss_f32(exp2_512(_mm512_set1_ps(mold - mnew)));   // mold = −∞ → 0
         st->alpha[r] = alpha;
         st->l[r] = st->l[r] * alpha + sum;
         st->m[r] = mnew;

@@ -39,7 +39,13 @@ static inline ptrdiff_t max_pd(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b;
 static inline ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
 
 /// Query rows per block and keys per block (PERFORMANCE-NOTES: 96/512; 48/128 … 192/512 within ~10%).
-enum { Q_BLOCK = 96, K_BLOCK = 512 };
+#ifndef ATTEND_ATTN_Q_BLOCK
+#define ATTEND_ATTN_Q_BLOCK 96
+#endif
+#ifndef ATTEND_ATTN_K_BLOCK
+#define ATTEND_ATTN_K_BLOCK 512
+#endif
+enum { Q_BLOCK = ATTEND_ATTN_Q_BLOCK, K_BLOCK = ATTEND_ATTN_K_BLOCK };
 /// Multiply-adds below which a second thread does not pay for its wake-up.
 static const double WORK_PER_THREAD = 1 << 17;
 
@@ -101,17 +107,19 @@ static void zero_rows(const attend_attention_problem *p, ptrdiff_t b, ptrdiff_t 
     }
 }
 
-/// Packs keys [0, n) of one head into Kᵀ slivers (zero past n).
+/// Packs keys [0, n) of one head into Kᵀ slivers (zero past n, up to a multiple of 16 keys).
 static void pack_kt(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *dst) {
     for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
-        ptrdiff_t cols = min_pd(NR, n - t0);
+        const ptrdiff_t cols = min_pd(NR, n - t0), padded = (cols + 15) / 16 * 16;
+        const float *src = k + t0 * ldk;
         float *d = dst + (t0 / NR) * dk * NR;
-        for (ptrdiff_t c = 0; c < cols; ++c) {
-            const float *src = k + (t0 + c) * ldk;
-            for (ptrdiff_t p = 0; p < dk; ++p) d[p * NR + c] = src[p];
+        // Row p of the sliver is written contiguously (strided reads from L1 are cheaper than strided stores);
+        // zeros fill it up to the 16-key vector the micro-kernels read.
+        for (ptrdiff_t p = 0; p < dk; ++p) {
+            float *row = d + p * NR;
+            for (ptrdiff_t c = 0; c < cols; ++c) row[c] = src[c * ldk + p];
+            for (ptrdiff_t c = cols; c < padded; ++c) row[c] = 0.0f;
         }
-        for (ptrdiff_t p = 0; p < dk; ++p)
-            for (ptrdiff_t c = cols; c < NR; ++c) d[p * NR + c] = 0.0f;
     }
 }
 
@@ -147,7 +155,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
             ptrdiff_t lim = p->causal ? min_pd(lk_eff, q0 + r0 + mr) : lk_eff;   // keys this strip sees
             if (j0 >= lim) continue;
             ptrdiff_t n = min_pd(j0 + kb, lim) - j0;
-            uk->scores(mr, (n + NR - 1) / NR, dk, qbuf + r0 * dk, dk, kt + (j0 / NR) * dk * NR, sbuf, kb);
+            uk->scores(mr, n, dk, qbuf + r0 * dk, dk, kt + (j0 / NR) * dk * NR, sbuf, kb);
             ptrdiff_t limits[MR];
             if (p->causal)
                 for (ptrdiff_t r = 0; r < mr; ++r) limits[r] = min_pd(n, max_pd(0, q0 + r0 + r + 1 - j0));

@@ -26,20 +26,21 @@ static inline float exp2_poly(float x) {
     return p * scale.f;
 }
 
-static void scores_generic(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
                            const float *kt, float *s, ptrdiff_t lds) {
-    for (ptrdiff_t t = 0; t < slivers; ++t) {
+    for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
+        const ptrdiff_t cols = n - t0 < NR ? (n - t0 + 15) / 16 * 16 : NR;
         float acc[MR][NR];
         memset(acc, 0, sizeof acc);
-        const float *b = kt + t * dk * NR;
+        const float *b = kt + (t0 / NR) * dk * NR;
         for (ptrdiff_t p = 0; p < dk; ++p) {
             const float *bp = b + p * NR;
             for (ptrdiff_t r = 0; r < mr; ++r) {
                 float a = q[r * ldq + p];
-                for (int c = 0; c < NR; ++c) acc[r][c] += a * bp[c];
+                for (ptrdiff_t c = 0; c < cols; ++c) acc[r][c] += a * bp[c];
             }
         }
-        for (ptrdiff_t r = 0; r < mr; ++r) memcpy(s + r * lds + t * NR, acc[r], sizeof acc[r]);
+        for (ptrdiff_t r = 0; r < mr; ++r) memcpy(s + r * lds + t0, acc[r], (size_t)cols * sizeof(float));
     }
 }
 

@@ -89,7 +89,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
 // MARK: - Micro-kernels (used by the driver in attention_driver.c; one table per ISA)
 //
 // Packed Kᵀ: keys in slivers of ATTEND_ATTN_NR; sliver t holds dk·NR floats, element (p, c) — feature p
-// of key t·NR + c — at kt[t·dk·NR + p·NR + c]; keys past the end are zero.
+// of key t·NR + c — at kt[t·dk·NR + p·NR + c]; keys past the end are zero up to a multiple of 16.
 // Scores are in the log2 domain (Q was scaled by scale·log2(e)); masks are converted on the fly.
 
 #define ATTEND_ATTN_NR 64
@@ -118,8 +118,9 @@ typedef struct {
 
 typedef struct {
     attend_isa isa;
-    /// s[r·lds + c] = Σ_p q[r·ldq + p] · Kᵀ[p, c] for r < mr ≤ MR and c < slivers·NR (whole slivers).
-    void (*scores)(ptrdiff_t mr, ptrdiff_t slivers, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
+    /// s[r·lds + c] = Σ_p q[r·ldq + p] · Kᵀ[p, c] for r < mr ≤ MR and c < n rounded up to 16
+    /// (packed keys past the end are zero, so the extra columns are 0).
+    void (*scores)(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
                    const float *kt, float *s, ptrdiff_t lds);
     /// The online-softmax step described by `step`.
     void (*softmax)(const attend_softmax_step *step);
