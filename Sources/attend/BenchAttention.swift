@@ -1,0 +1,177 @@
+import Attend
+import Foundation
+
+/// `attend bench attention`: the fused attention kernel on the baselines' workload (batch 1, 12 heads,
+/// d = 64, N = 512…4096, causal and not; `../shared/baselines/bench_sdpa.py` times torch on the same),
+/// after checking it against the plain twin `referenceAttention`; then one long sequence (N = 32,768)
+/// to show the memory stays O(N): peak RSS is reported after every shape.
+///
+/// GFLOPS count 4·N²·d per head (2·N²·d for each of QKᵀ and PV), half that when causal, as bench_sdpa.py.
+enum AttentionBench {
+    struct Result {
+        var n: Int
+        var causal: Bool
+        var seconds: [Double]
+        var flops: Double
+        var peakRSSMiB: Double
+        /// Fraction of the machine's CPU time other processes used during the timed runs (median), if known.
+        var othersBusy: Double?
+        var median: Double { seconds.sorted()[seconds.count / 2] }
+        var gflops: Double { flops / median / 1e9 }
+        var bestGflops: Double { flops / (seconds.min() ?? median) / 1e9 }
+    }
+
+    /// Verifies, then times every `n` (causal and not, unless `causal` picks one) with `repeats` runs after a
+    /// warm-up, then one run at `largeN` (nil or 0 skips it). Prints a table, or one JSON line with `json`.
+    /// Throws when the fused kernel disagrees with the reference.
+    static func run(n: [Int] = [512, 1024, 2048, 4096], causal: Bool? = nil, heads: Int = 12, d: Int = 64,
+                    repeats: Int = 10, largeN: Int? = 32_768, json: Bool = false) throws {
+        guard heads > 0, d > 0, repeats > 0, n.allSatisfy({ $0 > 0 }) else {
+            throw CLIError("attention bench: heads, d, repeats and every N must be positive")
+        }
+        let worst = try verify(d: d)
+        if !json {
+            print("ISA \(Kernels.activeISA), up to \(Kernels.maxThreads) thread(s), \(repeats) runs per shape, batch 1, \(heads) heads, d = \(d)")
+            print("verified: fused attention matches referenceAttention (B=2, H=4/2, Lq=33 and 97, Lk=97, key padding, causal and not; max |err| \(worst))")
+        }
+        guard worst <= 1e-4 else {
+            if json { print("{\"bench\": \"attention\", \"verified\": false, \"max_abs_err\": \(worst)}") }
+            throw CLIError("fused attention differs from the reference by \(worst)")
+        }
+        let modes = causal.map { [$0] } ?? [false, true]
+        var results: [Result] = []
+        if !json { print("    N  causal   median GFLOPS   best GFLOPS   median ms   peak RSS MiB   others busy") }
+        for size in n {
+            for c in modes {
+                let r = time(n: size, causal: c, heads: heads, d: d, repeats: repeats)
+                results.append(r)
+                if !json { printRow(r) }
+            }
+        }
+        if let largeN, largeN > 0 {
+            let r = time(n: largeN, causal: modes.contains(false) ? false : true, heads: heads, d: d, repeats: 1, warmUp: false)
+            results.append(r)
+            if !json { printRow(r) }
+        }
+        if json {
+            let rows = results.map { r in
+                "{\"N\": \(r.n), \"causal\": \(r.causal), \"gflops\": \(f1(r.gflops)), \"gflops_best\": \(f1(r.bestGflops)), "
+                    + "\"median_ms\": \(String(format: "%.3f", r.median * 1e3)), \"repeats\": \(r.seconds.count), "
+                    + "\"peak_rss_mib\": \(f1(r.peakRSSMiB)), \"others_busy\": \(r.othersBusy.map { String(format: "%.3f", $0) } ?? "null")}"
+            }
+            print("{\"bench\": \"attention\", \"verified\": true, \"max_abs_err\": \(worst), \"isa\": \"\(Kernels.activeISA)\", "
+                  + "\"threads\": \(Kernels.maxThreads), \"batch\": 1, \"heads\": \(heads), \"head_dim\": \(d), "
+                  + "\"results\": [\(rows.joined(separator: ", "))]}")
+        }
+    }
+
+    /// Largest |fused − reference| over outputs and weights of a small GQA problem with key padding.
+    static func verify(d: Int) throws -> Float {
+        var rng = SeededRNG(seed: 17)
+        var worst: Float = 0
+        for (lq, causal) in [(33, false), (97, true), (97, false)] {
+            let q = Tensor.randomNormal([2, 4, lq, d], rng: &rng)
+            let k = Tensor.randomNormal([2, 2, 97, d], rng: &rng)
+            let v = Tensor.randomNormal([2, 2, 97, d], rng: &rng)
+            let pad = try Tensor(shape: [2, 1, 1, 97], scalars: (0..<(2 * 97)).map { Float($0 < 97 + 60 ? 1 : 0) })
+            let fused = try scaledDotProductAttention(query: q, key: k, value: v, mask: .boolean(pad), isCausal: causal, returnWeights: true)
+            let ref = try referenceAttention(query: q, key: k, value: v, mask: .boolean(pad), isCausal: causal)
+            for (a, b) in [(fused.output.scalars, ref.output.scalars), (fused.weights?.scalars ?? [], ref.weights.scalars)] {
+                guard a.count == b.count else { return .infinity }
+                for i in a.indices {
+                    let e = abs(a[i] - b[i])
+                    worst = e.isNaN ? .infinity : Swift.max(worst, e)
+                }
+            }
+        }
+        return worst
+    }
+
+    /// Times `repeats` calls of the fused kernel on contiguous [1, heads, n, d] inputs.
+    static func time(n: Int, causal: Bool, heads: Int, d: Int, repeats: Int, warmUp: Bool = true) -> Result {
+        let count = heads * n * d
+        var state: UInt32 = 0x1234_5678 &+ UInt32(truncatingIfNeeded: n)
+        func random() -> Float {   // xorshift in [−1, 1): cheap enough for 10⁸ values
+            state ^= state << 13; state ^= state >> 17; state ^= state << 5
+            return Float(state >> 8) * (2.0 / 16_777_216.0) - 1
+        }
+        let q = (0..<count).map { _ in random() }, k = (0..<count).map { _ in random() }, v = (0..<count).map { _ in random() }
+        var o = [Float](repeating: 0, count: count)
+        let shape = Kernels.AttentionShape(batch: 1, heads: heads, kvHeads: heads, queryLength: n, keyLength: n, keyDim: d, valueDim: d)
+        let layout = Kernels.HeadLayout.contiguous(heads: heads, length: n, dim: d)
+        var seconds: [Double] = [], busy: [Double] = []
+        q.withUnsafeBufferPointer { qp in
+            k.withUnsafeBufferPointer { kp in
+                v.withUnsafeBufferPointer { vp in
+                    o.withUnsafeMutableBufferPointer { op in
+                        func call() {
+                            try? Kernels.attention(shape: shape, q: qp.baseAddress!, layout, k: kp.baseAddress!, layout,
+                                                   v: vp.baseAddress!, layout, out: op.baseAddress!, layout,
+                                                   scale: 1 / Float(d).squareRoot(), isCausal: causal)
+                        }
+                        if warmUp { call() }
+                        for _ in 0..<repeats {
+                            let load0 = CPUCounters.now()
+                            let start = DispatchTime.now().uptimeNanoseconds
+                            call()
+                            let dt = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                            seconds.append(dt)
+                            if let load0, let load1 = CPUCounters.now() { busy.append(load1.othersBusy(since: load0, seconds: dt)) }
+                        }
+                    }
+                }
+            }
+        }
+        let flops = 4 * Double(n) * Double(n) * Double(d) * Double(heads) * (causal ? 0.5 : 1)
+        return Result(n: n, causal: causal, seconds: seconds, flops: flops, peakRSSMiB: peakRSSMiB(),
+                      othersBusy: busy.isEmpty ? nil : busy.sorted()[busy.count / 2])
+    }
+
+    static func printRow(_ r: Result) {
+        let busy = r.othersBusy.map { String(format: "%.0f%%", $0 * 100) } ?? "?"
+        print(String(format: "%5d  ", r.n) + (r.causal ? "   yes" : "    no")
+              + String(format: "  %14.1f  %12.1f  %10.2f  %13.1f  ", r.gflops, r.bestGflops, r.median * 1e3, r.peakRSSMiB)
+              + String(repeating: " ", count: Swift.max(0, 12 - busy.count)) + busy)
+    }
+
+    static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024   // KiB on Linux
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / 1024 / 1024   // bytes on Darwin
+        #endif
+    }
+
+    static func f1(_ x: Double) -> String { String(format: "%.1f", x) }
+}
+
+/// Busy CPU time of the whole machine (/proc/stat) and of this process, to tell a slow kernel from a
+/// shared machine: the same measure as `benchlib.py` (`others` = machine busy − ours, over all CPUs).
+private struct CPUCounters {
+    var machineBusy: Double   // seconds
+    var ours: Double          // seconds
+
+    static func now() -> CPUCounters? {
+        #if os(Linux)
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let line = stat.split(separator: "\n").first else { return nil }
+        let v = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard v.count >= 7 else { return nil }
+        let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+        let busy = (v[0] + v[1] + v[2] + v[5] + v[6] + (v.count > 7 ? v[7] : 0)) / hz
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return CPUCounters(machineBusy: busy, ours: Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9)
+        #else
+        return nil
+        #endif
+    }
+
+    func othersBusy(since start: CPUCounters, seconds: Double) -> Double {
+        let cpus = Double(ProcessInfo.processInfo.activeProcessorCount)
+        return Swift.max(0, (machineBusy - start.machineBusy) - (ours - start.ours)) / (seconds * cpus)
+    }
+}
