@@ -106,7 +106,7 @@ struct TrainCommand: ParsableCommand {
         let model = try TranslatorTraining.makeModel(o)
         print("TinyTranslator\(bottleneck ? " (bottleneck baseline)" : ""): \(model.parameterCount) parameters, "
               + "\(corpus.train.count) training pairs, \(corpus.heldOut.count) held out; \(o.steps) steps of \(o.batchSize)")
-        print("example: \(corpus.train[0].sourceText)  →  \(corpus.train[0].targetText)")
+        if let example = corpus.train.first { print("example: \(example.sourceText)  →  \(example.targetText)") }
         let clock = ContinuousClock(), began = clock.now
         try TranslatorTraining.train(model, on: corpus.train, options: o, log: log, checkpoint: checkpoint, resume: resume)
         progress.finish()
