@@ -25,7 +25,7 @@ struct FusedAttentionTests {
 
     /// One long sequence (ragged against every block size), causal and not.
     @Test func longSequence() throws {
-        let c = Case(b: 1, h: 1, hkv: 1, lq: 1_003, lk: 1_003, dk: 16, dv: 16)
+        let c = Case(b: 1, h: 1, hkv: 1, lq: 1_003, lk: 1_003, dk: 8, dv: 8)
         let data = c.randomData(seed: 1_003)
         for causal in [false, true] {
             let ref = try c.reference(data, causal: causal)
@@ -48,6 +48,7 @@ struct FusedAttentionTests {
             }
         }
         // Few heads, many query rows: the rows are cut into chunks that the threads share.
+        guard heads.1 == 1 else { return }
         let tall = Case(b: 1, h: heads.0, hkv: heads.1, lq: 300, lk: 130, dk: 16, dv: 16)
         let tallData = tall.randomData(seed: 4)
         for causal in [false, true] {
@@ -245,7 +246,7 @@ struct FusedAttentionTests {
 
     /// Asking for weights, or using another thread count, changes no output bit (each row's arithmetic is fixed).
     @Test func outputIndependentOfWeightsAndThreads() throws {
-        let c = Case(b: 2, h: 3, hkv: 3, lq: 131, lk: 600, dk: 64, dv: 64)
+        let c = Case(b: 1, h: 3, hkv: 3, lq: 131, lk: 600, dk: 32, dv: 32)
         let data = c.randomData(seed: 21)
         for causal in [false, true] {
             for isa in Set([KernelISA.generic, .best]) {
@@ -314,9 +315,8 @@ struct FusedAttentionTests {
 
 // MARK: - Cases and helpers
 
-/// Generic forced and the best ISA (when different), each on one and two threads.
-private let paths: [(KernelISA, Int)] = (KernelISA.best == .generic ? [KernelISA.generic] : [.generic, .best])
-    .flatMap { isa in [1, 2].map { (isa, $0) } }
+/// Every ISA this CPU runs (generic forced, then e.g. AVX2 and AVX-512), each on one and two threads.
+private let paths: [(KernelISA, Int)] = KernelISA.supported.flatMap { isa in [1, 2].map { (isa, $0) } }
 
 /// Lq, Lk over 1, 7, 16, 17, 64, 97, 200 against every head dim (1, 15, 16, 17 and the fast 32, 64, 80, 96, 128),
 /// plus the square lengths at d = 64 and a value dim unlike the key dim.
