@@ -115,7 +115,8 @@ struct BERTLoadingTests {
         let loaded = try BertModel.load(folder: dir)
         let ids = [[1, 5, 7, 2], [1, 3, 2, 0]]
         let mask = [[1, 1, 1, 1], [1, 1, 1, 0]]
-        #expect(try loaded(ids: ids, attentionMask: mask) == model(ids: ids, attentionMask: mask))
+        // The loaded model fuses Q/K/V into one GEMM; same numbers up to summation order.
+        expectClose(try loaded(ids: ids, attentionMask: mask), try model(ids: ids, attentionMask: mask), atol: 1e-5, rtol: 1e-5)
     }
 
     @Test func strictLoadingNamesTensorsAndShapes() throws {
