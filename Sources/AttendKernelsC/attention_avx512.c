@@ -208,8 +208,54 @@ TARGET static void exp_scale_avx512(float *w, ptrdiff_t n, float m, float c) {
     }
 }
 
+// MARK: Kᵀ packing by 16×16 register transposes
+
+/// Transposes the 16×16 block held in r[0…15] (row i in r[i]) in place.
+INLINE void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; ++i) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; ++i) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int h = 0; h < 2; ++h) {
+        for (int i = 0; i < 4; ++i) {
+            t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
+            t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xdd);
+        }
+    }
+    for (int i = 0; i < 8; ++i) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+        r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+    }
+}
+
+TARGET static void pack_kt_avx512(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *kt) {
+    for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {   // 16 keys at a time (the rest of the vector zero)
+        const ptrdiff_t keys = n - c0 < 16 ? n - c0 : 16;
+        float *dst = kt + (c0 / NR) * dk * NR + c0 % NR;
+        for (ptrdiff_t p0 = 0; p0 < dk; p0 += 16) {
+            const ptrdiff_t feats = dk - p0 < 16 ? dk - p0 : 16;
+            const __mmask16 fm = tail_mask(feats);
+            __m512 r[16];
+#pragma clang loop unroll(full)
+            for (int i = 0; i < 16; ++i)   // a masked-off load never faults: rows past the keys read as 0
+                r[i] = _mm512_maskz_loadu_ps(i < keys ? fm : 0, k + (c0 + i) * ldk + p0);
+            transpose16(r);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < 16; ++j)
+                if (j < feats) _mm512_storeu_ps(dst + (p0 + j) * NR, r[j]);
+        }
+    }
+}
+
 static const attend_attention_ukernel table = {
-    ATTEND_ISA_AVX512, scores_avx512, softmax_avx512, pv_avx512, exp_scale_avx512,
+    ATTEND_ISA_AVX512, scores_avx512, softmax_avx512, pv_avx512, exp_scale_avx512, pack_kt_avx512,
 };
 
 const attend_attention_ukernel *attend_attention_ukernel_avx512(void) { return &table; }

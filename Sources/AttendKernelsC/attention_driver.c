@@ -224,8 +224,8 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
             for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
             continue;
         }
-        pack_kt(p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, need, p->dk,
-                scratch + sl.kt);
+        (uk->pack_kt ? uk->pack_kt : pack_kt)(p->k + b * p->k_layout.batch + kvh * p->k_layout.head,
+                                              p->k_layout.row, need, p->dk, scratch + sl.kt);
         for (ptrdiff_t gi = 0; gi < g; ++gi) {
             ptrdiff_t h = kvh * g + gi;
             for (ptrdiff_t q0 = c0; q0 < c1; q0 += plan->q_block)

@@ -130,6 +130,9 @@ typedef struct {
                ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo);
     /// w[j] = exp2(w[j] − m) · c for j < n, in place (w[j] = −∞ gives 0).
     void (*exp_scale)(float *w, ptrdiff_t n, float m, float c);
+    /// Packs keys [0, n) (row p of key j at k[j·ldk + p]) into Kᵀ slivers, zero up to a multiple of 16
+    /// keys; NULL: the driver's plain loop.
+    void (*pack_kt)(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *kt);
 } attend_attention_ukernel;
 
 /// The micro-kernels for `isa`, or the generic ones when this build or CPU lacks `isa`.
