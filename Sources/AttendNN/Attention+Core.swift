@@ -33,9 +33,12 @@ func attentionHeads(
         shape[3] = g.lk
     }
     values.withUnsafeBufferPointer { mp in
-        let base = mp.baseAddress!
-        let (mb, mh, mq, mk) = (shape[0], shape[1], shape[2], shape[3])
         var masks = AttentionMasks()
+        guard let base = mp.baseAddress, !mp.isEmpty else {   // no keys or no queries: nothing to mask
+            return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                                  scale: scale, masks: masks, isCausal: isCausal)
+        }
+        let (mb, mh, mq, mk) = (shape[0], shape[1], shape[2], shape[3])
         if mh == 1 && mq == 1 {
             masks.key = Kernels.AttentionKeyMask(values: base, batchStride: mb == 1 ? 0 : mk, isBoolean: isBoolean)
         } else {
@@ -65,9 +68,12 @@ func attentionHeads(
                               scale: scale, masks: AttentionMasks(), isCausal: isCausal)
     }
     mask.withUnsafeBufferPointer { mp in
-        let base = mp.baseAddress!
-        let plane = g.lq * g.lk
         var masks = AttentionMasks()
+        guard let base = mp.baseAddress, !mp.isEmpty else {   // no keys or no queries: nothing to mask
+            return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
+                                  scale: scale, masks: masks, isCausal: isCausal)
+        }
+        let plane = g.lq * g.lk
         if g.maskHeads == 1 && rowsRepeat(base, planes: g.maskBatch, rows: g.lq, cols: g.lk) {
             masks.key = Kernels.AttentionKeyMask(values: base, batchStride: g.maskBatch == 1 ? 0 : plane, isBoolean: maskIsBoolean)
         } else {
