@@ -1,3 +1,4 @@
+import Dispatch
 import Testing
 @testable import AttendTensor
 
@@ -122,6 +123,35 @@ struct GEMMTests {
                 }
             }
             #expect(c == (0..<12).map { beta == 0 ? 0 : beta * Float($0) }, "k=\(k) α=\(alpha) β=\(beta)")
+        }
+    }
+
+    @Test("concurrent calls share the thread pool safely")
+    func concurrentCalls() {
+        // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
+        // the others run their tasks themselves. Every result must still match the reference.
+        let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
+        var rng = SplitMix64(state: c.seed)
+        let a = (0..<(c.m * c.k)).map { _ in rng.float() }
+        let b = (0..<(c.n * c.k)).map { _ in rng.float() }
+        let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
+        var expected = c0
+        run(c, a, c.k, b, c.k, &expected, c.n, reference: true)
+        let saved = (GEMM.workPerThread, Kernels.maxThreads)
+        defer { (GEMM.workPerThread, Kernels.maxThreads) = saved }
+        GEMM.workPerThread = 1
+        Kernels.maxThreads = 2
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            var out = c0
+            for _ in 0..<20 { out = c0; run(c, a, c.k, b, c.k, &out, c.n, reference: false) }
+            results[t] = out
+        }
+        for t in 0..<4 {
+            compare(results[t], expected, ldc: c.n, n: c.n, sentinel: .nan, atol: 1e-4, rtol: 1e-5,
+                    label: "thread \(t)")
         }
     }
 

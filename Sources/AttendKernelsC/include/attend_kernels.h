@@ -67,6 +67,15 @@ void attend_sgemm_small(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrd
                         const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                         float beta, float *c, ptrdiff_t ldc);
 
+/// A task of a parallel job: `worker` runs from 0 to width − 1.
+typedef void (*attend_task_fn)(void *ctx, ptrdiff_t worker);
+
+/// Runs fn(ctx, t) for every t in 0..<width and returns when all have finished: task 0 on the
+/// calling thread, the others on a persistent pool of worker threads (spinning ~0.1 ms after each
+/// job, then sleeping). One job runs at a time; a caller that finds the pool busy, or asks for more
+/// tasks than it has threads, runs the remaining tasks itself.
+void attend_parallel_run(ptrdiff_t width, attend_task_fn fn, void *ctx);
+
 /// Atomically adds `v` to `*counter` and returns the previous value (relaxed ordering): the
 /// work counter threads use to claim GEMM blocks dynamically.
 ptrdiff_t attend_fetch_add(ptrdiff_t *counter, ptrdiff_t v);

@@ -1,5 +1,4 @@
 import AttendKernelsC
-import Dispatch
 
 /// The fast single-precision GEMM driver: BLIS-style blocking, packing and threading around the
 /// per-ISA C micro-kernels of `AttendKernelsC`.
@@ -32,7 +31,7 @@ enum GEMM {
     /// m·n·k at or below this runs the unblocked C loop: no packing, no threads.
     nonisolated(unsafe) static var tinyWork = 512
     /// Multiply-adds per thread below which another thread does not pay for its wake-up.
-    nonisolated(unsafe) static var workPerThread = 1 << 20
+    nonisolated(unsafe) static var workPerThread = 1 << 18
     /// With M at or below this, A is packed whole and threads split N instead of M.
     nonisolated(unsafe) static var splitNMaxM = 384
     /// With `!transB` and M at or below this, the micro-kernel reads B in place instead of packing.
@@ -85,7 +84,8 @@ enum GEMM {
     }
 
     /// Runs `body(item)` once for every item in `0..<count` on up to `threads` threads (the caller's
-    /// included), each thread claiming the next unclaimed item from a shared counter.
+    /// included, the others from `AttendKernelsC`'s persistent pool), each thread claiming the next
+    /// unclaimed item from a shared counter.
     static func parallelFor(_ count: Int, threads: Int, _ body: (Int) -> Void) {
         parallelFor(count, threads: threads, scratch: 0) { item, _ in body(item) }
     }
@@ -112,9 +112,14 @@ enum GEMM {
         let counter = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         counter.initialize(to: 0)
         defer { counter.deallocate() }
-        let shared = SendablePointer(counter)
-        DispatchQueue.concurrentPerform(iterations: width) { _ in
-            drain { attend_fetch_add(shared.pointer, 1) }
+        // Every task drains the shared counter; a task that starts late simply finds nothing left.
+        withoutActuallyEscaping({ (_: Int) in drain { attend_fetch_add(counter, 1) } }) { task in
+            let box = TaskBox(task)
+            withExtendedLifetime(box) {
+                attend_parallel_run(width, { ctx, t in
+                    Unmanaged<TaskBox>.fromOpaque(ctx!).takeUnretainedValue().run(t)
+                }, Unmanaged.passUnretained(box).toOpaque())
+            }
         }
     }
 
@@ -134,9 +139,10 @@ enum GEMM {
     }
 }
 
-private struct SendablePointer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int>
-    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
+/// A parallel task body, passed to the C thread pool as an opaque context.
+private final class TaskBox {
+    let run: (Int) -> Void
+    init(_ run: @escaping (Int) -> Void) { self.run = run }
 }
 
 /// One GEMM call's operands and micro-kernel set; shared read-only by the worker threads, which
