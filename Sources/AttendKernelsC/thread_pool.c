@@ -2,7 +2,8 @@
 //
 // GCD's concurrentPerform wakes its workers on demand; on a 2-vCPU VM that took 5 µs to over
 // 700 µs, often longer than a whole small GEMM. These workers instead spin briefly after each job
-// (so back-to-back kernels find them awake), then sleep on a condition variable.
+// (so back-to-back kernels find them awake; yielding to any other runnable thread meanwhile),
+// then sleep on a condition variable.
 //
 // One job runs at a time. A caller that finds the pool busy (another thread's kernel, or a kernel
 // nested inside a pool task) runs its tasks itself, one after another, so every task always runs.
@@ -54,7 +55,10 @@ static void *worker_main(void *arg) {
             int spins = 0;
             while ((seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE)) == seen) {
                 cpu_relax();
-                if (++spins % 64 == 0 && now_ns() > deadline) break;
+                if (++spins % 64 == 0) {
+                    if (now_ns() > deadline) break;
+                    sched_yield();  // cede the core at once if another thread wants it
+                }
             }
             if (seq == seen) {
                 pthread_mutex_lock(&wake_lock);
