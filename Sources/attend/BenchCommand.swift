@@ -11,15 +11,21 @@ struct BenchCommand: ParsableCommand {
         Kernels:
           gemm   single-precision C = A·B (and A·Bᵀ with B stored [n, k] like PyTorch Linear weights).
                  Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs.
+          embed  sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads:
+                 1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included;
+                 sentences per second and peak RSS. Pass the baselines' own sentences with --short/--long
+                 (../shared/baselines/make_sentences.py). --attentions also times returning all weights.
 
         Examples:
           attend bench gemm
           attend bench gemm --m 4096 --n 1536 --k 384 --threads 1
           attend bench gemm --isa avx2 --json
+          attend bench embed --short short.txt --long long.txt --attentions
         """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
         case gemm
+        case embed
     }
 
     @Argument(help: "The kernel to time: \(Kernel.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -42,6 +48,17 @@ struct BenchCommand: ParsableCommand {
     var repeats = 10
     @Flag(help: "Print one JSON line instead of a table.")
     var json = false
+
+    // embed
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "embed: the short workload, one sentence per line (default: 1,000 generated 12-token sentences).")
+    var short: String?
+    @Option(help: "embed: the long workload (default: 256 generated 128-token sentences).")
+    var long: String?
+    @Option(name: .customLong("batch-size"), help: "embed: sentences per forward pass.")
+    var batchSize = 32
+    @Flag(help: "embed: also time returning every layer's and head's attention weights.")
+    var attentions = false
 
     struct Shape {
         var m: Int, n: Int, k: Int, transB: Bool
@@ -72,6 +89,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Kernels.maxThreads = threads }
+        if kernel == .embed { return try runReportingErrors { try runEmbed() } }
         if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }
         let shapes: [Shape]
         if let m, let n, let k { shapes = [Shape(m: m, n: n, k: k, transB: transB)] } else { shapes = Self.defaultShapes }

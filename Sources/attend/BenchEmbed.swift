@@ -87,3 +87,50 @@ enum EmbedBench {
         return results
     }
 }
+
+extension BenchCommand {
+    func runEmbed() throws {
+        guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+        let embedder = try modelOptions.loadEmbedder()
+        let shortSet = try short.map(EmbedBench.loadLines)
+            ?? EmbedBench.makeSentences(count: 1000, tokens: 12, tokenizer: embedder.tokenizer, seed: 1)
+        let longSet = try long.map(EmbedBench.loadLines)
+            ?? EmbedBench.makeSentences(count: 256, tokens: 128, tokenizer: embedder.tokenizer, seed: 1)
+        let cases = [EmbedBench.Case(name: "short", sentences: shortSet, tokens: 12),
+                     EmbedBench.Case(name: "long", sentences: longSet, tokens: 128)]
+        // Verify before timing: the first fixture-style check is that embeddings are unit length and finite.
+        let probe = try embedder.embed(["The cat sat on the mat"])[0].vector
+        let norm = probe.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
+        guard probe.allSatisfy({ $0.isFinite }), !embedder.normalize || abs(norm - 1) < 1e-4 else {
+            throw CLIError("embedding check failed (norm \(norm)); not timing")
+        }
+        let progress: (String) -> Void = { line in
+            if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8)) }
+        }
+        let results = try EmbedBench.run(embedder: embedder, cases: cases, batchSize: batchSize, repeats: repeats,
+                                          attentions: attentions, progress: progress)
+        if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+        let rss = EmbedBench.peakRSSMiB()
+        if json {
+            print(JSONOut.render(.object([
+                ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
+                ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
+                ("peak_rss_mib", .double(rss)),
+                ("results", .array(results.map { r in
+                    .object([("impl", .string(r.impl)), ("case", .string(r.caseName)), ("n", .int(r.n)),
+                             ("tokens", .int(r.tokens)), ("median_s", .double(r.median)),
+                             ("min_s", .double(r.times.min() ?? 0)), ("max_s", .double(r.times.max() ?? 0)),
+                             ("sent_per_s", .double(r.sentencesPerSecond))])
+                })),
+            ])))
+            return
+        }
+        print("\(modelOptions.model), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
+        print("case    impl                              sentences  median s   min s    max s   sentences/s")
+        for r in results {
+            print(padRight(r.caseName, 8) + padRight(r.impl, 34) + padLeft(String(r.n), 9)
+                  + String(format: "%10.3f%8.3f%9.3f%13.1f", r.median, r.times.min() ?? 0, r.times.max() ?? 0, r.sentencesPerSecond))
+        }
+        print(String(format: "peak RSS %.1f MiB", rss))
+    }
+}
