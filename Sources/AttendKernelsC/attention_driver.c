@@ -233,3 +233,21 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
         }
     }
 }
+
+typedef struct {
+    const attend_attention_problem *p;
+    attend_attention_plan *plan;
+    float *scratch;
+} run_context;
+
+static void run_task(void *ctx, ptrdiff_t t) {
+    const run_context *c = (const run_context *)ctx;
+    attend_attention_worker(c->p, c->plan, c->scratch + t * c->plan->scratch_floats);
+}
+
+void attend_attention_run(const attend_attention_problem *p, attend_attention_plan *plan, ptrdiff_t workers,
+                          float *scratch) {
+    run_context c = { p, plan, scratch };
+    if (workers <= 1) run_task(&c, 0);
+    else attend_parallel_run(workers, run_task, &c);
+}

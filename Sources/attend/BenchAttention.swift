@@ -11,27 +11,42 @@ enum AttentionBench {
     struct Result {
         var n: Int
         var causal: Bool
+        /// Seconds per call, one entry per timed block of calls.
         var seconds: [Double]
+        /// Fraction of the machine's CPU time other processes used during each block (nil: unknown).
+        var othersBusy: [Double?]
         var flops: Double
         var peakRSSMiB: Double
-        /// Fraction of the machine's CPU time other processes used during the timed runs (median), if known.
-        var othersBusy: Double?
-        var median: Double { seconds.sorted()[seconds.count / 2] }
+        /// Seconds spent waiting for the machine to go quiet before timing.
+        var waited: Double
+        /// Blocks during which other processes used under 5% of the CPUs.
+        var clean: [Int] { othersBusy.indices.filter { (othersBusy[$0] ?? 1) < 0.05 } }
+        /// The median over clean blocks when there are at least 3 of them, else over all (as benchlib.py).
+        var median: Double {
+            let use = clean.count >= 3 ? clean.map { seconds[$0] } : seconds
+            return use.sorted()[use.count / 2]
+        }
         var gflops: Double { flops / median / 1e9 }
         var bestGflops: Double { flops / (seconds.min() ?? median) / 1e9 }
+        var medianOthersBusy: Double? {
+            let known = othersBusy.compactMap { $0 }.sorted()
+            return known.isEmpty ? nil : known[known.count / 2]
+        }
     }
 
-    /// Verifies, then times every `n` (causal and not, unless `causal` picks one) with `repeats` runs after a
-    /// warm-up, then one run at `largeN` (nil or 0 skips it). Prints a table, or one JSON line with `json`.
-    /// Throws when the fused kernel disagrees with the reference.
+    /// Verifies, then times every `n` (causal and not, unless `causal` picks one), then one call at `largeN`
+    /// (nil or 0 skips it). Before each shape it waits up to `quietWait` seconds for other processes to use
+    /// under 5% of the CPUs; each of the `repeats` timed blocks lasts ≥ 0.2 s, and the median is over the
+    /// blocks that stayed clean (≥ 3 of them), else over all — the method of `bench_sdpa.py`. Prints a table,
+    /// or one JSON line with `json`. Throws when the fused kernel disagrees with the reference.
     static func run(n: [Int] = [512, 1024, 2048, 4096], causal: Bool? = nil, heads: Int = 12, d: Int = 64,
-                    repeats: Int = 10, largeN: Int? = 32_768, json: Bool = false) throws {
+                    repeats: Int = 10, largeN: Int? = 32_768, quietWait: Double = 30, json: Bool = false) throws {
         guard heads > 0, d > 0, repeats > 0, n.allSatisfy({ $0 > 0 }) else {
             throw CLIError("attention bench: heads, d, repeats and every N must be positive")
         }
         let worst = try verify(d: d)
         if !json {
-            print("ISA \(Kernels.activeISA), up to \(Kernels.maxThreads) thread(s), \(repeats) runs per shape, batch 1, \(heads) heads, d = \(d)")
+            print("ISA \(Kernels.activeISA), up to \(Kernels.maxThreads) thread(s), \(repeats) timed blocks per shape, batch 1, \(heads) heads, d = \(d)")
             print("verified: fused attention matches referenceAttention (B=2, H=4/2, Lq=33 and 97, Lk=97, key padding, causal and not; max |err| \(worst))")
         }
         guard worst <= 1e-4 else {
@@ -40,24 +55,27 @@ enum AttentionBench {
         }
         let modes = causal.map { [$0] } ?? [false, true]
         var results: [Result] = []
-        if !json { print("    N  causal   median GFLOPS   best GFLOPS   median ms   peak RSS MiB   others busy") }
+        if !json { print("    N  causal   median GFLOPS   best GFLOPS   median ms   peak RSS MiB   clean   others busy") }
         for size in n {
             for c in modes {
-                let r = time(n: size, causal: c, heads: heads, d: d, repeats: repeats)
+                let r = time(n: size, causal: c, heads: heads, d: d, repeats: repeats, quietWait: quietWait)
                 results.append(r)
                 if !json { printRow(r) }
             }
         }
         if let largeN, largeN > 0 {
-            let r = time(n: largeN, causal: modes.contains(false) ? false : true, heads: heads, d: d, repeats: 1, warmUp: false)
+            let r = time(n: largeN, causal: !modes.contains(false), heads: heads, d: d, repeats: 1, quietWait: quietWait,
+                         warmUp: false, blockSeconds: 0)
             results.append(r)
             if !json { printRow(r) }
         }
         if json {
             let rows = results.map { r in
                 "{\"N\": \(r.n), \"causal\": \(r.causal), \"gflops\": \(f1(r.gflops)), \"gflops_best\": \(f1(r.bestGflops)), "
-                    + "\"median_ms\": \(String(format: "%.3f", r.median * 1e3)), \"repeats\": \(r.seconds.count), "
-                    + "\"peak_rss_mib\": \(f1(r.peakRSSMiB)), \"others_busy\": \(r.othersBusy.map { String(format: "%.3f", $0) } ?? "null")}"
+                    + "\"median_ms\": \(String(format: "%.3f", r.median * 1e3)), \"blocks\": \(r.seconds.count), "
+                    + "\"clean_blocks\": \(r.clean.count), \"waited_for_quiet_s\": \(f1(r.waited)), "
+                    + "\"peak_rss_mib\": \(f1(r.peakRSSMiB)), "
+                    + "\"others_busy\": \(r.medianOthersBusy.map { String(format: "%.3f", $0) } ?? "null")}"
             }
             print("{\"bench\": \"attention\", \"verified\": true, \"max_abs_err\": \(worst), \"isa\": \"\(Kernels.activeISA)\", "
                   + "\"threads\": \(Kernels.maxThreads), \"batch\": 1, \"heads\": \(heads), \"head_dim\": \(d), "
@@ -87,8 +105,10 @@ enum AttentionBench {
         return worst
     }
 
-    /// Times `repeats` calls of the fused kernel on contiguous [1, heads, n, d] inputs.
-    static func time(n: Int, causal: Bool, heads: Int, d: Int, repeats: Int, warmUp: Bool = true) -> Result {
+    /// Times `repeats` blocks of calls of the fused kernel on contiguous [1, heads, n, d] inputs; each block
+    /// repeats the call until it has lasted `blockSeconds` (calibrated on the warm-up).
+    static func time(n: Int, causal: Bool, heads: Int, d: Int, repeats: Int, quietWait: Double,
+                     warmUp: Bool = true, blockSeconds: Double = 0.2) -> Result {
         let count = heads * n * d
         var state: UInt32 = 0x1234_5678 &+ UInt32(truncatingIfNeeded: n)
         func random() -> Float {   // xorshift in [−1, 1): cheap enough for 10⁸ values
@@ -99,7 +119,8 @@ enum AttentionBench {
         var o = [Float](repeating: 0, count: count)
         let shape = Kernels.AttentionShape(batch: 1, heads: heads, kvHeads: heads, queryLength: n, keyLength: n, keyDim: d, valueDim: d)
         let layout = Kernels.HeadLayout.contiguous(heads: heads, length: n, dim: d)
-        var seconds: [Double] = [], busy: [Double] = []
+        var seconds: [Double] = [], busy: [Double?] = []
+        var waited = 0.0
         q.withUnsafeBufferPointer { qp in
             k.withUnsafeBufferPointer { kp in
                 v.withUnsafeBufferPointer { vp in
@@ -109,28 +130,40 @@ enum AttentionBench {
                                                    v: vp.baseAddress!, layout, out: op.baseAddress!, layout,
                                                    scale: 1 / Float(d).squareRoot(), isCausal: causal)
                         }
-                        if warmUp { call() }
+                        var calls = 1
+                        if warmUp {
+                            let start = DispatchTime.now().uptimeNanoseconds
+                            call()
+                            let once = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                            calls = Swift.max(1, Int((blockSeconds / Swift.max(once, 1e-6)).rounded(.up)))
+                        }
+                        waited = CPUCounters.waitQuiet(maxSeconds: quietWait)
                         for _ in 0..<repeats {
                             let load0 = CPUCounters.now()
                             let start = DispatchTime.now().uptimeNanoseconds
-                            call()
+                            for _ in 0..<calls { call() }
                             let dt = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-                            seconds.append(dt)
-                            if let load0, let load1 = CPUCounters.now() { busy.append(load1.othersBusy(since: load0, seconds: dt)) }
+                            seconds.append(dt / Double(calls))
+                            if let load0, let load1 = CPUCounters.now() {
+                                busy.append(load1.othersBusy(since: load0, seconds: dt))
+                            } else {
+                                busy.append(nil)
+                            }
                         }
                     }
                 }
             }
         }
         let flops = 4 * Double(n) * Double(n) * Double(d) * Double(heads) * (causal ? 0.5 : 1)
-        return Result(n: n, causal: causal, seconds: seconds, flops: flops, peakRSSMiB: peakRSSMiB(),
-                      othersBusy: busy.isEmpty ? nil : busy.sorted()[busy.count / 2])
+        return Result(n: n, causal: causal, seconds: seconds, othersBusy: busy, flops: flops, peakRSSMiB: peakRSSMiB(),
+                      waited: waited)
     }
 
     static func printRow(_ r: Result) {
-        let busy = r.othersBusy.map { String(format: "%.0f%%", $0 * 100) } ?? "?"
+        let busy = r.medianOthersBusy.map { String(format: "%.0f%%", $0 * 100) } ?? "?"
         print(String(format: "%5d  ", r.n) + (r.causal ? "   yes" : "    no")
-              + String(format: "  %14.1f  %12.1f  %10.2f  %13.1f  ", r.gflops, r.bestGflops, r.median * 1e3, r.peakRSSMiB)
+              + String(format: "  %14.1f  %12.1f  %10.2f  %13.1f  %6@  ", r.gflops, r.bestGflops, r.median * 1e3, r.peakRSSMiB,
+                       "\(r.clean.count)/\(r.seconds.count)" as NSString)
               + String(repeating: " ", count: Swift.max(0, 12 - busy.count)) + busy)
     }
 
@@ -168,6 +201,20 @@ private struct CPUCounters {
         #else
         return nil
         #endif
+    }
+
+    /// Waits (up to `maxSeconds`) until other processes use under 5% of the CPUs over one second;
+    /// returns the seconds waited (0 when the machine cannot be observed).
+    static func waitQuiet(maxSeconds: Double) -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        while elapsed() < maxSeconds {
+            guard let a = now() else { return 0 }
+            usleep(250_000)
+            guard let b = now() else { return 0 }
+            if b.othersBusy(since: a, seconds: 0.25) < 0.05 { break }
+        }
+        return elapsed()
     }
 
     func othersBusy(since start: CPUCounters, seconds: Double) -> Double {

@@ -86,6 +86,12 @@ ptrdiff_t attend_attention_plan_for(const attend_attention_problem *p, attend_is
 /// floats, 64-byte aligned, private to this worker. Safe to call from several threads at once.
 void attend_attention_worker(const attend_attention_problem *p, attend_attention_plan *plan, float *scratch);
 
+/// Runs `workers` workers on the kernels' thread pool (`attend_parallel_run`; worker 0 on the calling
+/// thread) and returns when every item is done. Worker t uses scratch + t·plan->scratch_floats
+/// (64-byte aligned when `scratch` is).
+void attend_attention_run(const attend_attention_problem *p, attend_attention_plan *plan, ptrdiff_t workers,
+                          float *scratch);
+
 // MARK: - Micro-kernels (used by the driver in attention_driver.c; one table per ISA)
 //
 // Packed Kᵀ: keys in slivers of ATTEND_ATTN_NR; sliver t holds dk·NR floats, element (p, c) — feature p

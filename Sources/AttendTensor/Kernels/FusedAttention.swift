@@ -1,5 +1,4 @@
 import AttendKernelsC
-import Dispatch
 
 extension Kernels {
     /// Where the heads of a `[batch, heads, seqLen, dim]`-like buffer live: element `(b, h, t, i)` is at
@@ -135,17 +134,11 @@ extension Kernels {
         problem.initialize(to: p)
         let workers = attend_attention_plan_for(problem, (isa ?? activeISA).cValue, Swift.max(1, threads ?? maxThreads), plan)
         if workers <= 0 { return }
-        let scratchBytes = Swift.max(plan.pointee.scratch_floats, 16) * MemoryLayout<Float>.stride
-        func work() {
-            let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
-            defer { scratch.deallocate() }
-            attend_attention_worker(problem, plan, scratch.assumingMemoryBound(to: Float.self))
-        }
-        if workers == 1 {
-            work()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
-        }
+        // One 64-byte-aligned region per worker; workers run on the kernels' thread pool (worker 0 here).
+        let scratchBytes = Swift.max(plan.pointee.scratch_floats, 16) * MemoryLayout<Float>.stride * workers
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchBytes, alignment: 64)
+        defer { scratch.deallocate() }
+        attend_attention_run(problem, plan, workers, scratch.assumingMemoryBound(to: Float.self))
     }
 }
 
