@@ -7,7 +7,7 @@
 //   for each query block of QB rows: Q̃ = Q · scale·log2(e) copied, O_acc = 0, m = −∞, l = 0;
 //     for each key block of KB keys (causal: blocks wholly above the diagonal skipped):
 //       for each strip of MR query rows:
-//         S = Q̃ Kᵀ (whole 64-key slivers) → masks → online softmax (m, l, alpha, P in place)
+//         S = Q̃ Kᵀ (keys rounded up to 16) → masks → online softmax (m, l, alpha, P in place)
 //         O_acc = alpha · O_acc + P V
 //     O = O_acc / l (0 when l = 0: every key masked); weights = exp2(S − m) / l from the saved S.
 #include "attend_attention.h"
