@@ -11,6 +11,8 @@ struct BenchCommand: ParsableCommand {
         Kernels:
           gemm   single-precision C = A·B (and A·Bᵀ with B stored [n, k] like PyTorch Linear weights).
                  Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs.
+          attention  the fused kernel, batch 1, 12 heads, d = 64, N = 512…4096 causal and not (as bench_sdpa.py),
+                 GFLOPS = 4·N²·d per head (half when causal), then N = 32,768 with its peak RSS.
           embed  sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads:
                  1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included;
                  sentences per second and peak RSS. Pass the baselines' own sentences with --short/--long
@@ -20,11 +22,13 @@ struct BenchCommand: ParsableCommand {
           attend bench gemm
           attend bench gemm --m 4096 --n 1536 --k 384 --threads 1
           attend bench gemm --isa avx2 --json
+          attend bench attention --lengths 1024 2048 --causal
           attend bench embed --short short.txt --long long.txt --attentions
         """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
         case gemm
+        case attention
         case embed
     }
 
@@ -48,6 +52,16 @@ struct BenchCommand: ParsableCommand {
     var repeats = 10
     @Flag(help: "Print one JSON line instead of a table.")
     var json = false
+
+    // attention
+    @Option(name: .customLong("lengths"), parsing: .upToNextOption, help: "attention: sequence lengths N.")
+    var lengths: [Int] = [512, 1024, 2048, 4096]
+    @Flag(name: .customLong("causal"), help: "attention: causal only.")
+    var causalOnly = false
+    @Flag(name: .customLong("non-causal"), help: "attention: non-causal only.")
+    var nonCausalOnly = false
+    @Option(name: .customLong("large-n"), help: "attention: one long sequence to show memory stays O(N) (0 skips it).")
+    var largeN = 32_768
 
     // embed
     @OptionGroup var modelOptions: ModelOptions
@@ -90,6 +104,12 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { Kernels.maxThreads = threads }
         if kernel == .embed { return try runReportingErrors { try runEmbed() } }
+        if kernel == .attention {
+            return try runReportingErrors {
+                try AttentionBench.run(n: lengths, causal: causalOnly ? true : (nonCausalOnly ? false : nil),
+                                       repeats: repeats, largeN: largeN, json: json)
+            }
+        }
         if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }
         let shapes: [Shape]
         if let m, let n, let k { shapes = [Shape(m: m, n: n, k: k, transB: transB)] } else { shapes = Self.defaultShapes }
