@@ -48,9 +48,6 @@ public func scaledDotProductAttention(
 ) throws -> AttentionResult {
     let g = try AttentionGeometry(query: query, key: key, value: value, mask: mask)
     let scale = scale ?? 1 / Float(g.dk).squareRoot()
-    let maskValues = try g.expandedMask(mask)
-    let isBoolean: Bool
-    if case .boolean = mask { isBoolean = true } else { isBoolean = false }
 
     var output = [Float](repeating: 0, count: g.b * g.h * g.lq * g.dv)
     var weights = [Float](repeating: 0, count: returnWeights ? g.b * g.h * g.lq * g.lk : 0)
@@ -66,7 +63,7 @@ public func scaledDotProductAttention(
                     weights.withUnsafeMutableBufferPointer { wp in
                         attentionHeads(g: g, q: qp.baseAddress!, qL, k: kp.baseAddress!, kL, v: vp.baseAddress!, vL,
                                        out: op.baseAddress!, oL, weights: returnWeights ? wp.baseAddress : nil,
-                                       scale: scale, mask: maskValues, maskIsBoolean: isBoolean, isCausal: isCausal)
+                                       scale: scale, mask: mask, isCausal: isCausal)
                     }
                 }
             }
