@@ -13,15 +13,17 @@ export BENCH_MAX_WAIT="${BENCH_MAX_WAIT:-120}"   # the baselines wait this long 
 
 [ -x "$PY" ] || { echo "baseline venv missing: see ../shared/baselines/README.md (Set up)" >&2; exit 1; }
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-echo "== building attend (release)" >&2
-swift build -c release --product attend >&2
-ATTEND="$(swift build -c release --show-bin-path)/attend"
+if [ -z "${ATTEND:-}" ]; then      # ATTEND=path/to/attend uses a binary you built already
+    echo "== building attend (release)" >&2
+    swift build -c release --product attend >&2
+    ATTEND="$(swift build -c release --show-bin-path)/attend"
+fi
 
 echo "== sentences (the baselines' own make_sentences)" >&2
 (cd "$BASE" && "$PY" make_sentences.py short "$OUT/short.txt" && "$PY" make_sentences.py long "$OUT/long.txt")
 
 echo "== embeddings: attend" >&2
-"$ATTEND" bench embed --short "$OUT/short.txt" --long "$OUT/long.txt" --attentions --json > "$OUT/attend_embed.json"
+"$ATTEND" bench embed --short "$OUT/short.txt" --long "$OUT/long.txt" --attentions --repeats 5 --json > "$OUT/attend_embed.json"
 echo "== embeddings: ONNX Runtime" >&2
 [ -f "$HOME/.cache/attend-baselines/onnx/minilm.onnx" ] || (cd "$BASE" && "$PY" export_onnx.py >&2)
 (cd "$BASE" && "$PY" bench_onnx.py --repeats 5) > "$OUT/onnx.json"
@@ -33,7 +35,7 @@ echo "== peak RSS embedding the short set" >&2
 (cd "$BASE" && "$PY" bench_rss.py --runs 1) > "$OUT/st_rss.json"
 
 echo "== attention: attend vs torch SDPA" >&2
-"$ATTEND" bench attention --json > "$OUT/attend_attention.json"
+"$ATTEND" bench attention --repeats 5 --json > "$OUT/attend_attention.json"
 (cd "$BASE" && "$PY" bench_sdpa.py --no-math) > "$OUT/sdpa.json"
 
 echo "== GEMM: attend vs numpy/OpenBLAS (both OPENBLAS variables unset for numpy only)" >&2
