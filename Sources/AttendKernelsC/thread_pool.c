@@ -7,6 +7,8 @@
 //
 // One job runs at a time. A caller that finds the pool busy (another thread's kernel, or a kernel
 // nested inside a pool task) runs its tasks itself, one after another, so every task always runs.
+// Kernels split their work into many more items than tasks and let tasks claim items from a shared
+// counter, so a task the caller takes back finds little or nothing left to do.
 #include "attend_kernels.h"
 #include <pthread.h>
 #include <sched.h>
@@ -32,44 +34,53 @@ static inline long long now_ns(void) {
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;  // held by the caller of a job
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
-static int workers;                 // started worker threads (touched only under pool_busy)
-static ptrdiff_t pending;           // tasks handed to workers and not yet finished
+static int workers;  // started worker threads (touched only under pool_busy)
 
-/// One worker's mailbox: the caller fills it, then bumps `seq` (release); only that worker reads it.
+// A slot's life per job: the caller fills it and sets POSTED; the worker claims it (POSTED →
+// RUNNING) and marks it DONE. A caller that finishes its own task while a slot is still POSTED
+// takes it back (POSTED → CANCELLED) and runs that task itself, so it never waits for a worker
+// the OS has not scheduled yet (on a busy machine that wait could be a whole time slice).
+enum { SLOT_IDLE = 0, SLOT_POSTED, SLOT_RUNNING, SLOT_DONE, SLOT_CANCELLED };
+
+/// One worker's mailbox.
 typedef struct {
     attend_task_fn fn;
     void *ctx;
     ptrdiff_t task;
-    unsigned long seq;
-    char pad[64 - 3 * sizeof(void *) - sizeof(unsigned long)];
+    int state;
+    char pad[64 - 3 * sizeof(void *) - sizeof(int)];
 } attend_slot;
 static attend_slot slots[ATTEND_POOL_MAX] __attribute__((aligned(64)));
 
+static inline int slot_posted(attend_slot *slot) {
+    return __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) == SLOT_POSTED;
+}
+
 static void *worker_main(void *arg) {
     attend_slot *slot = &slots[(ptrdiff_t)arg];
-    unsigned long seen = 0;
     for (;;) {
-        unsigned long seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
-        if (seq == seen) {
+        if (!slot_posted(slot)) {
             const long long deadline = now_ns() + ATTEND_SPIN_NS;
             int spins = 0;
-            while ((seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE)) == seen) {
+            while (!slot_posted(slot)) {
                 cpu_relax();
                 if (++spins % 64 == 0) {
                     if (now_ns() > deadline) break;
                     sched_yield();  // cede the core at once if another thread wants it
                 }
             }
-            if (seq == seen) {
+            if (!slot_posted(slot)) {
                 pthread_mutex_lock(&wake_lock);
-                while ((seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE)) == seen)
-                    pthread_cond_wait(&wake_cond, &wake_lock);
+                while (!slot_posted(slot)) pthread_cond_wait(&wake_cond, &wake_lock);
                 pthread_mutex_unlock(&wake_lock);
             }
         }
-        seen = seq;
-        slot->fn(slot->ctx, slot->task);
-        __atomic_fetch_sub(&pending, 1, __ATOMIC_RELEASE);
+        int expected = SLOT_POSTED;
+        if (__atomic_compare_exchange_n(&slot->state, &expected, SLOT_RUNNING, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            slot->fn(slot->ctx, slot->task);
+            __atomic_store_n(&slot->state, SLOT_DONE, __ATOMIC_RELEASE);
+        }
     }
     return 0;
 }
@@ -92,12 +103,11 @@ void attend_parallel_run(ptrdiff_t width, attend_task_fn fn, void *ctx) {
         ++workers;
     }
     const ptrdiff_t helpers = width - 1 < workers ? width - 1 : workers;
-    __atomic_store_n(&pending, helpers, __ATOMIC_RELAXED);
     for (ptrdiff_t i = 0; i < helpers; ++i) {
         slots[i].fn = fn;
         slots[i].ctx = ctx;
         slots[i].task = i + 1;
-        __atomic_fetch_add(&slots[i].seq, 1, __ATOMIC_RELEASE);
+        __atomic_store_n(&slots[i].state, SLOT_POSTED, __ATOMIC_RELEASE);
     }
     pthread_mutex_lock(&wake_lock);  // a worker about to sleep holds this: no lost wake-up
     pthread_cond_broadcast(&wake_cond);
@@ -106,10 +116,18 @@ void attend_parallel_run(ptrdiff_t width, attend_task_fn fn, void *ctx) {
     fn(ctx, 0);
     for (ptrdiff_t t = helpers + 1; t < width; ++t) fn(ctx, t);  // tasks beyond the threads we have
 
-    int spins = 0;
-    while (__atomic_load_n(&pending, __ATOMIC_ACQUIRE) > 0) {
-        cpu_relax();
-        if (++spins > 4096) sched_yield();
+    for (ptrdiff_t i = 0; i < helpers; ++i) {
+        int expected = SLOT_POSTED;
+        if (__atomic_compare_exchange_n(&slots[i].state, &expected, SLOT_CANCELLED, 0, __ATOMIC_ACQUIRE,
+                                        __ATOMIC_RELAXED)) {
+            fn(ctx, i + 1);  // the worker never started: run its task here
+            continue;
+        }
+        int spins = 0;
+        while (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != SLOT_DONE) {
+            cpu_relax();
+            if (++spins > 4096) sched_yield();
+        }
     }
     pthread_mutex_unlock(&pool_busy);
 }
