@@ -51,57 +51,10 @@ func attentionHeads(
     }
 }
 
-/// The same with the mask already expanded to `[maskBatch, maskHeads, Lq, Lk]` as `g` describes (boolean
-/// masks hold 1 = may attend, 0 = masked). A mask whose rows are all the same within each batch (a key
-/// padding mask broadcast over the queries) is recognised and passed on as a per-key mask.
-func attentionHeads(
-    g: AttentionGeometry,
-    q: UnsafePointer<Float>, _ qL: HeadLayout,
-    k: UnsafePointer<Float>, _ kL: HeadLayout,
-    v: UnsafePointer<Float>, _ vL: HeadLayout,
-    out: UnsafeMutablePointer<Float>, _ oL: HeadLayout,
-    weights: UnsafeMutablePointer<Float>?,
-    scale: Float, mask: [Float]?, maskIsBoolean: Bool, isCausal: Bool
-) {
-    guard let mask, mask.count >= g.maskBatch * g.maskHeads * g.lq * g.lk else {
-        return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
-                              scale: scale, masks: AttentionMasks(), isCausal: isCausal)
-    }
-    mask.withUnsafeBufferPointer { mp in
-        var masks = AttentionMasks()
-        guard let base = mp.baseAddress, !mp.isEmpty else {   // no keys or no queries: nothing to mask
-            return attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
-                                  scale: scale, masks: masks, isCausal: isCausal)
-        }
-        let plane = g.lq * g.lk
-        if g.maskHeads == 1 && rowsRepeat(base, planes: g.maskBatch, rows: g.lq, cols: g.lk) {
-            masks.key = Kernels.AttentionKeyMask(values: base, batchStride: g.maskBatch == 1 ? 0 : plane, isBoolean: maskIsBoolean)
-        } else {
-            masks.score = Kernels.AttentionScoreMask(
-                values: base, batchStride: g.maskBatch == 1 ? 0 : g.maskHeads * plane, headStride: g.maskHeads == 1 ? 0 : plane,
-                rowStride: g.lk, isBoolean: maskIsBoolean)
-        }
-        attentionHeads(g: g, q: q, qL, k: k, kL, v: v, vL, out: out, oL, weights: weights,
-                       scale: scale, masks: masks, isCausal: isCausal)
-    }
-}
-
 /// The two mask forms the fused kernel takes.
 struct AttentionMasks {
     var key: Kernels.AttentionKeyMask?
     var score: Kernels.AttentionScoreMask?
-}
-
-/// Whether every row of each `rows × cols` plane equals that plane's first row.
-private func rowsRepeat(_ m: UnsafePointer<Float>, planes: Int, rows: Int, cols: Int) -> Bool {
-    for p in 0..<planes {
-        let plane = m + p * rows * cols
-        for i in 1..<Swift.max(rows, 1) {
-            let row = plane + i * cols
-            for j in 0..<cols where row[j] != plane[j] && !(row[j].isNaN && plane[j].isNaN) { return false }
-        }
-    }
-    return true
 }
 
 private func attentionHeads(
