@@ -73,6 +73,10 @@ struct BenchCommand: ParsableCommand {
     var batchSize = 32
     @Flag(help: "embed: also time returning every layer's and head's attention weights.")
     var attentions = false
+    @Option(name: .customLong("quiet-wait"), help: "attention, embed: seconds to wait for other processes to go quiet before timing (0: don't wait).")
+    var quietWait: Double = 60
+    @Option(name: .customLong("sets"), parsing: .upToNextOption, help: "embed: which workloads to time: short, long (default: both).")
+    var sets: [String] = ["short", "long"]
 
     struct Shape {
         var m: Int, n: Int, k: Int, transB: Bool
@@ -96,6 +100,8 @@ struct BenchCommand: ParsableCommand {
         if given.contains(where: { $0 < 1 }) { throw ValidationError("--m, --n and --k must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if !(quietWait >= 0) { throw ValidationError("--quiet-wait must be 0 or more seconds") }
+        for s in sets where s != "short" && s != "long" { throw ValidationError("--sets takes short and/or long, got '\(s)'") }
         if let isa, KernelISA(rawValue: isa) == nil {
             throw ValidationError("unknown ISA '\(isa)'; choose from \(KernelISA.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -107,7 +113,7 @@ struct BenchCommand: ParsableCommand {
         if kernel == .attention {
             return try runReportingErrors {
                 try AttentionBench.run(n: lengths, causal: causalOnly ? true : (nonCausalOnly ? false : nil),
-                                       repeats: repeats, largeN: largeN, json: json)
+                                       repeats: repeats, largeN: largeN, quietWait: quietWait, json: json)
             }
         }
         if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }

@@ -17,7 +17,16 @@ enum EmbedBench {
         var n: Int
         var tokens: Int
         var times: [Double]
-        var median: Double { times.sorted()[times.count / 2] }
+        /// Per run, the share of the machine's CPUs other processes used meanwhile (nil: not observable).
+        var others: [Double?]
+        var waited: Double
+        /// Runs during which other processes used under 5% of the CPUs.
+        var clean: [Double] { zip(times, others).compactMap { t, o in (o ?? 0) < 0.05 ? t : nil } }
+        /// Median over clean runs when at least 3 are clean (as `benchlib.py`), else over all runs.
+        var median: Double {
+            let pool = clean.count >= 3 ? clean : times
+            return pool.sorted()[pool.count / 2]
+        }
         var sentencesPerSecond: Double { Double(n) / median }
     }
 
@@ -52,7 +61,7 @@ enum EmbedBench {
 
     /// Times `repeats` runs of each case after one warm-up; checks every sentence has the expected length.
     static func run(embedder: SentenceEmbedder, cases: [Case], batchSize: Int, repeats: Int, attentions: Bool,
-                    progress: (String) -> Void) throws -> [Result] {
+                    quietWait: Double = 60, progress: (String) -> Void) throws -> [Result] {
         var results: [Result] = []
         for c in cases {
             let lengths = Set(c.sentences.map { embedder.tokenizer.encode($0).count })
@@ -73,15 +82,22 @@ enum EmbedBench {
                         _ = try embedder.embed(c.sentences, batchSize: batchSize)
                     }
                 }
+                // The machine may be shared: wait for it to go quiet, then note how busy others were per run.
+                progress("\(c.name) \(label): waiting for a quiet machine")
+                let waited = CPUCounters.waitQuiet(maxSeconds: quietWait)
                 try once()   // warm-up
-                var times: [Double] = []
+                var times: [Double] = [], others: [Double?] = []
                 for r in 0..<repeats {
+                    let c0 = CPUCounters.now()
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     try once()
-                    times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-                    progress("\(c.name) \(label): run \(r + 1)/\(repeats) \(String(format: "%.3f", times.last ?? 0)) s")
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                    times.append(seconds)
+                    others.append(c0.flatMap { start in CPUCounters.now()?.othersBusy(since: start, seconds: seconds) })
+                    progress("\(c.name) \(label): run \(r + 1)/\(repeats) \(String(format: "%.3f", seconds)) s")
                 }
-                results.append(Result(impl: label, caseName: c.name, n: c.sentences.count, tokens: c.tokens, times: times))
+                results.append(Result(impl: label, caseName: c.name, n: c.sentences.count, tokens: c.tokens,
+                                      times: times, others: others, waited: waited))
             }
         }
         return results
@@ -92,12 +108,17 @@ extension BenchCommand {
     func runEmbed() throws {
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
         let embedder = try modelOptions.loadEmbedder()
-        let shortSet = try short.map(EmbedBench.loadLines)
-            ?? EmbedBench.makeSentences(count: 1000, tokens: 12, tokenizer: embedder.tokenizer, seed: 1)
-        let longSet = try long.map(EmbedBench.loadLines)
-            ?? EmbedBench.makeSentences(count: 256, tokens: 128, tokenizer: embedder.tokenizer, seed: 1)
-        let cases = [EmbedBench.Case(name: "short", sentences: shortSet, tokens: 12),
-                     EmbedBench.Case(name: "long", sentences: longSet, tokens: 128)]
+        var cases: [EmbedBench.Case] = []
+        if sets.contains("short") {
+            let shortSet = try short.map(EmbedBench.loadLines)
+                ?? EmbedBench.makeSentences(count: 1000, tokens: 12, tokenizer: embedder.tokenizer, seed: 1)
+            cases.append(EmbedBench.Case(name: "short", sentences: shortSet, tokens: 12))
+        }
+        if sets.contains("long") {
+            let longSet = try long.map(EmbedBench.loadLines)
+                ?? EmbedBench.makeSentences(count: 256, tokens: 128, tokenizer: embedder.tokenizer, seed: 1)
+            cases.append(EmbedBench.Case(name: "long", sentences: longSet, tokens: 128))
+        }
         // Verify before timing: the first fixture-style check is that embeddings are unit length and finite.
         let probe = try embedder.embed(["The cat sat on the mat"])[0].vector
         let norm = probe.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
@@ -108,7 +129,7 @@ extension BenchCommand {
             if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8)) }
         }
         let results = try EmbedBench.run(embedder: embedder, cases: cases, batchSize: batchSize, repeats: repeats,
-                                          attentions: attentions, progress: progress)
+                                          attentions: attentions, quietWait: quietWait, progress: progress)
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         let rss = EmbedBench.peakRSSMiB()
         if json {
@@ -120,16 +141,21 @@ extension BenchCommand {
                     .object([("impl", .string(r.impl)), ("case", .string(r.caseName)), ("n", .int(r.n)),
                              ("tokens", .int(r.tokens)), ("median_s", .double(r.median)),
                              ("min_s", .double(r.times.min() ?? 0)), ("max_s", .double(r.times.max() ?? 0)),
+                             ("repeats", .int(r.times.count)), ("clean_repeats", .int(r.clean.count)),
+                             ("max_other_cpu_frac", .double(r.others.compactMap { $0 }.max() ?? 0)),
+                             ("waited_for_quiet_s", .double(r.waited)),
                              ("sent_per_s", .double(r.sentencesPerSecond))])
                 })),
             ])))
             return
         }
         print("\(modelOptions.model), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
-        print("case    impl                              sentences  median s   min s    max s   sentences/s")
+        print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
+        print("case    impl                              sentences  median s   min s    max s  clean  sentences/s")
         for r in results {
             print(padRight(r.caseName, 8) + padRight(r.impl, 34) + padLeft(String(r.n), 9)
-                  + String(format: "%10.3f%8.3f%9.3f%13.1f", r.median, r.times.min() ?? 0, r.times.max() ?? 0, r.sentencesPerSecond))
+                  + String(format: "%10.3f%8.3f%9.3f", r.median, r.times.min() ?? 0, r.times.max() ?? 0)
+                  + padLeft("\(r.clean.count)/\(r.times.count)", 7) + String(format: "%13.1f", r.sentencesPerSecond))
         }
         print(String(format: "peak RSS %.1f MiB", rss))
     }
