@@ -110,32 +110,40 @@ extension Kernels {
 
     /// Whether ``gemmBF16(m:a:lda:weight:c:ldc:beta:)`` runs on native bf16 instructions right now
     /// (AVX-512 BF16 active), rather than the portable kernel.
-    public static var bf16IsNative: Bool { attend_bf16_ukernel_for(activeISA.cValue).pointee.native != 0 }
+    public static var bf16IsNative: Bool { BF16GEMM.isNative(activeISA) }
 }
 
 /// The BF16 GEMM driver: packs A per call into bf16 MR-row slivers (per-thread scratch from
 /// ``GEMMBuffers``) and sweeps the pre-packed weight slivers with the C micro-kernel.
 ///
 /// Paths (C's tiles stay disjoint between threads, which claim items from a shared counter):
-/// - M ≤ ``splitNMaxM``: the threads pack all of A together, then claim items of
+/// - M ≤ `Tuning.splitNMaxM`: the threads pack all of A together, then claim items of
 ///   (a run of weight slivers × a run of A slivers); each weight sliver is swept over the item's A slivers;
 /// - larger M: the threads claim blocks of ≤ ``mc`` rows, pack that block of A into their own scratch
 ///   and sweep every weight sliver over it.
-/// k is cut into slices of at most ``kcMax`` pairs; the first slice applies `beta`, later ones add.
+/// k is cut into slices of at most `Tuning.kcMaxPairs` pairs; the first slice applies `beta`, later ones add.
 enum BF16GEMM {
-    /// With M at or below this, A is packed whole and threads split the weight's columns.
-    nonisolated(unsafe) static var splitNMaxM = 384
     /// Rows per block on the large-M path (a multiple of every kernel's MR).
     static let mc = 192
-    /// The most k-pairs per slice (k cut into equal slices of at most this many pairs).
-    nonisolated(unsafe) static var kcMax = 1 << 20
-    /// Multiply-adds per thread below which another thread does not pay for its wake-up.
-    nonisolated(unsafe) static var workPerThread = 1 << 19
 
-    /// The driver with an explicit ISA and thread budget (tests use this to pin a path without
-    /// touching the global switches).
+    /// The driver's thresholds (tests pass their own to pin a path).
+    struct Tuning {
+        /// With M at or below this, A is packed whole and threads split the weight's columns.
+        var splitNMaxM = 384
+        /// The most k-pairs per slice (k cut into equal slices of at most this many pairs).
+        var kcMaxPairs = 1 << 20
+        /// Multiply-adds per thread below which another thread does not pay for its wake-up.
+        var workPerThread = 1 << 19
+    }
+
+    /// Whether `isa` selects the native (AVX-512 BF16) kernel on this CPU.
+    static func isNative(_ isa: KernelISA) -> Bool { attend_bf16_ukernel_for(isa.cValue).pointee.native != 0 }
+
+    /// The driver with an explicit ISA, thread budget and tuning (tests use this to pin a path
+    /// without touching the global switches).
     static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: BF16PackedWeight,
-                    c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, isa: KernelISA, threads maxThreads: Int) {
+                    c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, isa: KernelISA, threads maxThreads: Int,
+                    tuning: Tuning = Tuning()) {
         let n = weight.n, k = weight.k
         guard m > 0, n > 0 else { return }
         if k == 0 {
@@ -146,11 +154,11 @@ enum BF16GEMM {
         guard let kernel = uk.kernel, let packA = uk.pack_a else { return }
         let mr = Int(uk.mr), nr = BF16PackedWeight.nr
         let kp = weight.pairs
-        let slices = (kp + kcMax - 1) / kcMax
+        let slices = (kp + max(1, tuning.kcMaxPairs) - 1) / max(1, tuning.kcMaxPairs)
         let kcp = (kp + slices - 1) / slices  // pairs per slice
         let rowSlivers = (m + mr - 1) / mr, colSlivers = weight.slivers
         let work = Double(m) * Double(n) * Double(k)
-        let byWork = Int(min(work / Double(workPerThread), Double(Int.max / 2)))
+        let byWork = Int(min(work / Double(max(1, tuning.workPerThread)), Double(Int.max / 2)))
         let threads = max(1, min(maxThreads, byWork, rowSlivers * colSlivers))
         let w = UnsafePointer(weight.storage.words)
 
@@ -173,7 +181,7 @@ enum BF16GEMM {
             }
         }
 
-        if m <= splitNMaxM {
+        if m <= tuning.splitNMaxM {
             let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
             GEMMBuffers.with(floats: rowSlivers * mr * kp) { buf in
                 let aBuf = UnsafeMutableRawPointer(buf).assumingMemoryBound(to: UInt32.self)
