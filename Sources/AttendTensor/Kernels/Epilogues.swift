@@ -1,4 +1,4 @@
-import Foundation
+import AttendKernelsC
 
 /// Activations that can run fused into a linear layer's GEMM epilogue.
 public enum FusedActivation: Sendable, Equatable {
@@ -8,11 +8,22 @@ public enum FusedActivation: Sendable, Equatable {
     /// The tanh approximation of GELU.
     case geluTanh
     case relu
+
+    /// The `act` argument of the C row kernels (`ATTEND_ACT_*` in attend_rowops.h).
+    var cCode: Int32 {
+        switch self {
+        case .none: return 0
+        case .gelu: return 1
+        case .geluTanh: return 2
+        case .relu: return 3
+        }
+    }
 }
 
 extension Kernels {
     /// `erf(x)` for Float as a rational minimax fit on [−4, 4] (the form Eigen and XLA use):
     /// `erf(x) ≈ x·P(x²)/Q(x²)`, clamped outside (erf(±4) rounds to ±1 in Float). |error| < 5e-7.
+    /// The C row kernels vectorise the same fit (`erf512` and kin in `rowops_*.c`).
     @inline(__always)
     static func fastErf(_ a: Float) -> Float {
         let x = Swift.min(Swift.max(a, -4), 4)
@@ -32,30 +43,47 @@ extension Kernels {
         return x * p / q
     }
 
-    /// `y[r, j] = act(y[r, j] + bias[j])`, rows split over the cores. Twin: ``ReferenceKernels/biasActivation``.
+    /// `y[r, j] = act(y[r, j] + bias[j])` over a contiguous `rows × cols` block, rows split over the
+    /// cores. `.gelu` is `v/2 · (1 + erf(v/√2))` with the fit of ``fastErf(_:)``; `.geluTanh` is
+    /// `v/2 · (1 + tanh(√(2/π)(v + 0.044715 v³)))`, computed as `v / (1 + exp(−2u))`.
+    /// Twin: ``ReferenceKernels/biasActivation(_:rows:cols:bias:activation:)``.
     public static func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
                                       bias: UnsafePointer<Float>?, activation: FusedActivation) {
         if useReference {
             return ReferenceKernels.biasActivation(y, rows: rows, cols: cols, bias: bias, activation: activation)
         }
-        if bias == nil && activation == .none { return }
-        let c = (2 / Float.pi).squareRoot()
-        forEachRowBlock(rows: rows, cols: cols) { range in
-            for r in range {
-                let row = y + r * cols
-                if let bias { for j in 0..<cols { row[j] += bias[j] } }
-                switch activation {
-                case .none: break
-                case .relu: for j in 0..<cols { row[j] = Swift.max(row[j], 0) }
-                case .gelu: for j in 0..<cols { let v = row[j]; row[j] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
-                case .geluTanh:
-                    for j in 0..<cols { let v = row[j]; row[j] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v))) }
-                }
-            }
+        biasActivation(y, rows: rows, cols: cols, bias: bias, activation: activation,
+                       isa: activeISA, threads: rowThreads(rows: rows, cols: cols))
+    }
+
+    static func biasActivation(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, bias: UnsafePointer<Float>?,
+                               activation: FusedActivation, isa: KernelISA, threads: Int) {
+        guard rows > 0, cols > 0, bias != nil || activation != .none else { return }
+        let biasAct = rowOps(isa).bias_act
+        let act = activation.cCode
+        forEachRowBlock(rows: rows, threads: threads) { lo, hi in
+            biasAct(y + lo * cols, hi - lo, cols, cols, bias, act)
         }
     }
 
-    /// `y = LayerNorm(x + residual)` per row, rows split over the cores. Twin: ``ReferenceKernels/addLayerNormRows``.
+    /// `y[r·ldy + j] = act(y[r·ldy + j] + bias[j])` over a `rows × cols` tile of a larger matrix
+    /// (row stride `ldy` ≥ `cols`), on the calling thread: the epilogue a GEMM applies per output tile.
+    /// Same maths as ``biasActivation(_:rows:cols:bias:activation:)``. It does not consult
+    /// ``useReference`` (a task-local, unset on pool threads): callers inside the fast GEMM have
+    /// already chosen the fast path.
+    public static func biasActivationTile(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldy: Int,
+                                          bias: UnsafePointer<Float>?, activation: FusedActivation) {
+        biasActivationTile(y, rows: rows, cols: cols, ldy: ldy, bias: bias, activation: activation, isa: activeISA)
+    }
+
+    static func biasActivationTile(_ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldy: Int,
+                                   bias: UnsafePointer<Float>?, activation: FusedActivation, isa: KernelISA) {
+        guard rows > 0, cols > 0, bias != nil || activation != .none else { return }
+        rowOps(isa).bias_act(y, rows, cols, ldy, bias, activation.cCode)
+    }
+
+    /// `y = LayerNorm(x + residual)` per row, rows split over the cores (two-pass mean and biased
+    /// variance in Float). `y` may be `x` or `residual`. Twin: ``ReferenceKernels/addLayerNormRows``.
     public static func addLayerNormRows(
         _ x: UnsafePointer<Float>, _ residual: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
         gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float
@@ -63,22 +91,31 @@ extension Kernels {
         if useReference {
             return ReferenceKernels.addLayerNormRows(x, residual, y, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
         }
-        forEachRowBlock(rows: rows, cols: cols) { range in
-            for r in range {
-                let xr = x + r * cols, rr = residual + r * cols, yr = y + r * cols
-                var s: Float = 0
-                for j in 0..<cols { let v = xr[j] + rr[j]; yr[j] = v; s += v }
-                let mean = s / Float(cols)
-                var v: Float = 0
-                for j in 0..<cols { let d = yr[j] - mean; v += d * d }
-                let inv = 1 / (v / Float(cols) + eps).squareRoot()
-                for j in 0..<cols {
-                    var o = (yr[j] - mean) * inv
-                    if let g = gamma { o *= g[j] }
-                    if let b = beta { o += b[j] }
-                    yr[j] = o
-                }
-            }
+        addLayerNormRows(x, residual, y, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps,
+                         isa: activeISA, threads: rowThreads(rows: rows, cols: cols))
+    }
+
+    /// `y = LayerNorm(x + residual)` (or of `x` alone when `residual` is nil) over contiguous rows.
+    static func addLayerNormRows(
+        _ x: UnsafePointer<Float>, _ residual: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float, isa: KernelISA, threads: Int
+    ) {
+        guard rows > 0, cols > 0 else { return }
+        let layerNorm = rowOps(isa).add_layernorm
+        forEachRowBlock(rows: rows, threads: threads) { lo, hi in
+            layerNorm(x + lo * cols, residual.map { $0 + lo * cols }, y + lo * cols, hi - lo, cols,
+                      cols, cols, cols, gamma, beta, eps)
         }
+    }
+
+    /// Strided `y = LayerNorm(x + residual)` over a `rows × cols` tile, on the calling thread (for tests
+    /// and callers that fuse it per tile). `residual` may be nil.
+    static func addLayerNormTile(
+        _ x: UnsafePointer<Float>, ldx: Int, _ residual: UnsafePointer<Float>?, ldr: Int,
+        _ y: UnsafeMutablePointer<Float>, ldy: Int, rows: Int, cols: Int,
+        gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float, isa: KernelISA
+    ) {
+        guard rows > 0, cols > 0 else { return }
+        rowOps(isa).add_layernorm(x, residual, y, rows, cols, ldx, ldr, ldy, gamma, beta, eps)
     }
 }

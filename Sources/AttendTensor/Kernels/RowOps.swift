@@ -1,47 +1,65 @@
-import Dispatch
-import Foundation
+import AttendKernelsC
 
-/// Fast row kernels (softmax, layer norm, GELU): Float accumulation in vectorisable loops,
-/// rows split across cores when the work is large enough to pay for it.
+/// Fast row kernels (softmax, layer norm, GELU): the per-ISA C kernels of `attend_rowops.h`
+/// (float32, vectorised exp and erf), chosen by ``Kernels/activeISA``; rows split across the cores
+/// on GEMM's persistent thread pool when the work is large enough to pay for it.
+/// Bias + activation and add + layer norm live in `Epilogues.swift`.
 extension Kernels {
-    /// Rows of work below which we stay on one thread.
-    static let parallelThreshold = 1 << 16
+    /// Elements (rows × cols) below which a row kernel stays on the calling thread. Waking the
+    /// pool costs about as much as ~32k elements of the cheapest kernel (layer norm).
+    nonisolated(unsafe) static var rowParallelThreshold = 1 << 15
 
-    static func forEachRowBlock(rows: Int, cols: Int, _ body: (Range<Int>) -> Void) {
-        let threads = ProcessInfo.processInfo.activeProcessorCount
-        if rows * cols < parallelThreshold || threads < 2 || rows < 2 {
-            body(0..<rows)
+    /// Row blocks each thread claims, about: a thread slowed by other load holds up no one.
+    static let rowBlocksPerThread = 4
+
+    /// The row kernels for `isa` (the generic ones when the CPU lacks it).
+    static func rowOps(_ isa: KernelISA) -> attend_rowops { attend_rowops_for(isa.cValue).pointee }
+
+    /// Threads for `rows × cols` elements of row work: one below ``rowParallelThreshold``, else up to ``maxThreads``.
+    static func rowThreads(rows: Int, cols: Int) -> Int {
+        guard rows > 1, cols > 0 else { return 1 }
+        let (work, overflow) = rows.multipliedReportingOverflow(by: cols)
+        if !overflow && work < rowParallelThreshold { return 1 }
+        return Swift.max(1, Swift.min(maxThreads, rows))
+    }
+
+    /// Calls `body(lo, hi)` for consecutive blocks of rows covering `0..<rows`, on up to `threads`
+    /// threads (the caller's included, the others from the C pool via ``GEMM/parallelFor(_:threads:_:)``).
+    static func forEachRowBlock(rows: Int, threads: Int, _ body: (_ lo: Int, _ hi: Int) -> Void) {
+        guard rows > 0 else { return }
+        if threads <= 1 || rows < 2 {
+            body(0, rows)
             return
         }
-        let chunks = Swift.min(threads, rows)
-        let per = (rows + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = c * per, hi = Swift.min(rows, lo + per)
-            if lo < hi { body(lo..<hi) }
+        let pieces = threads * rowBlocksPerThread
+        let per = Swift.max(1, (rows + pieces - 1) / pieces)
+        GEMM.parallelFor((rows + per - 1) / per, threads: threads) { item in
+            let lo = item * per
+            body(lo, Swift.min(rows, lo + per))
         }
     }
 
     /// In-place softmax of each row; a row of all −∞ becomes zeros (never NaN).
+    /// Twin: ``ReferenceKernels/softmaxRows(_:rows:cols:)``.
     public static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int) {
         if useReference { return ReferenceKernels.softmaxRows(x, rows: rows, cols: cols) }
-        forEachRowBlock(rows: rows, cols: cols) { range in
-            for r in range {
-                let row = x + r * cols
-                var m = -Float.infinity
-                for j in 0..<cols { m = Swift.max(m, row[j]) }
-                if m == -.infinity {
-                    for j in 0..<cols { row[j] = 0 }
-                    continue
-                }
-                var s: Float = 0
-                for j in 0..<cols { let e = Foundation.exp(row[j] - m); row[j] = e; s += e }
-                let inv = 1 / s
-                for j in 0..<cols { row[j] *= inv }
-            }
-        }
+        softmaxRows(x, rows: rows, cols: cols, isa: activeISA, threads: rowThreads(rows: rows, cols: cols))
     }
 
-    /// Layer norm of each row over its `cols` features; see ``ReferenceKernels/layerNormRows``.
+    static func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, isa: KernelISA, threads: Int) {
+        guard rows > 0, cols > 0 else { return }
+        let softmax = rowOps(isa).softmax_rows
+        forEachRowBlock(rows: rows, threads: threads) { lo, hi in softmax(x + lo * cols, hi - lo, cols, cols) }
+    }
+
+    /// In-place softmax of each row of a `rows × cols` tile with row stride `ldx`, on the calling thread.
+    static func softmaxTile(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, ldx: Int, isa: KernelISA) {
+        guard rows > 0, cols > 0 else { return }
+        rowOps(isa).softmax_rows(x, rows, cols, ldx)
+    }
+
+    /// Layer norm of each row over its `cols` features; gamma and beta optional.
+    /// Twin: ``ReferenceKernels/layerNormRows(_:_:rows:cols:gamma:beta:eps:)``.
     public static func layerNormRows(
         _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, cols: Int,
         gamma: UnsafePointer<Float>?, beta: UnsafePointer<Float>?, eps: Float
@@ -49,36 +67,29 @@ extension Kernels {
         if useReference {
             return ReferenceKernels.layerNormRows(x, y, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps)
         }
-        forEachRowBlock(rows: rows, cols: cols) { range in
-            for r in range {
-                let xr = x + r * cols, yr = y + r * cols
-                var s: Float = 0
-                for j in 0..<cols { s += xr[j] }
-                let mean = s / Float(cols)
-                var v: Float = 0
-                for j in 0..<cols { let d = xr[j] - mean; v += d * d }
-                let inv = 1 / (v / Float(cols) + eps).squareRoot()
-                for j in 0..<cols {
-                    var o = (xr[j] - mean) * inv
-                    if let g = gamma { o *= g[j] }
-                    if let b = beta { o += b[j] }
-                    yr[j] = o
-                }
-            }
-        }
+        addLayerNormRows(x, nil, y, rows: rows, cols: cols, gamma: gamma, beta: beta, eps: eps,
+                         isa: activeISA, threads: rowThreads(rows: rows, cols: cols))
     }
 
-    /// In-place GELU (exact erf form, or the tanh approximation).
+    /// In-place GELU (exact erf form, or the tanh approximation) of `count` contiguous floats.
+    /// Twin: ``ReferenceKernels/gelu(_:count:approximate:)``.
     public static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, approximate: Bool) {
         if useReference { return ReferenceKernels.gelu(x, count: count, approximate: approximate) }
-        let c = (2 / Float.pi).squareRoot()
-        forEachRowBlock(rows: (count + 1023) / 1024, cols: 1024) { range in
-            let lo = range.lowerBound * 1024, hi = Swift.min(count, range.upperBound * 1024)
-            if approximate {
-                for i in lo..<hi { let v = x[i]; x[i] = 0.5 * v * (1 + Foundation.tanh(c * (v + 0.044715 * v * v * v))) }
-            } else {
-                for i in lo..<hi { let v = x[i]; x[i] = 0.5 * v * (1 + fastErf(v * 0.70710678118654752)) }
-            }
+        let blocks = (count + geluBlock - 1) / geluBlock
+        gelu(x, count: count, approximate: approximate, isa: activeISA,
+             threads: rowThreads(rows: blocks, cols: geluBlock))
+    }
+
+    /// The run of elements one GELU work item covers.
+    static let geluBlock = 4096
+
+    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, approximate: Bool, isa: KernelISA, threads: Int) {
+        guard count > 0 else { return }
+        let biasAct = rowOps(isa).bias_act
+        let act = (approximate ? FusedActivation.geluTanh : .gelu).cCode
+        forEachRowBlock(rows: (count + geluBlock - 1) / geluBlock, threads: threads) { lo, hi in
+            let start = lo * geluBlock, n = Swift.min(count, hi * geluBlock) - start
+            biasAct(x + start, 1, n, n, nil, act)
         }
     }
 }
