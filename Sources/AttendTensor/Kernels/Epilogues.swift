@@ -12,10 +12,10 @@ public enum FusedActivation: Sendable, Equatable {
     /// The `act` argument of the C row kernels (`ATTEND_ACT_*` in attend_rowops.h).
     var cCode: Int32 {
         switch self {
-        case .none: return 0
-        case .gelu: return 1
-        case .geluTanh: return 2
-        case .relu: return 3
+        case .none: return Int32(ATTEND_ACT_NONE)
+        case .gelu: return Int32(ATTEND_ACT_GELU)
+        case .geluTanh: return Int32(ATTEND_ACT_GELU_TANH)
+        case .relu: return Int32(ATTEND_ACT_RELU)
         }
     }
 }
