@@ -26,8 +26,12 @@ TBF16 static inline __attribute__((always_inline)) void
 bf16_tile(const int rows, ptrdiff_t kp, const uint32_t *restrict a, const uint32_t *restrict w,
           float *restrict c, ptrdiff_t ldc, float beta, ptrdiff_t nr) {
     __m512 acc[MR][4];
-    for (int i = 0; i < rows; ++i)
+    for (int i = 0; i < rows; ++i) {
         for (int q = 0; q < 4; ++q) acc[i][q] = _mm512_setzero_ps();
+        // Fetch the tile of C (for writing) while the loop runs: it is usually not in L1/L2 yet.
+        for (int q = 0; q < 4; ++q)
+            if (16 * q < nr) __builtin_prefetch(c + i * ldc + 16 * q, 1, 3);
+    }
     for (ptrdiff_t p = 0; p < kp; ++p) {
         const __m512bh w0 = (__m512bh)_mm512_loadu_si512(w);
         const __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + 16);

@@ -119,19 +119,18 @@ extension Kernels {
 /// Paths (C's tiles stay disjoint between threads, which claim items from a shared counter):
 /// - M ≤ `Tuning.splitNMaxM`: the threads pack all of A together, then claim items of
 ///   (a run of weight slivers × a run of A slivers); each weight sliver is swept over the item's A slivers;
-/// - larger M: the threads claim blocks of ≤ ``mc`` rows, pack that block of A into their own scratch
+/// - larger M: the threads claim blocks of ≤ `Tuning.mc` rows, pack that block of A into their own scratch
 ///   and sweep every weight sliver over it.
 /// k is cut into slices of at most `Tuning.kcMaxPairs` pairs; the first slice applies `beta`, later ones add.
 enum BF16GEMM {
-    /// Rows per block on the large-M path (a multiple of every kernel's MR).
-    static let mc = 192
-
     /// The driver's thresholds (tests pass their own to pin a path).
     struct Tuning {
         /// With M at or below this, A is packed whole and threads split the weight's columns.
         var splitNMaxM = 384
         /// The most k-pairs per slice (k cut into equal slices of at most this many pairs).
         var kcMaxPairs = 1 << 20
+        /// Rows per block on the large-M path (rounded to a multiple of the kernel's MR).
+        var mc = 192
         /// Multiply-adds per thread below which another thread does not pay for its wake-up.
         var workPerThread = 1 << 19
     }
@@ -204,7 +203,7 @@ enum BF16GEMM {
                 }
             }
         } else {
-            let rowBlock = min(mc, GEMM.chunk(m, threads: threads, multiple: mr))
+            let rowBlock = min(max(mr, tuning.mc / mr * mr), GEMM.chunk(m, threads: threads, multiple: mr))
             let blockSlivers = (rowBlock + mr - 1) / mr
             GEMM.parallelFor((m + rowBlock - 1) / rowBlock, threads: threads, scratch: blockSlivers * mr * kp) { item, buf in
                 let aBuf = UnsafeMutableRawPointer(buf).assumingMemoryBound(to: UInt32.self)
