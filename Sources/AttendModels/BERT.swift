@@ -264,7 +264,10 @@ public final class BertModel: Module {
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
         let file = try SafetensorsFile(url: weightsURL)
         let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
-        let model = try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
+        // Placeholders instead of zeros: every parameter is read from the file below, or loading throws.
+        let model = try Parameter.$placeholders.withValue(true) {
+            try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
+        }
         var used = Set<String>()
         for (name, parameter) in model.namedParameters(prefix: prefix) {
             guard file.contains(name) else {
@@ -275,9 +278,12 @@ public final class BertModel: Module {
                 throw WeightLoadingError.shapeMismatch(source: weightsURL.lastPathComponent, tensor: name,
                                                        expected: parameter.shape, actual: info.shape)
             }
-            parameter.value = try file.tensor(name)
-            file.releasePages(of: name)
+            parameter.value = try file.tensor(name, releasingPages: true)
             used.insert(name)
+        }
+        // Every parameter was either loaded above or loading threw; a placeholder left here is a bug in this loader.
+        if let (name, _) = model.namedParameters(prefix: prefix).first(where: { !$0.1.isLoaded }) {
+            throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: [])
         }
         let positionIDs = prefix + "embeddings.position_ids"
         if file.contains(positionIDs) {

@@ -14,8 +14,8 @@ public final class Linear: Module {
 
     /// Zero-filled parameters, to be loaded from a checkpoint (skips the cost of random initialisation).
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
-        weight = Parameter(.zeros([outFeatures, inFeatures]))
-        self.bias = bias ? Parameter(.zeros([outFeatures])) : nil
+        weight = .zeros([outFeatures, inFeatures])
+        self.bias = bias ? .zeros([outFeatures]) : nil
     }
 
     public var localParameters: [(String, Parameter)] {
@@ -49,7 +49,7 @@ public final class Embedding: Module {
 
     /// A zero-filled table, to be loaded from a checkpoint.
     public init(_ count: Int, _ dim: Int) {
-        weight = Parameter(.zeros([count, dim]))
+        weight = .zeros([count, dim])
     }
 
     public var localParameters: [(String, Parameter)] { [("weight", weight)] }

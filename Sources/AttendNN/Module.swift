@@ -3,6 +3,20 @@ public final class Parameter: @unchecked Sendable {
     public var value: Tensor
     public init(_ value: Tensor) { self.value = value }
     public var shape: [Int] { value.shape }
+
+    /// While true, ``zeros(_:)`` makes shape-only placeholders that hold no memory instead of zero-filled
+    /// tensors, so building a model only to load its weights does not first fill ~90 MB with zeros (which
+    /// set `attend embed`'s peak RSS). Only strict loaders set it: they replace every parameter or throw,
+    /// and check ``isLoaded`` before returning the model.
+    @TaskLocal package static var placeholders = false
+
+    /// A zero-filled parameter of `shape` (a placeholder while ``placeholders`` is set).
+    package static func zeros(_ shape: [Int]) -> Parameter {
+        Parameter(placeholders ? .unloadedPlaceholder(shape: shape) : .zeros(shape))
+    }
+
+    /// False only for a placeholder that was never loaded.
+    package var isLoaded: Bool { !value.isUnloadedPlaceholder }
 }
 
 /// A node of the module tree. Parameter paths use Hugging Face key names joined with dots

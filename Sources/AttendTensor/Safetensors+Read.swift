@@ -87,14 +87,47 @@ public final class SafetensorsFile: @unchecked Sendable {
         return try Tensor(shape: info.shape, scalars: floats(info))
     }
 
+    /// Loads a floating-point tensor like ``tensor(_:)``, then releases its mapped pages (``releasePages(of:)``).
+    /// An F32 tensor is copied in 4 MiB pieces, each released as soon as it is copied, so a large table (a
+    /// 47 MB word-embedding matrix) never sits in memory twice.
+    public func tensor(_ name: String, releasingPages: Bool) throws -> Tensor {
+        guard releasingPages else { return try tensor(name) }
+        let info = try self.info(name)
+        #if _endian(little)
+        if info.dtype == .f32 {
+            let raw = rawBytes(info)
+            let piece = 1 << 20   // floats
+            let values = [Float](unsafeUninitializedCapacity: info.count) { out, initialized in
+                var done = 0
+                while done < info.count, let src = raw.baseAddress, let dst = out.baseAddress {
+                    let n = Swift.min(piece, info.count - done)
+                    UnsafeMutableRawPointer(dst + done).copyMemory(from: src + 4 * done, byteCount: 4 * n)
+                    release(bytes: dataStart + info.dataOffsets.lowerBound + 4 * done, count: 4 * n)
+                    done += n
+                }
+                initialized = info.count
+            }
+            return try Tensor(shape: info.shape, scalars: values)
+        }
+        #endif
+        defer { releasePages(of: name) }
+        return try tensor(name)
+    }
+
     /// Tells the kernel the mapped pages of `name` are no longer needed (after copying it out), so loading a
     /// checkpoint does not hold the file and its copy in memory at once. Reading the tensor again still works:
     /// the pages are read back from the file.
     public func releasePages(of name: String) {
-        guard let info = infos[name], let base = mapping.bytes.baseAddress else { return }
+        guard let info = infos[name] else { return }
+        release(bytes: dataStart + info.dataOffsets.lowerBound, count: info.byteCount)
+    }
+
+    /// Drops the whole pages inside `start ..< start + count` of the mapping (file offsets).
+    private func release(bytes start: Int, count: Int) {
+        guard let base = mapping.bytes.baseAddress else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         guard page > 0 else { return }
-        let start = dataStart + info.dataOffsets.lowerBound, end = dataStart + info.dataOffsets.upperBound
+        let end = start + count
         let alignedStart = (start + page - 1) / page * page, alignedEnd = end / page * page
         guard alignedEnd > alignedStart else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: base + alignedStart), alignedEnd - alignedStart, Int32(MADV_DONTNEED))

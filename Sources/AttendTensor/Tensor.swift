@@ -27,6 +27,15 @@ public struct Tensor: Sendable, Equatable {
         self.scalars = scalars
     }
 
+    /// A shape with no storage, for a parameter a strict loader is about to overwrite (see
+    /// `Parameter.placeholders` in AttendNN). Any op on it would read out of bounds: never let one escape.
+    package static func unloadedPlaceholder(shape: [Int]) -> Tensor {
+        Tensor(uncheckedShape: shape, scalars: [])
+    }
+
+    /// Whether this is an ``unloadedPlaceholder(shape:)`` (a non-empty shape without values).
+    package var isUnloadedPlaceholder: Bool { scalars.isEmpty && shape.reduce(1, *) != 0 }
+
     /// A rank-1 tensor holding `values`.
     public init(_ values: [Float]) {
         self.init(uncheckedShape: [values.count], scalars: values)
