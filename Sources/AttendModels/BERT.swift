@@ -244,9 +244,14 @@ public final class BertModel: Module {
         return x
     }
 
-    /// Fuses each layer's Q/K/V projections into one GEMM. Call again after changing weights.
+    /// Fuses each layer's Q/K/V projections into one GEMM and packs every layer's weights once for the GEMM.
+    /// Weights changed afterwards are noticed (stale copies are ignored); call again to make them fast.
     public func prepareForInference() throws {
-        for layer in layers { try layer.attention.fuseProjections() }
+        for layer in layers {
+            try layer.attention.prepareForInference()
+            try layer.intermediate.prepareForInference()
+            try layer.output.prepareForInference()
+        }
     }
 
     /// `tanh(W · h_[CLS] + b)`: `[B, T, hidden]` → `[B, hidden]` (needs the pooler weights).

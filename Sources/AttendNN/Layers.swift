@@ -22,12 +22,30 @@ public final class Linear: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
+    /// The weight packed once for the GEMM by ``prepareForInference()``, and the weight version it was packed from.
+    private var packing: (weights: PackedWeights, version: UInt64)?
+
+    /// Packs the weight once for the GEMM, so inference skips re-packing it on every call. Costs a second copy
+    /// of the weight; a packing made stale by a later weight change is ignored (never used with old values).
+    public func prepareForInference() throws {
+        packing = (try PackedWeights(weight.value), weight.version)
+    }
+
+    /// Drops the packed copy.
+    public func dropInferencePacking() { packing = nil }
+
+    /// The packing, if it is current.
+    var packedWeight: PackedWeights? {
+        guard let packing, packing.version == weight.version else { return nil }
+        return packing.weights
+    }
+
     /// `x`: `[..., in]` → `[..., out]`
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         guard x.shape.last == inFeatures else {
             throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
         }
-        return try Tensor.linear(x, weight: weight.value, bias: bias?.value)  // [..., out]
+        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, packed: packedWeight)  // [..., out]
     }
 
     /// `act(x Wᵀ + b)` with the activation fused into the GEMM epilogue.
@@ -35,7 +53,7 @@ public final class Linear: Module {
         guard x.shape.last == inFeatures else {
             throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
         }
-        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation)  // [..., out]
+        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation, packed: packedWeight)  // [..., out]
     }
 }
 

@@ -1,7 +1,10 @@
 /// A learnable tensor owned by a module. A class, so optimisers can update it in place.
 public final class Parameter: @unchecked Sendable {
-    public var value: Tensor
+    /// The values. Every assignment or in-place change bumps ``version``.
+    public var value: Tensor { didSet { version &+= 1 } }
     public init(_ value: Tensor) { self.value = value }
+    /// Counts changes to ``value``, so caches built from it (packed weights, fused projections) can tell they are stale.
+    public private(set) var version: UInt64 = 0
     public var shape: [Int] { value.shape }
 
     /// While true, ``zeros(_:)`` makes shape-only placeholders that hold no memory instead of zero-filled

@@ -68,6 +68,11 @@ public final class MultiHeadAttention: Module {
     /// W_Q, W_K and W_V stacked into one `[(H + 2·Hkv)·d, E]` projection, so self-attention runs one GEMM
     /// instead of three. Built by ``fuseProjections()`` for inference; not a parameter of its own.
     public private(set) var fusedQKV: Linear?
+    /// Versions of the Q/K/V weights and biases ``fusedQKV`` was built from: a later change makes it stale.
+    private var fusedFrom: [UInt64] = []
+    private var projectionVersions: [UInt64] {
+        [qProj, kProj, vProj].flatMap { [$0.weight.version, $0.bias?.version ?? 0] }
+    }
 
     /// Stacks the current Q/K/V weights for inference. Call again (or ``unfuseProjections()``) after the
     /// weights change; training never needs it.
@@ -80,6 +85,19 @@ public final class MultiHeadAttention: Module {
             fused.bias?.value = try Tensor.concatenate([qb.value, kb.value, vb.value], axis: 0)
         }
         fusedQKV = fused
+        fusedFrom = projectionVersions
+    }
+
+    /// Fuses the Q/K/V projections and packs every projection's weights once for the GEMM (``Linear/prepareForInference()``).
+    /// Weights changed later are noticed: stale fused or packed copies are ignored, never used.
+    public func prepareForInference() throws {
+        try fuseProjections()
+        if let fusedQKV {
+            try fusedQKV.prepareForInference()
+        } else {
+            for p in [qProj, kProj, vProj] { try p.prepareForInference() }
+        }
+        try outProj.prepareForInference()
     }
 
     /// Drops the fused projection (e.g. before changing weights).
@@ -112,7 +130,7 @@ public final class MultiHeadAttention: Module {
         // Self-attention with fused weights does Q, K and V in one GEMM: [B, T, (H + 2·Hkv)·d].
         let qT: Tensor, kT: Tensor, vT: Tensor
         let qOff: Int, kOff: Int, vOff: Int
-        if let fused = fusedQKV, selfAttention {
+        if let fused = fusedQKV, selfAttention, fusedFrom == projectionVersions {
             let qkv = try fused(query)                     // [B, T, (H + 2·Hkv)·d]
             (qT, kT, vT) = (qkv, qkv, qkv)
             (qOff, kOff, vOff) = (0, heads * d, (heads + kvHeads) * d)

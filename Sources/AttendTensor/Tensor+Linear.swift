@@ -2,7 +2,11 @@
 /// and a residual sum with its layer norm in one pass.
 extension Tensor {
     /// `act(x · weightᵀ + bias)`: `x` `[..., in]`, `weight` `[out, in]` (PyTorch layout), `bias` `[out]` → `[..., out]`.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: FusedActivation = .none) throws -> Tensor {
+    ///
+    /// `packed`, when given, is `weight` pre-packed (``PackedWeights``) so the GEMM skips packing it; the bias and
+    /// activation run on each output tile as soon as the GEMM finishes it, while it is still in cache.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: FusedActivation = .none,
+                              packed: PackedWeights? = nil) throws -> Tensor {
         guard weight.rank == 2, x.rank >= 1, x.shape.last == weight.shape[1] else {
             throw TensorError.shapeMismatch(op: "linear input", expected: "[..., \(weight.shape.last ?? 0)]", actual: x.shape)
         }
@@ -10,20 +14,38 @@ extension Tensor {
         if let bias, bias.shape != [out] {
             throw TensorError.shapeMismatch(op: "linear bias", expected: "[\(out)]", actual: bias.shape)
         }
-        let rows = x.count / Swift.max(inF, 1)
-        var y = [Float](repeating: 0, count: rows * out)
-        if rows > 0 && out > 0 {
+        if let packed, packed.n != out || packed.k != inF {
+            throw TensorError.shapeMismatch(op: "linear packed weights", expected: "[\(out), \(inF)]", actual: [packed.n, packed.k])
+        }
+        let rows = x.shape.dropLast().reduce(1, *)   // not count / in: that is 0 when in = 0
+        // Every element is written by the GEMM (beta = 0) or, with no inputs, zero-filled below.
+        let y = [Float](unsafeUninitializedCapacity: rows * out) { yp, initialized in
+            initialized = rows * out
+            guard rows > 0, out > 0, let yBase = yp.baseAddress else { return }
+            if inF == 0 { yBase.update(repeating: 0, count: rows * out) }
             x.scalars.withUnsafeBufferPointer { xp in
                 weight.scalars.withUnsafeBufferPointer { wp in
-                    y.withUnsafeMutableBufferPointer { yp in
-                        if inF > 0 {
+                    (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
+                        let b = bias == nil ? nil : bp.baseAddress
+                        guard inF > 0, let xBase = xp.baseAddress, let wBase = wp.baseAddress else {
+                            Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
+                            return
+                        }
+                        if Kernels.useReference {
                             Kernels.sgemm(transA: false, transB: true, m: rows, n: out, k: inF,
-                                          a: xp.baseAddress!, lda: inF, b: wp.baseAddress!, ldb: inF, c: yp.baseAddress!, ldc: out)
+                                          a: xBase, lda: inF, b: wBase, ldb: inF, c: yBase, ldc: out)
+                            Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
+                            return
                         }
-                        (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
-                            Kernels.biasActivation(yp.baseAddress!, rows: rows, cols: out,
-                                                   bias: bias == nil ? nil : bp.baseAddress, activation: activation)
-                        }
+                        let needsEpilogue = b != nil || activation != .none
+                        GEMM.sgemm(transA: false, transB: true, m: rows, n: out, k: inF, alpha: 1,
+                                   a: xBase, lda: inF, b: wBase, ldb: inF, beta: 0, c: yBase, ldc: out,
+                                   packedB: packed, epilogue: needsEpilogue ? { tile, tileRows, cols, col0 in
+                                       for r in 0..<tileRows {
+                                           Kernels.biasActivation(tile + r * out, rows: 1, cols: cols,
+                                                                  bias: b.map { $0 + col0 }, activation: activation)
+                                       }
+                                   } : nil)
                     }
                 }
             }

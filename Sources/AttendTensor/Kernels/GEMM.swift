@@ -42,31 +42,60 @@ enum GEMM {
     /// …and k at least this: with shallower k the kernel's final reductions outweigh its FMAs.
     nonisolated(unsafe) static var dotMinK = 128
 
+    /// Depth of each packed k slice: `k` cut into equal slices of at most ``kcMax``.
+    static func sliceDepth(_ k: Int) -> Int {
+        let slices = Swift.max(1, (k + kcMax - 1) / kcMax)
+        return (k + slices - 1) / slices
+    }
+
+    /// Work on a finished tile of C: `(tile, rows, cols, firstColumn)`, the tile's rows `ldc` apart. Called
+    /// once per tile, after its last k slice, by the thread that computed it (while the tile is in cache).
+    @usableFromInline
+    typealias Epilogue = (UnsafeMutablePointer<Float>, Int, Int, Int) -> Void
+
     @usableFromInline
     static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+              beta: beta, c: c, ldc: ldc, packedB: nil, epilogue: nil)
+    }
+
+    /// `sgemm` plus, optionally, `packedB` (op(B) = Wᵀ pre-packed, used when ``PackedWeights/isUsable``;
+    /// `b` must still point at W `[n, k]` for the paths that read it in place) and a per-tile `epilogue`.
+    @usableFromInline
+    static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        packedB: PackedWeights?, epilogue: Epilogue?
+    ) {
         guard m > 0, n > 0 else { return }
         if k <= 0 || alpha == 0 {  // BLAS convention: op(A)·op(B) is not evaluated.
             scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            epilogue?(c, m, n, 0)
             return
         }
         let work = Double(m) * Double(n) * Double(k)
         if work <= Double(tinyWork) {
             attend_sgemm_small(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+            epilogue?(c, m, n, 0)
             return
         }
         let uk = attend_sgemm_ukernel_for(Kernels.activeISA.cValue).pointee
+        let kc = sliceDepth(k)
+        var packed: PackedWeights? = nil
+        if let packedB, transB, !transA, packedB.n == n, packedB.k == k, packedB.isUsable(with: uk, kc: kc) { packed = packedB }
         let job = Job(uk: uk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, packed: packed, epilogue: epilogue)
         let rowSlivers = (m + job.mr - 1) / job.mr
         let colSlivers = (n + job.nr - 1) / job.nr
         let byWork = Int(min(work / Double(workPerThread), Double(Int.max / 2)))
         let threads = max(1, min(Kernels.maxThreads, byWork, max(rowSlivers, colSlivers)))
 
-        if transB && !transA && m <= dotMaxM && k >= dotMinK, let dot = uk.dot {
+        if transB && !transA && m <= dotMaxM && k >= dotMinK && packed == nil, let dot = uk.dot {
             job.dotSplitN(dot, threads: threads)
         } else if m <= splitNMaxM {
             job.splitN(threads: threads)
@@ -160,10 +189,13 @@ private struct Job: @unchecked Sendable {
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
     let c: UnsafeMutablePointer<Float>, ldc: Int
+    /// op(B) pre-packed (already checked usable), or nil to pack per call.
+    let packed: PackedWeights?
+    let epilogue: GEMM.Epilogue?
 
     init(uk: attend_sgemm_ukernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, packed: PackedWeights?, epilogue: GEMM.Epilogue?) {
         // The C table always fills every entry; the optionals come from C's nullable pointers.
         kernel = uk.kernel!
         packA = uk.pack_a!
@@ -172,10 +204,11 @@ private struct Job: @unchecked Sendable {
         nr = Int(uk.nr)
         self.transA = transA; self.transB = transB
         self.m = m; self.n = n; self.k = k
-        let slices = (k + GEMM.kcMax - 1) / GEMM.kcMax
-        kc = (k + slices - 1) / slices
+        self.kc = kc
         self.alpha = alpha; self.beta = beta
         self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
+        self.packed = packed
+        self.epilogue = epilogue
     }
 
     /// Pointer to op(A)[i, p].
@@ -208,6 +241,7 @@ private struct Job: @unchecked Sendable {
         GEMM.parallelFor((n + chunk - 1) / chunk, threads: threads) { item in
             let j0 = item * chunk, cols = min(chunk, n - j0)
             dot(m, cols, k, alpha, a, lda, b + j0 * ldb, ldb, beta, c + j0, ldc)
+            epilogue?(c + j0, m, cols, j0)
         }
     }
 
@@ -223,16 +257,19 @@ private struct Job: @unchecked Sendable {
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcur = min(kc, k - pc)
                 let betaNow: Float = pc == 0 ? beta : 1
+                let lastSlice = pc + kcur >= k
                 GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
                     let i0 = item * sliverChunk * mr
                     packA(transA ? 1 : 0, aAt(i0, pc), lda, min(sliverChunk * mr, m - i0), kcur, aBuf + i0 * kcur)
                 }
-                GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: kc * nr) { item, bBuf in
+                GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: packed == nil ? kc * nr : 0) { item, bBuf in
                     let j1 = min(n, (item + 1) * colChunk)
                     for j in stride(from: item * colChunk, to: j1, by: nr) {
                         let nrcur = min(nr, j1 - j)
                         var bSliver = UnsafePointer(bBuf), bStride = nr
-                        if directB && nrcur == nr {
+                        if let packed {
+                            bSliver = packed.sliver(pc: pc, j: j)
+                        } else if directB && nrcur == nr {
                             bSliver = bAt(pc, j)
                             bStride = ldb
                         } else {
@@ -240,6 +277,7 @@ private struct Job: @unchecked Sendable {
                         }
                         macroRow(aBuf: aBuf, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
                                  c: c + j, nrcur: nrcur, beta: betaNow)
+                        if lastSlice { epilogue?(c + j, m, nrcur, j) }
                     }
                 }
             }
@@ -250,7 +288,7 @@ private struct Job: @unchecked Sendable {
     func splitM(threads: Int) {
         let rowBlock = min(GEMM.mc, GEMM.chunk(m, threads: threads, multiple: mr))
         let rowItems = (m + rowBlock - 1) / rowBlock
-        GEMMBuffers.with(floats: bPanelFloats(cols: n)) { bBuf in
+        GEMMBuffers.with(floats: packed == nil ? bPanelFloats(cols: n) : 0) { bBuf in
             for jc in stride(from: 0, to: n, by: GEMM.nc) {
                 let ncur = min(GEMM.nc, n - jc)
                 let slivers = (ncur + nr - 1) / nr
@@ -258,20 +296,24 @@ private struct Job: @unchecked Sendable {
                 for pc in stride(from: 0, to: k, by: kc) {
                     let kcur = min(kc, k - pc)
                     let betaNow: Float = pc == 0 ? beta : 1
-                    GEMM.parallelFor((slivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
-                        let s0 = item * sliverChunk, j0 = s0 * nr
-                        let cols = min(ncur, (s0 + sliverChunk) * nr) - j0
-                        packB(transB ? 1 : 0, bAt(pc, jc + j0), ldb, kcur, cols, bBuf + s0 * kcur * nr)
+                    let lastSlice = pc + kcur >= k
+                    if packed == nil {
+                        GEMM.parallelFor((slivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
+                            let s0 = item * sliverChunk, j0 = s0 * nr
+                            let cols = min(ncur, (s0 + sliverChunk) * nr) - j0
+                            packB(transB ? 1 : 0, bAt(pc, jc + j0), ldb, kcur, cols, bBuf + s0 * kcur * nr)
+                        }
                     }
                     GEMM.parallelFor(rowItems, threads: threads, scratch: rowBlock * kcur) { item, aBuf in
                         let ic = item * rowBlock, mcur = min(rowBlock, m - ic)
                         packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf)
                         for s in 0..<slivers {
                             let jr = s * nr
-                            macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur,
-                                     bSliver: UnsafePointer(bBuf + s * kcur * nr), bStride: nr,
+                            let bSliver = packed?.sliver(pc: pc, j: jc + jr) ?? UnsafePointer(bBuf + s * kcur * nr)
+                            macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
                                      c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
                         }
+                        if lastSlice { epilogue?(c + (ic * ldc + jc), mcur, ncur, jc) }
                     }
                 }
             }
