@@ -246,13 +246,17 @@ public final class BertModel: Module {
 
     /// Fuses each layer's Q/K/V projections into one GEMM and packs every layer's weights once for the GEMM.
     /// Weights changed afterwards are noticed (stale copies are ignored); call again to make them fast.
-    public func prepareForInference() throws {
+    /// - Parameter precision: ``InferencePrecision/fp32`` (default, PyTorch's results) or ``InferencePrecision/bf16``.
+    public func prepareForInference(precision: InferencePrecision = .fp32) throws {
         for layer in layers {
-            try layer.attention.prepareForInference()
-            try layer.intermediate.prepareForInference()
-            try layer.output.prepareForInference()
+            try layer.attention.prepareForInference(precision: precision)
+            try layer.intermediate.prepareForInference(precision: precision)
+            try layer.output.prepareForInference(precision: precision)
         }
     }
+
+    /// The precision the encoder's linear layers run at.
+    public var inferencePrecision: InferencePrecision { layers.first?.output.inferencePrecision ?? .fp32 }
 
     /// `tanh(W · h_[CLS] + b)`: `[B, T, hidden]` → `[B, hidden]` (needs the pooler weights).
     public func pooled(_ hidden: Tensor) throws -> Tensor {
@@ -263,7 +267,7 @@ public final class BertModel: Module {
     /// Loads a Hugging Face BERT folder: `config.json` + `model.safetensors`, strictly: every parameter present
     /// with its shape, every tensor of the file used (the pooler if present; `embeddings.position_ids` checked;
     /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted.
-    public static func load(folder: URL) throws -> BertModel {
+    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> BertModel {
         let config = try BertConfig.load(folder.appendingPathComponent("config.json"))
         let weightsURL = folder.appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
@@ -300,7 +304,7 @@ public final class BertModel: Module {
         }
         let unused = file.names.filter { !used.contains($0) && !$0.hasPrefix("cls.") }
         if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
-        try model.prepareForInference()
+        try model.prepareForInference(precision: precision)
         return model
     }
 }

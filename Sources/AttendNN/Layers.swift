@@ -1,3 +1,13 @@
+/// The arithmetic inference runs its linear layers in.
+public enum InferencePrecision: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Float32 weights and arithmetic: the reference results (PyTorch's fp32 to ~1e-6).
+    case fp32
+    /// Weights and activations rounded to bfloat16 for the products, accumulated in Float32. About twice
+    /// the multiply rate where the CPU has AVX-512 BF16; sentence embeddings stay within cosine 0.999 of fp32.
+    case bf16
+    public var description: String { rawValue }
+}
+
 /// `y = x Wᵀ + b` with PyTorch's weight layout `[out, in]`.
 public final class Linear: Module {
     public let weight: Parameter   // [out, in]
@@ -22,30 +32,49 @@ public final class Linear: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
-    /// The weight packed once for the GEMM by ``prepareForInference()``, and the weight version it was packed from.
-    private var packing: (weights: PackedWeights, version: UInt64)?
+    /// The weight packed once for inference by ``prepareForInference(precision:)``.
+    private enum Packing {
+        case fp32(PackedWeights)
+        case bf16(BF16PackedWeight)
+    }
+    /// The packing and the weight version it was made from.
+    private var packing: (weights: Packing, version: UInt64)?
 
-    /// Packs the weight once for the GEMM, so inference skips re-packing it on every call. Costs a second copy
-    /// of the weight; a packing made stale by a later weight change is ignored (never used with old values).
-    public func prepareForInference() throws {
-        packing = (try PackedWeights(weight.value), weight.version)
+    /// Packs the weight once for the GEMM, so inference skips re-packing it on every call: in fp32 (the default,
+    /// same results) or rounded to bfloat16 (``InferencePrecision/bf16``: about twice the GEMM speed on CPUs
+    /// with AVX-512 BF16, results within bf16 rounding). Costs a second copy of the weight (half size for bf16);
+    /// a packing made stale by a later weight change is ignored, never used with old values.
+    public func prepareForInference(precision: InferencePrecision = .fp32) throws {
+        switch precision {
+        case .fp32: packing = (.fp32(try PackedWeights(weight.value)), weight.version)
+        case .bf16: packing = (.bf16(try BF16PackedWeight(weight: weight.value)), weight.version)
+        }
     }
 
-    /// Drops the packed copy.
+    /// Drops the packed copy: back to plain fp32 on the raw weights.
     public func dropInferencePacking() { packing = nil }
 
-    /// The packing, if it is current.
-    var packedWeight: PackedWeights? {
+    /// The current packing, if any (nil once the weight changed).
+    private var currentPacking: Packing? {
         guard let packing, packing.version == weight.version else { return nil }
         return packing.weights
     }
 
+    /// The fp32 packing, if it is current.
+    var packedWeight: PackedWeights? {
+        if case .fp32(let p)? = currentPacking { return p }
+        return nil
+    }
+
+    /// The precision inference runs at now.
+    public var inferencePrecision: InferencePrecision {
+        if case .bf16? = currentPacking { return .bf16 }
+        return .fp32
+    }
+
     /// `x`: `[..., in]` → `[..., out]`
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        guard x.shape.last == inFeatures else {
-            throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
-        }
-        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, packed: packedWeight)  // [..., out]
+        try callAsFunction(x, activation: .none)
     }
 
     /// `act(x Wᵀ + b)` with the activation fused into the GEMM epilogue.
@@ -53,7 +82,14 @@ public final class Linear: Module {
         guard x.shape.last == inFeatures else {
             throw TensorError.shapeMismatch(op: "Linear input", expected: "[..., \(inFeatures)]", actual: x.shape)
         }
-        return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation, packed: packedWeight)  // [..., out]
+        switch currentPacking {
+        case .bf16(let w)?:
+            return try Tensor.linearBF16(x, weight: w, bias: bias?.value, activation: activation)          // [..., out]
+        case .fp32(let p)?:
+            return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation, packed: p)
+        case nil:
+            return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation)
+        }
     }
 }
 

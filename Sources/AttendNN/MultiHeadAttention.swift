@@ -90,14 +90,14 @@ public final class MultiHeadAttention: Module {
 
     /// Fuses the Q/K/V projections and packs every projection's weights once for the GEMM (``Linear/prepareForInference()``).
     /// Weights changed later are noticed: stale fused or packed copies are ignored, never used.
-    public func prepareForInference() throws {
+    public func prepareForInference(precision: InferencePrecision = .fp32) throws {
         try fuseProjections()
         if let fusedQKV {
-            try fusedQKV.prepareForInference()
+            try fusedQKV.prepareForInference(precision: precision)
         } else {
-            for p in [qProj, kProj, vProj] { try p.prepareForInference() }
+            for p in [qProj, kProj, vProj] { try p.prepareForInference(precision: precision) }
         }
-        try outProj.prepareForInference()
+        try outProj.prepareForInference(precision: precision)
     }
 
     /// Drops the fused projection (e.g. before changing weights).

@@ -41,10 +41,8 @@ extension Tensor {
                         GEMM.sgemm(transA: false, transB: true, m: rows, n: out, k: inF, alpha: 1,
                                    a: xBase, lda: inF, b: wBase, ldb: inF, beta: 0, c: yBase, ldc: out,
                                    packedB: packed, epilogue: needsEpilogue ? { tile, tileRows, cols, col0 in
-                                       for r in 0..<tileRows {
-                                           Kernels.biasActivation(tile + r * out, rows: 1, cols: cols,
+                                       Kernels.biasActivationTile(tile, rows: tileRows, cols: cols, ldy: out,
                                                                   bias: b.map { $0 + col0 }, activation: activation)
-                                       }
                                    } : nil)
                     }
                 }

@@ -65,6 +65,7 @@ struct BenchCommand: ParsableCommand {
 
     // embed
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Option(help: "embed: the short workload, one sentence per line (default: 1,000 generated 12-token sentences).")
     var short: String?
     @Option(help: "embed: the long workload (default: 256 generated 128-token sentences).")

@@ -107,7 +107,7 @@ enum EmbedBench {
 extension BenchCommand {
     func runEmbed() throws {
         guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
-        let embedder = try modelOptions.loadEmbedder()
+        let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
         var cases: [EmbedBench.Case] = []
         if sets.contains("short") {
             let shortSet = try short.map(EmbedBench.loadLines)

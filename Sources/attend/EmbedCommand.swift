@@ -21,6 +21,7 @@ struct EmbedCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Argument(help: "Texts to embed (stdin, one per line, when omitted).") var texts: [String] = []
     @Flag(help: "Print one JSON object per line.") var json = false
     @Flag(help: "Include every layer's and head's attention weights (with --json).") var attentions = false
@@ -32,7 +33,7 @@ struct EmbedCommand: ParsableCommand {
             if attentions && !json { throw CLIError("--attentions needs --json (the weights are [layer][head][query][key] arrays)") }
             let inputs = try TextInput.read(arguments: texts)
             guard !inputs.isEmpty else { throw CLIError("no text given") }
-            let embedder = try modelOptions.loadEmbedder()
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             for (i, t) in inputs.enumerated() where t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 Terminal.printWarning("text \(i + 1) is blank; embedding the empty string ([CLS] [SEP])")
             }
@@ -76,6 +77,7 @@ struct SimilarityCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Argument(help: "Two or more texts (stdin, one per line, when omitted).") var texts: [String] = []
     @Flag(help: "Print JSON: {\"texts\", \"matrix\"}.") var json = false
 
@@ -83,7 +85,7 @@ struct SimilarityCommand: ParsableCommand {
         try runReportingErrors {
             let inputs = try TextInput.read(arguments: texts)
             guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
-            let embedder = try modelOptions.loadEmbedder()
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             let vectors = try embedder.embed(inputs).map(\.vector)
             let matrix = vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
             if json {

@@ -19,6 +19,7 @@ struct NeighborsCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Argument(help: "A word, or words joined by + and -.") var expression: String
     @Option(name: .long, help: "How many neighbours to show.") var top = 10
     @Flag(name: .long, help: "Also list ## continuation pieces and special tokens.") var allPieces = false
@@ -28,7 +29,7 @@ struct NeighborsCommand: ParsableCommand {
         try runReportingErrors {
             guard top >= 1 else { throw CLIError("--top must be at least 1, got \(top)") }
             let terms = try Self.parse(expression)
-            let embedder = try modelOptions.loadEmbedder()
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             let table = embedder.model.embeddings.words.weight.value   // [vocab, hidden]
             let (vocab, dim) = (table.shape[0], table.shape[1])
             var query = [Float](repeating: 0, count: dim)

@@ -19,6 +19,7 @@ struct SearchCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var precisionOption: PrecisionOption
     @Option(name: .long, help: "A text file, one document per line.") var corpus: String
     @Option(name: .long, help: "How many results to show.") var top = 5
     @Option(name: .long, help: "Softmax temperature of the soft lookup (> 0).") var temperature: Float = 0.05
@@ -37,7 +38,7 @@ struct SearchCommand: ParsableCommand {
             let documents = TextInput.lines(of: data, source: corpus).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             guard !documents.isEmpty else { throw CLIError("\(corpus): no non-blank lines to search") }
             if query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { Terminal.printWarning("the query is blank") }
-            let embedder = try modelOptions.loadEmbedder()
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             let progress = Progress(label: "embedding corpus")
             let docVectors = try embedder.embed(documents) { progress.update($0, $1) }.map(\.vector)
             let q = try embedder.embed([query])[0].vector

@@ -39,6 +39,22 @@ struct ModelCommandsTests {
         }
     }
 
+    @Test func embedInBF16() throws {
+        let sentences = try fixtureSentences()
+        let texts = sentences.compactMap { $0["text"] as? String }
+        let r = try CLI.run(["embed", "--json", "--precision", "bf16"] + texts)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try jsonLines(r.stdout)
+        #expect(lines.count == texts.count)
+        for (line, s) in zip(lines, sentences) {
+            let got = flattenFloats(line["embedding"]), want = flattenFloats(s["embedding"])
+            let dot = zip(got, want).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+            #expect(got.count == want.count && dot >= 0.999, "\(s["text"] ?? ""): cosine \(dot) (both unit length)")
+        }
+        let bad = try CLI.run(["embed", "--precision", "fp16", "x"])
+        #expect(bad.status != 0 && bad.stderr.contains("fp16"), "\(bad.stderr)")
+    }
+
     @Test func embedAttentions() throws {
         let s = try fixtureSentences()[2]
         let r = try CLI.run(["embed", "--json", "--attentions", try #require(s["text"] as? String)])
