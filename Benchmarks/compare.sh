@@ -24,6 +24,8 @@ echo "== sentences (the baselines' own make_sentences)" >&2
 
 echo "== embeddings: attend" >&2
 "$ATTEND" bench embed --short "$OUT/short.txt" --long "$OUT/long.txt" --attentions --repeats 5 --json > "$OUT/attend_embed.json"
+echo "== embeddings: attend --precision bf16 (reported separately, never the default)" >&2
+"$ATTEND" bench embed --precision bf16 --short "$OUT/short.txt" --long "$OUT/long.txt" --repeats 5 --json > "$OUT/attend_embed_bf16.json"
 echo "== embeddings: ONNX Runtime" >&2
 [ -f "$HOME/.cache/attend-baselines/onnx/minilm.onnx" ] || (cd "$BASE" && "$PY" export_onnx.py >&2) || [ -f "$HOME/.cache/attend-baselines/onnx/minilm.onnx" ]   # its self-check may need a module shared/ lacks
 (cd "$BASE" && "$PY" bench_onnx.py --repeats 5) > "$OUT/onnx.json"

@@ -36,6 +36,14 @@ for case in ("short", "long"):
     if ours and w:
         print(f"| embed {case} with all attention weights, time ratio | {w['median_s'] / ours['median_s']:.2f}× of plain | target ≤ 1.5× | |")
 
+bf16 = load("attend_embed_bf16.json")
+for case in ("short", "long"):
+    ours = next((r for r in (bf16 or {}).get("results", []) if r["case"] == case and r["impl"] == "attend"), None)
+    o = best_onnx(onnx, case)
+    if ours and o:
+        print(f"| embed {case}, **bf16** (`--precision bf16`, not the default), sentences/s | {ours['sent_per_s']:.0f} | "
+              f"ONNX Runtime fp32 {o['sent_per_s']:.0f} | {ours['sent_per_s'] / o['sent_per_s']:.2f}× |")
+
 try:
     txt = open(os.path.join(out, "attend_rss.txt")).read()
     kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", txt).group(1))
