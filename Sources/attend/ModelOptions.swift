@@ -19,6 +19,9 @@ struct ModelOptions: ParsableArguments {
 
     func loadEmbedder(precision: InferencePrecision = .fp32) throws -> SentenceEmbedder {
         let folder = try folder()
+        if precision == .bf16 && !Kernels.bf16IsNative {
+            Terminal.printWarning("this CPU lacks AVX-512 BF16: --precision bf16 runs emulated, slower than fp32")
+        }
         do {
             return try SentenceEmbedder.load(folder: folder, precision: precision)
         } catch {
