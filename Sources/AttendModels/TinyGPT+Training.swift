@@ -96,43 +96,16 @@ public enum InductionTraining {
     @discardableResult
     public static func train(_ model: TinyGPT, options o: InductionTrainingOptions, log: TrainingLog? = nil,
                              checkpoint: URL? = nil, resume: Bool = false, stopAfter: Int? = nil) throws -> [Float] {
-        let parameters = model.namedParameters()
-        let optimizer = AdamW(parameters: parameters, learningRate: o.learningRate, beta1: 0.9, beta2: 0.98, weightDecay: o.weightDecay)
-        let schedule = LearningRateSchedule(peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: o.steps)
-        var start = 0
-        if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {
-            start = try Checkpoint.load(from: checkpoint, model: model, optimizer: optimizer).step
-        }
-        let clock = ContinuousClock(), began = clock.now
-        var losses: [Float] = []
-        let end = Swift.min(stopAfter ?? o.steps, o.steps)   // stopAfter: interrupt early (tests), saving a checkpoint
-        guard start < end else { return [] }
-        for step in start..<end {
+        try TrainingLoop.run(model: model, settings: o, log: log, checkpoint: checkpoint, resume: resume,
+                             stopAfter: stopAfter) { step, tape in
             let ids = batch(step: step, options: o)
             let inputs = ids.map { Array($0.dropLast()) }
             let targets = ids.flatMap { Array($0.dropFirst()) }
-            let tape = Tape()
             var ctx = ForwardContext(tape: tape)
             let logits = try model(inputs, &ctx).reshaped([-1, o.vocabSize])                  // [B·(T−1), V]
-            let loss = try Variable.crossEntropy(logits, targets: targets)
-            try tape.backward(loss)
-            var grads = tape.gradients(for: parameters)
-            let norm = grads.clipGlobalNorm(o.clipNorm)
-            optimizer.learningRate = schedule(step)
-            try optimizer.step(grads)
             let hits = logits.value.argmaxHits(targets: targets)
-            let lossValue = loss.value.scalars[0]
-            losses.append(lossValue)
-            let elapsed = clock.now - began
-            log?.record(TrainingRecord(step: step + 1, totalSteps: o.steps, learningRate: optimizer.learningRate, loss: lossValue,
-                                       accuracy: Float(hits.hits) / Float(Swift.max(hits.counted, 1)), gradNorm: norm,
-                                       elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
-            guard lossValue.isFinite else { throw ModelError.invalidInput("training diverged at step \(step + 1) (loss \(lossValue))") }
-            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == end {
-                try Checkpoint.save(model: model, optimizer: optimizer, step: step + 1, metadata: o.provenance, to: checkpoint)
-            }
+            return TrainingStepResult(loss: try Variable.crossEntropy(logits, targets: targets), hits: hits.hits, counted: hits.counted)
         }
-        return losses
     }
 }
 

@@ -92,44 +92,17 @@ public enum TranslatorTraining {
                              log: TrainingLog? = nil, checkpoint: URL? = nil, resume: Bool = false, stopAfter: Int? = nil) throws -> [Float] {
         let examples = pairs.map { (source: model.sourceVocabulary.encode($0.source), target: model.targetVocabulary.encode($0.target)) }
         guard !examples.isEmpty else { throw ModelError.invalidInput("no training sentences") }
-        let parameters = model.namedParameters()
-        let optimizer = AdamW(parameters: parameters, learningRate: o.learningRate, beta1: 0.9, beta2: 0.98,
-                              weightDecay: o.weightDecay)
-        let schedule = LearningRateSchedule(peak: o.learningRate, warmupSteps: o.warmupSteps, totalSteps: o.steps)
         let shuffler = EpochShuffler(count: examples.count, batchSize: o.batchSize, seed: o.seed)
-        var start = 0
-        if resume, let checkpoint, FileManager.default.fileExists(atPath: checkpoint.path) {
-            start = try Checkpoint.load(from: checkpoint, model: model, optimizer: optimizer).step
-        }
-        let clock = ContinuousClock(), began = clock.now
-        var losses: [Float] = []
-        let end = Swift.min(stopAfter ?? o.steps, o.steps)   // stopAfter: interrupt early (tests), saving a checkpoint
-        guard start < end else { return [] }
-        for step in start..<end {
+        return try TrainingLoop.run(model: model, settings: o, log: log, checkpoint: checkpoint, resume: resume,
+                                    stopAfter: stopAfter) { step, tape in
             let batch = TranslationBatch(shuffler.batch(step: step).map { examples[$0] })
-            let tape = Tape()
             var ctx = ForwardContext(tape: tape, dropout: model.config.dropout, rng: shuffler.rng(step: step))
             let logits = try model(source: batch.source, targetIn: batch.targetIn, &ctx)                 // [B, T, V]
             let flat = try logits.reshaped([-1, model.config.targetVocabSize])                            // [B·T, V]
-            let loss = try Variable.crossEntropy(flat, targets: batch.targetOut, ignoreIndex: WordVocabulary.pad)
-            try tape.backward(loss)
-            var grads = tape.gradients(for: parameters)
-            let norm = grads.clipGlobalNorm(o.clipNorm)
-            optimizer.learningRate = schedule(step)
-            try optimizer.step(grads)
             let hits = flat.value.argmaxHits(targets: batch.targetOut, ignoreIndex: WordVocabulary.pad)
-            let lossValue = loss.value.scalars[0]
-            losses.append(lossValue)
-            let elapsed = clock.now - began
-            log?.record(TrainingRecord(step: step + 1, totalSteps: o.steps, learningRate: optimizer.learningRate, loss: lossValue,
-                                       accuracy: Float(hits.hits) / Float(Swift.max(hits.counted, 1)), gradNorm: norm,
-                                       elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18))
-            guard lossValue.isFinite else { throw ModelError.invalidInput("training diverged at step \(step + 1) (loss \(lossValue))") }
-            if let checkpoint, (o.checkpointEvery > 0 && (step + 1) % o.checkpointEvery == 0) || step + 1 == end {
-                try Checkpoint.save(model: model, optimizer: optimizer, step: step + 1, metadata: o.provenance, to: checkpoint)
-            }
+            return TrainingStepResult(loss: try Variable.crossEntropy(flat, targets: batch.targetOut, ignoreIndex: WordVocabulary.pad),
+                                      hits: hits.hits, counted: hits.counted)
         }
-        return losses
     }
 }
 
