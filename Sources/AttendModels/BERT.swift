@@ -266,7 +266,8 @@ public final class BertModel: Module {
 
     /// Loads a Hugging Face BERT folder: `config.json` + `model.safetensors`, strictly: every parameter present
     /// with its shape, every tensor of the file used (the pooler if present; `embeddings.position_ids` checked;
-    /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted.
+    /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted. Large F32 tensors stay in the
+    /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`.
     public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> BertModel {
         let config = try BertConfig.load(folder.appendingPathComponent("config.json"))
         let weightsURL = folder.appendingPathComponent("model.safetensors")
@@ -278,6 +279,7 @@ public final class BertModel: Module {
             try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
         }
         var used = Set<String>()
+        var mappedNames: [String] = []
         for (name, parameter) in model.namedParameters(prefix: prefix) {
             guard file.contains(name) else {
                 throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: parameter.shape)
@@ -287,7 +289,14 @@ public final class BertModel: Module {
                 throw WeightLoadingError.shapeMismatch(source: weightsURL.lastPathComponent, tensor: name,
                                                        expected: parameter.shape, actual: info.shape)
             }
-            parameter.value = try file.tensor(name, releasingPages: true)
+            // Large tensors (the word embeddings, every weight matrix) are read in place from the mapped file:
+            // the process never holds a copy, and the kernel keeps in memory only the pages in use.
+            if info.byteCount >= mapThreshold, let mapped = try file.mappedTensor(name) {
+                parameter.map(mapped)
+                mappedNames.append(name)
+            } else {
+                parameter.value = try file.tensor(name, releasingPages: true)
+            }
             used.insert(name)
         }
         // Every parameter was either loaded above or loading threw; a placeholder left here is a bug in this loader.
@@ -305,8 +314,13 @@ public final class BertModel: Module {
         let unused = file.names.filter { !used.contains($0) && !$0.hasPrefix("cls.") }
         if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
         try model.prepareForInference(precision: precision)
+        // Packing read every weight matrix once; drop those pages (the packed copies are what inference reads).
+        for name in mappedNames { file.releasePages(of: name) }
         return model
     }
+
+    /// Tensors of at least this many bytes are read in place from the mapped weights file rather than copied.
+    static let mapThreshold = 256 << 10
 }
 
 /// Errors from model folders and model inputs.

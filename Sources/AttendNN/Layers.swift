@@ -46,7 +46,9 @@ public final class Linear: Module {
     /// a packing made stale by a later weight change is ignored, never used with old values.
     public func prepareForInference(precision: InferencePrecision = .fp32) throws {
         switch precision {
-        case .fp32: packing = (.fp32(try PackedWeights(weight.value)), weight.version)
+        case .fp32:
+            let (n, k) = (outFeatures, inFeatures)
+            packing = (.fp32(try weight.withUnsafeValues { try PackedWeights(values: $0, n: n, k: k) }), weight.version)
         case .bf16: packing = (.bf16(try BF16PackedWeight(weight: weight.value)), weight.version)
         }
     }
@@ -86,9 +88,13 @@ public final class Linear: Module {
         case .bf16(let w)?:
             return try Tensor.linearBF16(x, weight: w, bias: bias?.value, activation: activation)          // [..., out]
         case .fp32(let p)?:
-            return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation, packed: p)
+            return try weight.withUnsafeValues {
+                try Tensor.linear(x, weightValues: $0, weightShape: weight.shape, bias: bias?.value, activation: activation, packed: p)
+            }
         case nil:
-            return try Tensor.linear(x, weight: weight.value, bias: bias?.value, activation: activation)
+            return try weight.withUnsafeValues {
+                try Tensor.linear(x, weightValues: $0, weightShape: weight.shape, bias: bias?.value, activation: activation)
+            }
         }
     }
 }
@@ -115,14 +121,16 @@ public final class Embedding: Module {
         let t = ids.first?.count ?? 0
         var out = [Float]()
         out.reserveCapacity(ids.count * t * dim)
-        let table = weight.value.scalars
-        for (b, row) in ids.enumerated() {
-            guard row.count == t else { throw TensorError.ragged("id row \(b) has \(row.count) ids, row 0 has \(t)") }
-            for id in row {
-                guard id >= 0 && id < count else {
-                    throw TensorError.invalidArgument(op: "Embedding", "id \(id) outside the table of \(count) rows")
+        let (count, dim) = (count, dim)
+        try weight.withUnsafeValues { table in   // read in place: a mapped table pages in only the rows used
+            for (b, row) in ids.enumerated() {
+                guard row.count == t else { throw TensorError.ragged("id row \(b) has \(row.count) ids, row 0 has \(t)") }
+                for id in row {
+                    guard id >= 0 && id < count else {
+                        throw TensorError.invalidArgument(op: "Embedding", "id \(id) outside the table of \(count) rows")
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: table[(id * dim)..<((id + 1) * dim)]))
                 }
-                out.append(contentsOf: table[(id * dim)..<((id + 1) * dim)])
             }
         }
         return try Tensor(shape: [ids.count, t, dim], scalars: out)

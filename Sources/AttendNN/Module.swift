@@ -1,11 +1,50 @@
 /// A learnable tensor owned by a module. A class, so optimisers can update it in place.
+///
+/// Its values live in memory, or — for a model loaded for inference — are read in place from the memory-mapped
+/// weights file (``map(_:)``): then ``value`` returns a fresh copy each time it is read, layers read the values
+/// in place through ``withUnsafeValues(_:)``, and the first change (assignment or in-place) copies them into memory.
 public final class Parameter: @unchecked Sendable {
+    private var stored: Tensor
+    private var mapped: MappedTensor?
+
     /// The values. Every assignment or in-place change bumps ``version``.
-    public var value: Tensor { didSet { version &+= 1 } }
-    public init(_ value: Tensor) { self.value = value }
+    public var value: Tensor {
+        get { mapped?.materialize() ?? stored }
+        set {
+            stored = newValue
+            mapped = nil
+            version &+= 1
+        }
+        _modify {
+            if let m = mapped {
+                stored = m.materialize()
+                mapped = nil
+            }
+            defer { version &+= 1 }
+            yield &stored
+        }
+    }
+
+    public init(_ value: Tensor) { stored = value }
     /// Counts changes to ``value``, so caches built from it (packed weights, fused projections) can tell they are stale.
     public private(set) var version: UInt64 = 0
-    public var shape: [Int] { value.shape }
+    public var shape: [Int] { mapped?.shape ?? stored.shape }
+
+    /// Reads the values in place (no copy, whether in memory or mapped).
+    public func withUnsafeValues<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        if let mapped { return try mapped.withUnsafeBufferPointer(body) }
+        return try stored.scalars.withUnsafeBufferPointer(body)
+    }
+
+    /// Uses `source` as the values from now on, read in place (its shape must be this parameter's: callers check).
+    public func map(_ source: MappedTensor) {
+        mapped = source
+        stored = .unloadedPlaceholder(shape: source.shape)
+        version &+= 1
+    }
+
+    /// Whether the values are read in place from a mapped file.
+    public var isMapped: Bool { mapped != nil }
 
     /// While true, ``zeros(_:)`` makes shape-only placeholders that hold no memory instead of zero-filled
     /// tensors, so building a model only to load its weights does not first fill ~90 MB with zeros (which
@@ -19,7 +58,7 @@ public final class Parameter: @unchecked Sendable {
     }
 
     /// False only for a placeholder that was never loaded.
-    package var isLoaded: Bool { !value.isUnloadedPlaceholder }
+    package var isLoaded: Bool { mapped != nil || !stored.isUnloadedPlaceholder }
 }
 
 /// A node of the module tree. Parameter paths use Hugging Face key names joined with dots

@@ -87,6 +87,20 @@ public final class SafetensorsFile: @unchecked Sendable {
         return try Tensor(shape: info.shape, scalars: floats(info))
     }
 
+    /// The tensor read in place from the mapping (no copy), or nil when that is not possible: a dtype other
+    /// than F32, bytes not 4-byte aligned in the file, or a big-endian machine (load those with ``tensor(_:)``).
+    public func mappedTensor(_ name: String) throws -> MappedTensor? {
+        let info = try self.info(name)
+        #if _endian(little)
+        let raw = rawBytes(info)
+        guard info.dtype == .f32, let base = raw.baseAddress,
+              Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 else { return nil }
+        return MappedTensor(shape: info.shape, base: base.assumingMemoryBound(to: Float.self), owner: mapping)
+        #else
+        return nil
+        #endif
+    }
+
     /// Loads a floating-point tensor like ``tensor(_:)``, then releases its mapped pages (``releasePages(of:)``).
     /// An F32 tensor is copied in 4 MiB pieces, each released as soon as it is copied, so a large table (a
     /// 47 MB word-embedding matrix) never sits in memory twice.

@@ -7,10 +7,26 @@ extension Tensor {
     /// activation run on each output tile as soon as the GEMM finishes it, while it is still in cache.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: FusedActivation = .none,
                               packed: PackedWeights? = nil) throws -> Tensor {
-        guard weight.rank == 2, x.rank >= 1, x.shape.last == weight.shape[1] else {
-            throw TensorError.shapeMismatch(op: "linear input", expected: "[..., \(weight.shape.last ?? 0)]", actual: x.shape)
+        guard weight.rank == 2 else {
+            throw TensorError.shapeMismatch(op: "linear weight", expected: "[out, in]", actual: weight.shape)
         }
-        let (out, inF) = (weight.shape[0], weight.shape[1])
+        return try weight.scalars.withUnsafeBufferPointer { w in
+            try linear(x, weightValues: w, weightShape: weight.shape, bias: bias, activation: activation, packed: packed)
+        }
+    }
+
+    /// ``linear(_:weight:bias:activation:packed:)`` on weight values read in place (`weightShape` `[out, in]`),
+    /// e.g. from a memory-mapped file.
+    public static func linear(_ x: Tensor, weightValues: UnsafeBufferPointer<Float>, weightShape: [Int], bias: Tensor?,
+                              activation: FusedActivation = .none, packed: PackedWeights? = nil) throws -> Tensor {
+        guard weightShape.count == 2, weightValues.count == weightShape[0] * weightShape[1] else {
+            throw TensorError.shapeMismatch(op: "linear weight", expected: "[out, in] with \(weightValues.count) values",
+                                            actual: weightShape)
+        }
+        guard x.rank >= 1, x.shape.last == weightShape[1] else {
+            throw TensorError.shapeMismatch(op: "linear input", expected: "[..., \(weightShape[1])]", actual: x.shape)
+        }
+        let (out, inF) = (weightShape[0], weightShape[1])
         if let bias, bias.shape != [out] {
             throw TensorError.shapeMismatch(op: "linear bias", expected: "[\(out)]", actual: bias.shape)
         }
@@ -24,27 +40,26 @@ extension Tensor {
             guard rows > 0, out > 0, let yBase = yp.baseAddress else { return }
             if inF == 0 { yBase.update(repeating: 0, count: rows * out) }
             x.scalars.withUnsafeBufferPointer { xp in
-                weight.scalars.withUnsafeBufferPointer { wp in
-                    (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
-                        let b = bias == nil ? nil : bp.baseAddress
-                        guard inF > 0, let xBase = xp.baseAddress, let wBase = wp.baseAddress else {
-                            Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
-                            return
-                        }
-                        if Kernels.useReference {
-                            Kernels.sgemm(transA: false, transB: true, m: rows, n: out, k: inF,
-                                          a: xBase, lda: inF, b: wBase, ldb: inF, c: yBase, ldc: out)
-                            Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
-                            return
-                        }
-                        let needsEpilogue = b != nil || activation != .none
-                        GEMM.sgemm(transA: false, transB: true, m: rows, n: out, k: inF, alpha: 1,
-                                   a: xBase, lda: inF, b: wBase, ldb: inF, beta: 0, c: yBase, ldc: out,
-                                   packedB: packed, epilogue: needsEpilogue ? { tile, tileRows, cols, col0 in
-                                       Kernels.biasActivationTile(tile, rows: tileRows, cols: cols, ldy: out,
-                                                                  bias: b.map { $0 + col0 }, activation: activation)
-                                   } : nil)
+                let wp = weightValues
+                (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
+                    let b = bias == nil ? nil : bp.baseAddress
+                    guard inF > 0, let xBase = xp.baseAddress, let wBase = wp.baseAddress else {
+                        Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
+                        return
                     }
+                    if Kernels.useReference {
+                        Kernels.sgemm(transA: false, transB: true, m: rows, n: out, k: inF,
+                                      a: xBase, lda: inF, b: wBase, ldb: inF, c: yBase, ldc: out)
+                        Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
+                        return
+                    }
+                    let needsEpilogue = b != nil || activation != .none
+                    GEMM.sgemm(transA: false, transB: true, m: rows, n: out, k: inF, alpha: 1,
+                               a: xBase, lda: inF, b: wBase, ldb: inF, beta: 0, c: yBase, ldc: out,
+                               packedB: packed, epilogue: needsEpilogue ? { tile, tileRows, cols, col0 in
+                                   Kernels.biasActivationTile(tile, rows: tileRows, cols: cols, ldy: out,
+                                                              bias: b.map { $0 + col0 }, activation: activation)
+                               } : nil)
                 }
             }
         }

@@ -69,13 +69,15 @@ struct TinyGPTTests {
     /// ln 64 ≈ 4.16, the cost of uniform random tokens; going lower needs induction, which forms after a few hundred
     /// steps of the full run (docs/TRAINING.md) — and the same seed gives the same losses.
     @Test func shortTrainingRunIsReproducible() throws {
-        let o = Self.smallOptions()
-        let losses = try InductionTraining.train(try InductionTraining.makeModel(o), options: o)
-        #expect(losses.count == 40)
-        let start: Float = losses.prefix(3).reduce(0, +) / 3
-        let end: Float = losses.suffix(5).reduce(0, +) / 5
-        #expect(start > 4.25 && end < 4.22, "\(start) → \(end)")
-        let again = try InductionTraining.train(try InductionTraining.makeModel(o), options: o, stopAfter: 10)
-        #expect(again == Array(losses.prefix(10)))
+        try KernelSettingsLock.exclusive {
+            let o = Self.smallOptions()
+            let losses = try InductionTraining.train(try InductionTraining.makeModel(o), options: o)
+            #expect(losses.count == 40)
+            let start: Float = losses.prefix(3).reduce(0, +) / 3
+            let end: Float = losses.suffix(5).reduce(0, +) / 5
+            #expect(start > 4.25 && end < 4.22, "\(start) → \(end)")
+            let again = try InductionTraining.train(try InductionTraining.makeModel(o), options: o, stopAfter: 10)
+            #expect(again == Array(losses.prefix(10)))
+        }
     }
 }

@@ -145,31 +145,35 @@ struct TinyTranslatorTests {
     /// steps of 16 sentences (this run ends near 4.8: the model has learned the word frequencies and started on the
     /// grammar), and the same seed gives the same losses.
     @Test func shortTrainingRunLearnsAndIsReproducible() throws {
-        let o = Self.smallOptions()
-        let (train, _) = TranslatorTraining.corpus(o)
-        let losses = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o)
-        #expect(losses.count == 60)
-        #expect(losses[0] > 6)
-        let tail = losses.suffix(5).reduce(0, +) / 5
-        #expect(tail < 5.2, "mean of the last 5 losses \(tail)")
-        let again = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, stopAfter: 10)
-        #expect(again == Array(losses.prefix(10)))
+        try KernelSettingsLock.exclusive {
+            let o = Self.smallOptions()
+            let (train, _) = TranslatorTraining.corpus(o)
+            let losses = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o)
+            #expect(losses.count == 60)
+            #expect(losses[0] > 6)
+            let tail = losses.suffix(5).reduce(0, +) / 5
+            #expect(tail < 5.2, "mean of the last 5 losses \(tail)")
+            let again = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, stopAfter: 10)
+            #expect(again == Array(losses.prefix(10)))
+        }
     }
 
     /// A run interrupted after step 4 (checkpoint: parameters, AdamW moments, step) and resumed gives exactly the
     /// losses of the uninterrupted run.
     @Test func resumeFromCheckpointIsExact() throws {
-        var o = Self.smallOptions(seed: 5)
-        o.steps = 8
-        let (train, _) = TranslatorTraining.corpus(o)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-resume-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let ckpt = dir.appendingPathComponent("checkpoint.safetensors")
-        let straight = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o)
-        let head = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, checkpoint: ckpt, stopAfter: 4)
-        let tail = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, checkpoint: ckpt, resume: true)
-        #expect(head.count == 4 && tail.count == 4)
-        #expect(head + tail == straight)
+        try KernelSettingsLock.exclusive {
+            var o = Self.smallOptions(seed: 5)
+            o.steps = 8
+            let (train, _) = TranslatorTraining.corpus(o)
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-resume-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let ckpt = dir.appendingPathComponent("checkpoint.safetensors")
+            let straight = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o)
+            let head = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, checkpoint: ckpt, stopAfter: 4)
+            let tail = try TranslatorTraining.train(try TranslatorTraining.makeModel(o), on: train, options: o, checkpoint: ckpt, resume: true)
+            #expect(head.count == 4 && tail.count == 4)
+            #expect(head + tail == straight)
+        }
     }
 }

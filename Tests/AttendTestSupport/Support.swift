@@ -100,3 +100,18 @@ public func flattenFloats(_ any: Any?) -> [Float] {
     if let a = any as? [Any] { return a.flatMap { flattenFloats($0) } }
     return []
 }
+
+/// The kernel settings (`Kernels.forcedISA`, `Kernels.maxThreads`, the GEMM's blocking thresholds) are
+/// process-wide, and every test runs in one process. Tests that change them hold this lock, and so do tests
+/// that need bit-identical results across runs (training reproducibility, exact resume): an ISA or k-slicing
+/// switch landing in the middle of those would change the rounding, not the correctness.
+public enum KernelSettingsLock {
+    private static let lock = NSLock()
+
+    /// Runs `body` while no other holder runs.
+    public static func exclusive<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+}

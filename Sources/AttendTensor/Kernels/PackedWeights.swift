@@ -22,11 +22,26 @@ public final class PackedWeights: @unchecked Sendable {
 
     /// Packs a weight tensor `[n, k]` (PyTorch's Linear layout) for the active ISA level.
     /// - Throws: ``TensorError/shapeMismatch(op:expected:actual:)`` unless `weight` is rank 2.
-    public init(_ weight: Tensor) throws {
+    public convenience init(_ weight: Tensor) throws {
         guard weight.rank == 2 else {
             throw TensorError.shapeMismatch(op: "PackedWeights", expected: "[n, k]", actual: weight.shape)
         }
-        let (n, k) = (weight.shape[0], weight.shape[1])
+        try self.init(n: weight.shape[0], k: weight.shape[1], count: weight.count) { pack in
+            weight.scalars.withUnsafeBufferPointer { pack($0) }
+        }
+    }
+
+    /// Packs `n` rows of `k` values read in place (e.g. from a memory-mapped file).
+    /// - Throws: ``TensorError/shapeMismatch(op:expected:actual:)`` unless `values` holds `n·k` floats.
+    public convenience init(values: UnsafeBufferPointer<Float>, n: Int, k: Int) throws {
+        try self.init(n: n, k: k, count: values.count) { pack in pack(values) }
+    }
+
+    /// Allocates the packing and fills it from the values `read` lends to its argument.
+    private init(n: Int, k: Int, count: Int, read: ((UnsafeBufferPointer<Float>) -> Void) -> Void) throws {
+        guard n >= 0, k >= 0, count == n * k else {
+            throw TensorError.shapeMismatch(op: "PackedWeights", expected: "[n, k] with \(count) values", actual: [n, k])
+        }
         let uk = attend_sgemm_ukernel_for(Kernels.activeISA.cValue).pointee
         isa = KernelISA(uk.isa)
         self.n = n
@@ -39,8 +54,8 @@ public final class PackedWeights: @unchecked Sendable {
         data = raw.bindMemory(to: Float.self, capacity: floats)
         guard let packB = uk.pack_b, n > 0, k > 0 else { return }
         let (data, kc, nr) = (data, kc, nr)
-        weight.scalars.withUnsafeBufferPointer { wp in
-            guard let w = wp.baseAddress else { return }
+        read { values in
+            guard let w = values.baseAddress else { return }
             // One packing per (slice, sliver): the calls the GEMM would make on every call, made once.
             var offset = 0
             for pc in stride(from: 0, to: k, by: kc) {
