@@ -4,6 +4,10 @@
 ///
 /// Made by ``SafetensorsFile/mappedTensor(_:)``; keeps the mapping alive for as long as it lives. Immutable
 /// and safe to share between threads.
+///
+/// The file must not be rewritten in place while mapped (truncating it would fault on the next read, as with any
+/// memory-mapped file). Replacing it by rename is safe — the mapping keeps the old file — and that is how
+/// `attend models install` replaces a model.
 public final class MappedTensor: @unchecked Sendable {
     /// The tensor's shape.
     public let shape: [Int]
