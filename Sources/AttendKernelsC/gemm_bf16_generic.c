@@ -118,8 +118,11 @@ static void bf16_kernel_generic(ptrdiff_t kp, const uint32_t *restrict a, const 
 
 static const attend_bf16_ukernel bf16_ukernel_generic = {0, MR, NR, bf16_kernel_generic, bf16_pack_a_generic};
 
-// Defined in gemm_bf16_avx512.c: the AVX-512 BF16 set, or null when this build has none.
+// Defined in gemm_bf16_avx512.c, gemm_bf16_avx512f.c and gemm_bf16_avx2.c: each set, or null
+// when this build has none.
 const attend_bf16_ukernel *attend_bf16_ukernel_avx512(void);
+const attend_bf16_ukernel *attend_bf16_ukernel_avx512f(void);
+const attend_bf16_ukernel *attend_bf16_ukernel_avx2(void);
 
 int attend_cpu_has_avx512bf16(void) {
 #if defined(__x86_64__)
@@ -132,10 +135,26 @@ int attend_cpu_has_avx512bf16(void) {
 #endif
 }
 
-const attend_bf16_ukernel *attend_bf16_ukernel_for(attend_isa isa) {
-    if (isa == ATTEND_ISA_AVX512 && attend_isa_supported(isa) && attend_cpu_has_avx512bf16()) {
-        const attend_bf16_ukernel *u = attend_bf16_ukernel_avx512();
-        if (u) return u;
+const attend_bf16_ukernel *attend_bf16_ukernel_kind(attend_bf16_kernel_kind kind) {
+    switch (kind) {
+    case ATTEND_BF16_KERNEL_PORTABLE:
+        return &bf16_ukernel_generic;
+    case ATTEND_BF16_KERNEL_AVX2:
+        return attend_isa_supported(ATTEND_ISA_AVX2) ? attend_bf16_ukernel_avx2() : 0;
+    case ATTEND_BF16_KERNEL_AVX512F:
+        return attend_isa_supported(ATTEND_ISA_AVX512) ? attend_bf16_ukernel_avx512f() : 0;
+    case ATTEND_BF16_KERNEL_AVX512BF16:
+        return attend_isa_supported(ATTEND_ISA_AVX512) && attend_cpu_has_avx512bf16() ? attend_bf16_ukernel_avx512() : 0;
     }
-    return &bf16_ukernel_generic;
+    return 0;
+}
+
+const attend_bf16_ukernel *attend_bf16_ukernel_for(attend_isa isa) {
+    const attend_bf16_ukernel *u = 0;
+    if (isa == ATTEND_ISA_AVX512 && attend_isa_supported(isa)) {
+        u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX512BF16);
+        if (!u) u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX512F);
+    }
+    if (!u && (isa == ATTEND_ISA_AVX512 || isa == ATTEND_ISA_AVX2)) u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX2);
+    return u ? u : &bf16_ukernel_generic;
 }

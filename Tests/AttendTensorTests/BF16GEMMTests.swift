@@ -1,8 +1,8 @@
 import Testing
 @testable import AttendTensor
 
-// The BF16-weights GEMM (`Kernels.gemmBF16` → `BF16GEMM.run` → the AVX-512 BF16 or portable C
-// kernels) against its twin `ReferenceKernels.gemmBF16` (same bf16 inputs, Double accumulation),
+// The BF16-weights GEMM (`Kernels.gemmBF16` → `BF16GEMM.run` → the AVX-512 BF16, AVX-512F
+// widening, AVX2 widening or portable C kernels, every one this CPU can run) against its twin `ReferenceKernels.gemmBF16` (same bf16 inputs, Double accumulation),
 // with |got − ref| ≤ atol + rtol·|ref|; against the float32 `Kernels.sgemm` with a bound derived
 // from bf16's precision; and the rounding rules themselves.
 //
@@ -52,17 +52,18 @@ let bf16Cases: [BF16Case] = [
     BF16Case(m: 400, n: 65, k: 3),  // past splitNMaxM: the row-block path with default tuning
 ]
 
-/// A driver configuration: ISA, threads and thresholds.
+/// A driver configuration: kernel set, threads and thresholds.
 private struct BF16Path: CustomStringConvertible {
     var name: String
-    var isa: KernelISA
+    var isa: BF16GEMM.Kernel
     var threads: Int
     var tuning = BF16GEMM.Tuning()
-    var description: String { "\(name) isa=\(isa) threads=\(threads)" }
+    var description: String { "\(name) kernel=\(isa) threads=\(threads)" }
 }
 
-/// The ISAs to run: the AVX-512 BF16 kernel when this CPU has it, and always the portable one.
-private let bf16ISAs: [KernelISA] = BF16GEMM.isNative(.avx512) ? [.avx512, .generic] : [.generic]
+/// The kernel sets to run: every one this CPU can (AVX-512 BF16, AVX-512F and AVX2 widening when
+/// present, and always the portable one), native first.
+private let bf16ISAs: [BF16GEMM.Kernel] = BF16GEMM.Kernel.available.reversed()
 
 private var bf16Paths: [BF16Path] {
     var paths: [BF16Path] = []
@@ -104,7 +105,8 @@ struct BF16GEMMTests {
             }
             // Float accumulation of k products of magnitude ≤ 1.
             let atol = 4e-7 * Float(c.k) + 1e-6, rtol: Float = 1e-5
-            // Paths that slice k alike compute the same chain per element: they agree bit for bit.
+            // Paths that slice k alike compute the same chain per element: they agree bit for bit,
+            // whichever kernel set runs them (the first path is the native kernel when present).
             var firstBySlicing: [Int: (path: BF16Path, result: [Float])] = [:]
             for path in bf16Paths {
                 var got = c0
@@ -159,8 +161,8 @@ struct BF16GEMMTests {
         }
     }
 
-    @Test("the kernels round A and W per element exactly as the twin does", arguments: [KernelISA.avx512, .generic])
-    func kernelRounding(isa: KernelISA) {
+    @Test("the kernels round A and W per element exactly as the twin does", arguments: BF16GEMM.Kernel.available)
+    func kernelRounding(isa: BF16GEMM.Kernel) {
         // W = I (n = k = 70): C = bf16(A) exactly, each output being one product plus zeros.
         let k = 70, m = 13
         var rng = SplitMix64(state: 11)
@@ -189,8 +191,8 @@ struct BF16GEMMTests {
         #expect(packed.byteCount == 64 * 3 * 4)  // one 64-column sliver of ⌈5/2⌉ pairs
     }
 
-    @Test("Inf and NaN pass through the kernels", arguments: [KernelISA.avx512, .generic])
-    func specials(isa: KernelISA) {
+    @Test("Inf and NaN pass through the kernels", arguments: BF16GEMM.Kernel.available)
+    func specials(isa: BF16GEMM.Kernel) {
         let a: [Float] = [.infinity, -.infinity, .nan, .greatestFiniteMagnitude, 2, -0.5, Float(bitPattern: 0x0001_0000)]
         let weight = [Float(1)].withUnsafeBufferPointer { BF16PackedWeight(weight: $0.baseAddress!, n: 1, k: 1) }
         var got = [Float](repeating: 7, count: a.count)
@@ -238,6 +240,28 @@ struct BF16GEMMTests {
             #expect(failures.isEmpty, "isa=\(isa) m=\(m) n=\(n) k=\(k): worst err/bound \(worst); \(failures)")
             // …and the operands really were rounded: the results differ from float32's.
             #expect(maxErr > 1e-4, "isa=\(isa): bf16 result suspiciously equal to float32 (max |Δ| \(maxErr))")
+        }
+    }
+
+    @Test("kernel selection: native first, then AVX-512F widening, then AVX2 widening, then portable")
+    func selection() {
+        #expect(BF16GEMM.Kernel.portable.ukernel != nil && BF16GEMM.selected(.generic) == .portable)
+        #expect(!BF16GEMM.isNative(.generic))
+        for kernel in BF16GEMM.Kernel.allCases {
+            guard let u = kernel.ukernel else { continue }
+            #expect((u.pointee.native != 0) == (kernel == .native), "\(kernel)")
+            #expect((u.pointee.a_widened != 0) == (kernel == .avx2 || kernel == .avx512f), "\(kernel)")
+        }
+        let available = BF16GEMM.Kernel.available
+        if KernelISA.avx512.isSupported {
+            // Native when the CPU has AVX512_BF16, else AVX-512F widening.
+            #expect(BF16GEMM.selected(.avx512) == (available.contains(.native) ? .native : .avx512f))
+            #expect(BF16GEMM.isNative(.avx512) == available.contains(.native))
+        }
+        if KernelISA.avx2.isSupported {
+            #expect(BF16GEMM.selected(.avx2) == .avx2 && !BF16GEMM.isNative(.avx2))
+        } else {
+            #expect(!available.contains(.avx2))
         }
     }
 
@@ -328,7 +352,7 @@ private func run(_ path: BF16Path, m: Int, _ a: [Float], lda: Int, _ weight: BF1
     a.withUnsafeBufferPointer { ap in
         out.withUnsafeMutableBufferPointer { cp in
             BF16GEMM.run(m: m, a: ap.baseAddress!, lda: lda, weight: weight, c: cp.baseAddress!, ldc: ldc,
-                         beta: beta, isa: path.isa, threads: path.threads, tuning: path.tuning)
+                         beta: beta, kernel: path.isa, threads: path.threads, tuning: path.tuning)
         }
     }
 }

@@ -29,6 +29,10 @@
 //     the last pair when k is odd are 0. The same layout serves every ISA.
 //   Packed A (per call, per ISA): slivers of MR rows; sliver s holds kp·MR words,
 //     pair q of row s·MR + r at dst[s·kp·MR + q·MR + r]. Rows past mc and the odd tail are 0.
+//   Widened packed A (the AVX-512F and AVX2 widening kernels, `a_widened` = 1): the same values
+//     as float32 (bf16 bits << 16), two words per row and pair; sliver s holds kp·2·MR words,
+//     the odd element of pair q of row s·MR + r at dst[s·kp·2·MR + q·2·MR + r] and the even one
+//     at dst[s·kp·2·MR + q·2·MR + MR + r].
 
 /// Columns per packed-W sliver (every kernel's NR).
 #define ATTEND_BF16_NR 64
@@ -61,16 +65,37 @@ typedef void (*attend_bf16_kernel_fn)(ptrdiff_t kp, const uint32_t *a, const uin
 
 /// One BF16 kernel set: rows per A sliver, its A packing and micro-kernel.
 typedef struct {
-    /// 1 for the AVX-512 BF16 kernel, 0 for the portable one.
+    /// 1 for the AVX-512 BF16 kernel, 0 for the others.
     int native;
     int mr;
     int nr;
     attend_bf16_kernel_fn kernel;
     attend_bf16_pack_a_fn pack_a;
+    /// 0: packed A holds pair words (kp·MR words per sliver); 1: widened floats (kp·2·MR words
+    /// per sliver; see the layouts above).
+    int a_widened;
 } attend_bf16_ukernel;
 
-/// The AVX-512 BF16 set when `isa` is ATTEND_ISA_AVX512 and this CPU has AVX512_BF16, else the
-/// portable one. Never returns code the running CPU cannot execute.
+/// The kernel sets, for choosing one explicitly (tests, benchmarks).
+typedef enum {
+    /// Portable C (every CPU).
+    ATTEND_BF16_KERNEL_PORTABLE = 0,
+    /// AVX2 + FMA, bf16 widened to float32 in registers.
+    ATTEND_BF16_KERNEL_AVX2 = 1,
+    /// AVX-512F, bf16 widened to float32 in registers.
+    ATTEND_BF16_KERNEL_AVX512F = 2,
+    /// AVX-512 BF16 (`vdpbf16ps`).
+    ATTEND_BF16_KERNEL_AVX512BF16 = 3,
+} attend_bf16_kernel_kind;
+
+/// The set `kind`, or NULL when this build or CPU cannot run it. All four compute the same bits
+/// (the chain above), whichever runs.
+const attend_bf16_ukernel *attend_bf16_ukernel_kind(attend_bf16_kernel_kind kind);
+
+/// The fastest set allowed by `isa` on this CPU: for ATTEND_ISA_AVX512 the AVX-512 BF16 set when
+/// the CPU has AVX512_BF16, else the AVX-512F widening set; for ATTEND_ISA_AVX2 (or AVX-512 without
+/// the AVX-512F set in this build) the AVX2 widening set; otherwise the portable one. Never returns
+/// code the running CPU cannot execute.
 const attend_bf16_ukernel *attend_bf16_ukernel_for(attend_isa isa);
 
 #endif

@@ -93,9 +93,10 @@ extension Kernels {
     ///     acc = 0;  for q in 0..<⌈k/2⌉ { acc = (acc + a[2q+1]·w[2q+1]) + a[2q]·w[2q] }
     ///     C[i, j] = acc + beta · C[i, j]
     ///
-    /// On AVX-512 BF16 CPUs this runs on `vdpbf16ps` (twice the float32 FMA rate); elsewhere, or when
-    /// ``Kernels/forcedISA`` is below `.avx512`, a portable kernel computes the same chain. Threads via
-    /// the shared pool up to ``Kernels/maxThreads``; ``Kernels/useReference`` runs
+    /// On AVX-512 BF16 CPUs this runs on `vdpbf16ps` (twice the float32 FMA rate); on other AVX-512F or
+    /// AVX2 CPUs (or when ``Kernels/forcedISA`` is below `.avx512`) kernels that widen bf16 to float32
+    /// in registers and use ordinary FMAs compute the same chain, bit for bit, as does the portable
+    /// kernel everywhere else. Threads via the shared pool up to ``Kernels/maxThreads``; ``Kernels/useReference`` runs
     /// ``ReferenceKernels/gemmBF16(m:a:lda:weight:c:ldc:beta:)`` instead.
     public static func gemmBF16(m: Int, a: UnsafePointer<Float>, lda: Int, weight: BF16PackedWeight,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
@@ -109,12 +110,12 @@ extension Kernels {
     }
 
     /// Whether ``gemmBF16(m:a:lda:weight:c:ldc:beta:)`` runs on native bf16 instructions right now
-    /// (AVX-512 BF16 active), rather than the portable kernel.
+    /// (AVX-512 BF16 active), rather than a kernel that widens bf16 to float32 (AVX-512F, AVX2, portable).
     public static var bf16IsNative: Bool { BF16GEMM.isNative(activeISA) }
 }
 
-/// The BF16 GEMM driver: packs A per call into bf16 MR-row slivers (per-thread scratch from
-/// ``GEMMBuffers``) and sweeps the pre-packed weight slivers with the C micro-kernel.
+/// The BF16 GEMM driver: packs A per call into bf16 MR-row slivers (pair words, or floats for the
+/// widening kernels; per-thread scratch from ``GEMMBuffers``) and sweeps the pre-packed weight slivers with the C micro-kernel.
 ///
 /// Paths (C's tiles stay disjoint between threads, which claim items from a shared counter):
 /// - M ≤ `Tuning.splitNMaxM`: the threads pack all of A together, then claim items of
@@ -135,6 +136,48 @@ enum BF16GEMM {
         var workPerThread = 1 << 19
     }
 
+    /// The kernel sets (all compute the same bits; see `attend_bf16.h`).
+    enum Kernel: CaseIterable, CustomStringConvertible, Sendable {
+        /// Portable C.
+        case portable
+        /// AVX2 + FMA, bf16 widened to float32 in registers.
+        case avx2
+        /// AVX-512F, bf16 widened to float32 in registers.
+        case avx512f
+        /// AVX-512 BF16 (`vdpbf16ps`).
+        case native
+
+        var cValue: attend_bf16_kernel_kind {
+            switch self {
+            case .portable: return ATTEND_BF16_KERNEL_PORTABLE
+            case .avx2: return ATTEND_BF16_KERNEL_AVX2
+            case .avx512f: return ATTEND_BF16_KERNEL_AVX512F
+            case .native: return ATTEND_BF16_KERNEL_AVX512BF16
+            }
+        }
+
+        /// The C set, or nil when this build or CPU cannot run it.
+        var ukernel: UnsafePointer<attend_bf16_ukernel>? { attend_bf16_ukernel_kind(cValue) }
+
+        /// The sets this CPU can run.
+        static var available: [Kernel] { allCases.filter { $0.ukernel != nil } }
+
+        var description: String {
+            switch self {
+            case .portable: return "portable"
+            case .avx2: return "avx2-widening"
+            case .avx512f: return "avx512f-widening"
+            case .native: return "avx512bf16"
+            }
+        }
+    }
+
+    /// The kernel set `isa` selects on this CPU.
+    static func selected(_ isa: KernelISA) -> Kernel {
+        let u = attend_bf16_ukernel_for(isa.cValue)
+        return Kernel.allCases.first { $0.ukernel == u } ?? .portable
+    }
+
     /// Whether `isa` selects the native (AVX-512 BF16) kernel on this CPU.
     static func isNative(_ isa: KernelISA) -> Bool { attend_bf16_ukernel_for(isa.cValue).pointee.native != 0 }
 
@@ -143,15 +186,34 @@ enum BF16GEMM {
     static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: BF16PackedWeight,
                     c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, isa: KernelISA, threads maxThreads: Int,
                     tuning: Tuning = Tuning()) {
+        run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: beta,
+            ukernel: attend_bf16_ukernel_for(isa.cValue), threads: maxThreads, tuning: tuning)
+    }
+
+    /// The driver with an explicit kernel set (tests and benchmarks force one this way); a set this
+    /// CPU cannot run falls back to the portable one.
+    static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: BF16PackedWeight,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, kernel: Kernel, threads maxThreads: Int,
+                    tuning: Tuning = Tuning()) {
+        run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: beta,
+            ukernel: kernel.ukernel ?? attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_PORTABLE)!,
+            threads: maxThreads, tuning: tuning)
+    }
+
+    private static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: BF16PackedWeight,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float,
+                            ukernel: UnsafePointer<attend_bf16_ukernel>, threads maxThreads: Int, tuning: Tuning) {
         let n = weight.n, k = weight.k
         guard m > 0, n > 0 else { return }
         if k == 0 {
             GEMM.scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
             return
         }
-        let uk = attend_bf16_ukernel_for(isa.cValue).pointee
+        let uk = ukernel.pointee
         guard let kernel = uk.kernel, let packA = uk.pack_a else { return }
         let mr = Int(uk.mr), nr = BF16PackedWeight.nr
+        // Words per k-pair of a packed A sliver: one pair word per row, or two widened floats.
+        let aPairWords = uk.a_widened != 0 ? 2 * mr : mr
         let kp = weight.pairs
         let slices = (kp + max(1, tuning.kcMaxPairs) - 1) / max(1, tuning.kcMaxPairs)
         let kcp = (kp + slices - 1) / slices  // pairs per slice
@@ -173,7 +235,7 @@ enum BF16GEMM {
                 let wSliver = w + (s * kp + q0) * nr
                 for r in r0..<r1 {
                     let i = r * mr
-                    kernel(qn, aBlock + r * kp * mr + q0 * mr, wSliver, c + (row0 + i) * ldc + j, ldc, betaNow,
+                    kernel(qn, aBlock + r * kp * aPairWords + q0 * aPairWords, wSliver, c + (row0 + i) * ldc + j, ldc, betaNow,
                            min(mr, rowsInBlock - i), nrcur)
                 }
                 q0 += qn
@@ -182,11 +244,11 @@ enum BF16GEMM {
 
         if m <= tuning.splitNMaxM {
             let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
-            GEMMBuffers.with(floats: rowSlivers * mr * kp) { buf in
+            GEMMBuffers.with(floats: rowSlivers * aPairWords * kp) { buf in
                 let aBuf = UnsafeMutableRawPointer(buf).assumingMemoryBound(to: UInt32.self)
                 GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
                     let i0 = item * sliverChunk * mr
-                    packA(a + i0 * lda, lda, min(sliverChunk * mr, m - i0), k, aBuf + i0 * kp)
+                    packA(a + i0 * lda, lda, min(sliverChunk * mr, m - i0), k, aBuf + (i0 / mr) * aPairWords * kp)
                 }
                 // Items: runs of weight slivers, and of A slivers when the weight alone has too few.
                 let colChunk = GEMM.chunk(colSlivers, threads: threads, multiple: 1)
@@ -205,7 +267,7 @@ enum BF16GEMM {
         } else {
             let rowBlock = min(max(mr, tuning.mc / mr * mr), GEMM.chunk(m, threads: threads, multiple: mr))
             let blockSlivers = (rowBlock + mr - 1) / mr
-            GEMM.parallelFor((m + rowBlock - 1) / rowBlock, threads: threads, scratch: blockSlivers * mr * kp) { item, buf in
+            GEMM.parallelFor((m + rowBlock - 1) / rowBlock, threads: threads, scratch: blockSlivers * aPairWords * kp) { item, buf in
                 let aBuf = UnsafeMutableRawPointer(buf).assumingMemoryBound(to: UInt32.self)
                 let i0 = item * rowBlock, mcur = min(rowBlock, m - i0)
                 packA(a + i0 * lda, lda, mcur, k, aBuf)
