@@ -137,7 +137,7 @@ extension BenchCommand {
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
                 ("precision", .string("\(precisionOption.precision)")),
-                ("bf16_native", .bool(Kernels.bf16IsNative)),
+                ("bf16_native", .bool(Kernels.bf16IsNative)), ("bf16_kernel", .string(Kernels.bf16KernelName)),
                 ("peak_rss_mib", .double(rss)),
                 ("results", .array(results.map { r in
                     .object([("impl", .string(r.impl)), ("case", .string(r.caseName)), ("n", .int(r.n)),
@@ -151,8 +151,7 @@ extension BenchCommand {
             ])))
             return
         }
-        let precision = precisionOption.precision == .bf16
-            ? "bf16 (\(Kernels.bf16IsNative ? "AVX-512 BF16" : "emulated: this CPU lacks AVX-512 BF16"))" : "fp32"
+        let precision = precisionOption.precision == .bf16 ? "bf16 (\(Kernels.bf16KernelName) kernel)" : "fp32"
         print("\(modelOptions.model), \(precision), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
         print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
         print("case    impl                              sentences  median s   min s    max s  clean  sentences/s")

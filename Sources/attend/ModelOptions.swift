@@ -19,8 +19,8 @@ struct ModelOptions: ParsableArguments {
 
     func loadEmbedder(precision: InferencePrecision = .fp32) throws -> SentenceEmbedder {
         let folder = try folder()
-        if precision == .bf16 && !Kernels.bf16IsNative {
-            Terminal.printWarning("this CPU lacks AVX-512 BF16: --precision bf16 runs emulated, slower than fp32")
+        if precision == .bf16 && Kernels.bf16KernelName == "portable" {
+            Terminal.printWarning("no vector bf16 kernel for this CPU: --precision bf16 runs on portable C, slower than fp32")
         }
         do {
             return try SentenceEmbedder.load(folder: folder, precision: precision)

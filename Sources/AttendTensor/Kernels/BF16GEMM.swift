@@ -112,6 +112,10 @@ extension Kernels {
     /// Whether ``gemmBF16(m:a:lda:weight:c:ldc:beta:)`` runs on native bf16 instructions right now
     /// (AVX-512 BF16 active), rather than a kernel that widens bf16 to float32 (AVX-512F, AVX2, portable).
     public static var bf16IsNative: Bool { BF16GEMM.isNative(activeISA) }
+
+    /// The bf16 kernel set the active ISA selects on this CPU: "avx512bf16" (native, about twice the fp32 rate),
+    /// "avx512f-widening" or "avx2-widening" (about the fp32 rate, half the weight memory), or "portable" (slow).
+    public static var bf16KernelName: String { BF16GEMM.selected(activeISA).description }
 }
 
 /// The BF16 GEMM driver: packs A per call into bf16 MR-row slivers (pair words, or floats for the
