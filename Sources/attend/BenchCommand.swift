@@ -60,6 +60,10 @@ struct BenchCommand: ParsableCommand {
     var causalOnly = false
     @Flag(name: .customLong("non-causal"), help: "attention: non-causal only.")
     var nonCausalOnly = false
+    @Option(name: .customLong("heads"), help: "attention: heads (batch × heads, e.g. 384 for 32 sentences of MiniLM's 12).")
+    var attentionHeads = 12
+    @Option(name: .customLong("head-dim"), help: "attention: head dimension d.")
+    var headDim = 64
     @Option(name: .customLong("large-n"), help: "attention: one long sequence to show memory stays O(N) (0 skips it).")
     var largeN = 32_768
 
@@ -114,7 +118,8 @@ struct BenchCommand: ParsableCommand {
         if kernel == .attention {
             return try runReportingErrors {
                 try AttentionBench.run(n: lengths, causal: causalOnly ? true : (nonCausalOnly ? false : nil),
-                                       repeats: repeats, largeN: largeN, quietWait: quietWait, json: json)
+                                       heads: attentionHeads, d: headDim, repeats: repeats, largeN: largeN,
+                                       quietWait: quietWait, json: json)
             }
         }
         if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }
