@@ -167,7 +167,7 @@ struct BenchCommand: ParsableCommand {
     /// Largest |fast − reference| over the four transpose combinations of a small awkward shape.
     static func verify() -> Float {
         let (m, n, k) = (67, 131, 259)
-        var rng = BenchRandom(seed: 7)
+        var rng = SeededRNG(seed: 7)
         let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) }
         let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) }
         let c0 = (0..<(m * n)).map { _ in Float.random(in: -1...1, using: &rng) }
@@ -202,7 +202,7 @@ struct BenchCommand: ParsableCommand {
     /// GFLOPS of `repeats` timed runs after a warm-up; each run repeats the call enough times to
     /// last ≥ 20 ms (calibrated during the warm-up), so that short shapes are not timer noise.
     static func time(_ s: Shape, repeats: Int) -> (median: Double, min: Double, max: Double, ms: Double, perCore: Double) {
-        var rng = BenchRandom(seed: UInt64(s.m * 31 + s.n))
+        var rng = SeededRNG(seed: UInt64(s.m * 31 + s.n))
         let a = (0..<(s.m * s.k)).map { _ in Float.random(in: -1...1, using: &rng) }
         let b = (0..<(s.k * s.n)).map { _ in Float.random(in: -1...1, using: &rng) }
         var c = [Float](repeating: 0, count: s.m * s.n)
@@ -254,19 +254,6 @@ struct BenchCommand: ParsableCommand {
     }
 
     static func f1(_ x: Double) -> String { String(format: "%.1f", x) }
-}
-
-/// SplitMix64: cheap, seeded inputs (the system generator costs a syscall per number here).
-private struct BenchRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 private extension String {

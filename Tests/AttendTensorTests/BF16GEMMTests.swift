@@ -1,3 +1,4 @@
+import AttendTestSupport
 import Testing
 @testable import AttendTensor
 
@@ -8,20 +9,6 @@ import Testing
 //
 // The sweeps call the driver with an explicit ISA, thread count and tuning, so they neither set nor
 // read the global kernel switches that other suites flip concurrently.
-
-/// A seeded generator, so that every failure reproduces.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}
 
 /// One problem: C[m, n] = A[m, k] · W[n, k]ᵀ, with padded row strides for A and C.
 struct BF16Case: CustomTestStringConvertible, Sendable {
@@ -85,7 +72,7 @@ private var bf16Paths: [BF16Path] {
 struct BF16GEMMTests {
     @Test("sweep: fast BF16 GEMM matches the reference", arguments: bf16Cases)
     func sweep(_ c: BF16Case) {
-        var rng = SplitMix64(state: UInt64(c.m * 1_000_003 + c.n * 1009 + c.k))
+        var rng = SeededRNG(seed: UInt64(c.m * 1_000_003 + c.n * 1009 + c.k))
         let lda = c.k + c.padA, ldc = c.n + c.padC
         let a = (0..<(c.m * lda)).map { _ in rng.float() }
         let w = (0..<(c.n * c.k)).map { _ in rng.float() }
@@ -154,7 +141,7 @@ struct BF16GEMMTests {
             #expect(r.sign == Float(bitPattern: nan).sign)
         }
         // Round-trip: every bf16 value is exact.
-        var rng = SplitMix64(state: 7)
+        var rng = SeededRNG(seed: 7)
         for _ in 0..<1000 {
             let x = Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()) & 0xFFFF_0000 | 0x0080_0000)
             if x.isFinite { #expect(BF16.round(x) == x) }
@@ -165,7 +152,7 @@ struct BF16GEMMTests {
     func kernelRounding(isa: BF16GEMM.Kernel) {
         // W = I (n = k = 70): C = bf16(A) exactly, each output being one product plus zeros.
         let k = 70, m = 13
-        var rng = SplitMix64(state: 11)
+        var rng = SeededRNG(seed: 11)
         var a: [Float] = (0..<(m * k)).map { _ in
             // Random 16-bit tails, many of them exact ties (low 16 bits 0x8000).
             let hi = UInt32(truncatingIfNeeded: rng.next()) & 0x3FFF_0000 | 0x3000_0000
@@ -205,7 +192,7 @@ struct BF16GEMMTests {
         (m: 64, n: 130, k: 384), (m: 7, n: 384, k: 1536), (m: 384, n: 64, k: 33),
     ])
     func againstFloat32(m: Int, n: Int, k: Int) {
-        var rng = SplitMix64(state: UInt64(m * n + k))
+        var rng = SeededRNG(seed: UInt64(m * n + k))
         // Mixed magnitudes (×2^±4) so that the bound is exercised beyond [-1, 1].
         let a = (0..<(m * k)).map { i in rng.float() * Float(1 << (i % 9)) / 16 }
         let w = (0..<(n * k)).map { _ in rng.float() }
@@ -268,7 +255,7 @@ struct BF16GEMMTests {
     @Test("public entry point: fast, reference switch, k = 0 and beta")
     func publicEntry() throws {
         let (m, n, k) = (9, 70, 45)
-        var rng = SplitMix64(state: 3)
+        var rng = SeededRNG(seed: 3)
         let x = try Tensor(shape: [m, k], scalars: (0..<(m * k)).map { _ in rng.float() })
         let wt = try Tensor(shape: [n, k], scalars: (0..<(n * k)).map { _ in rng.float() })
         let weight = try BF16PackedWeight(weight: wt)
@@ -308,7 +295,7 @@ struct BF16GEMMTests {
 
     @Test("linearBF16: shapes, bias, activation and its errors")
     func linear() throws {
-        var rng = SplitMix64(state: 5)
+        var rng = SeededRNG(seed: 5)
         let (n, k) = (17, 40)
         let wt = try Tensor(shape: [n, k], scalars: (0..<(n * k)).map { _ in rng.float() })
         let bias = Tensor((0..<n).map { Float($0) })

@@ -10,20 +10,6 @@ import Testing
 // two-threaded, through each driver path (split N, split M, B read in place or packed, the
 // unblocked tiny loop). The suite is serialised because it sets the global kernel switches.
 
-/// A seeded generator, so that every failure reproduces.
-private struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}
-
 /// One GEMM problem: shape, transposes, scalars and leading-dimension padding.
 struct GEMMCase: CustomTestStringConvertible, Sendable {
     var m: Int, n: Int, k: Int
@@ -133,7 +119,7 @@ struct GEMMTests {
             // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
             // the others run their tasks themselves. Every result must still match the reference.
             let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
-            var rng = SplitMix64(state: c.seed)
+            var rng = SeededRNG(seed: c.seed)
             let a = (0..<(c.m * c.k)).map { _ in rng.float() }
             let b = (0..<(c.n * c.k)).map { _ in rng.float() }
             let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
@@ -180,7 +166,7 @@ struct GEMMTests {
 /// Runs `c` on every supported ISA through every driver path and compares each with the reference.
 private func checkAllPaths(_ c: GEMMCase) {
     KernelSettingsLock.exclusive {
-        var rng = SplitMix64(state: c.seed)
+        var rng = SeededRNG(seed: c.seed)
         let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
         let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
         let lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC

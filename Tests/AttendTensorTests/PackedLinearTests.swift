@@ -9,16 +9,8 @@ import Testing
 // the split-N limit), columns (the 64-wide AVX-512 and 16-wide AVX2 tiles ± 1) and depths (one and two
 // k slices), on every ISA this CPU runs, with 1 and 2 threads.
 
-private struct Seeded {
-    var state: UInt64
-    mutating func float() -> Float {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
-        return Float(state >> 40) / Float(1 << 23) - 1
-    }
-}
-
 private func random(_ shape: [Int], seed: UInt64) -> Tensor {
-    var rng = Seeded(state: seed)
+    var rng = SeededRNG(seed: seed)
     return try! Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in rng.float() })
 }
 

@@ -14,20 +14,6 @@ import Testing
 private let sweepCols = [1, 2, 7, 15, 16, 17, 31, 33, 64, 383, 384, 1536]
 private let sweepRows = [1, 3, 97, 384]
 
-/// A seeded generator, so that every failure reproduces.
-private struct RowRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func float() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
-}
-
 /// How a fast kernel is run.
 private enum RowPath: CustomStringConvertible {
     /// Contiguous rows through the `Kernels` entry, on this many threads.
@@ -127,7 +113,7 @@ private func tolerance(_ act: FusedActivation) -> (atol: Float, rtol: Float) {
 }
 
 /// Mostly [−8, 8] (GELU's curved part and its clamp at |v/√2| = 4), with some large magnitudes.
-private func activationInput(_ rng: inout RowRNG, _ idx: Int) -> Float {
+private func activationInput(_ rng: inout SeededRNG, _ idx: Int) -> Float {
     let u = rng.float()
     if idx % 17 == 3 { return u * 1e4 }
     if idx % 29 == 7 { return u < 0 ? -1e30 : 1e30 }
@@ -138,7 +124,7 @@ private func activationInput(_ rng: inout RowRNG, _ idx: Int) -> Float {
 struct RowOpsTests {
     @Test("bias + activation", arguments: sweepCols)
     func biasActivation(cols: Int) {
-        var rng = RowRNG(state: UInt64(cols))
+        var rng = SeededRNG(seed: UInt64(cols))
         for rows in sweepRows {
             let input = (0..<(rows * cols)).map { activationInput(&rng, $0) }
             let bias = (0..<cols).map { _ in rng.float() * 0.5 }
@@ -180,7 +166,7 @@ struct RowOpsTests {
 
     @Test("GELU of a contiguous run", arguments: [1, 3, 4095, 4096, 4097, 3 * 4096 + 5, 384 * 384])
     func gelu(count: Int) {
-        var rng = RowRNG(state: UInt64(count) &+ 77)
+        var rng = SeededRNG(seed: UInt64(count) &+ 77)
         let input = (0..<count).map { activationInput(&rng, $0) }
         for approximate in [false, true] {
             var expected = input
@@ -210,7 +196,7 @@ struct RowOpsTests {
 
     @Test("(add +) layer norm", arguments: sweepCols)
     func layerNorm(cols: Int) {
-        var rng = RowRNG(state: UInt64(cols) &+ 1000)
+        var rng = SeededRNG(seed: UInt64(cols) &+ 1000)
         for rows in sweepRows {
             let x = (0..<(rows * cols)).map { _ in 2 * rng.float() }
             let res = (0..<(rows * cols)).map { _ in rng.float() + 0.25 }
@@ -274,7 +260,7 @@ struct RowOpsTests {
 
     @Test("softmax: ±80, −∞ entries, fully masked rows", arguments: sweepCols)
     func softmax(cols: Int) {
-        var rng = RowRNG(state: UInt64(cols) &+ 2000)
+        var rng = SeededRNG(seed: UInt64(cols) &+ 2000)
         for rows in sweepRows {
             // Row 1 is fully −∞; row 2 keeps only its last entry; elsewhere about one in five is −∞.
             let input: [Float] = (0..<(rows * cols)).map { idx in
@@ -311,7 +297,7 @@ struct RowOpsTests {
 
     @Test("softmax of small and offset rows")
     func softmaxRanges() {
-        var rng = RowRNG(state: 3000)
+        var rng = SeededRNG(seed: 3000)
         for (scale, offset) in [(Float(1), Float(0)), (1e-3, 0), (5, 1e4), (80, -1e4)] {
             let rows = 5, cols = 300
             let input = (0..<(rows * cols)).map { _ in offset + scale * rng.float() }
@@ -333,7 +319,7 @@ struct RowOpsTests {
     func publicEntries() {
         KernelSettingsLock.exclusive {
             let rows = 97, cols = 384
-            var rng = RowRNG(state: 4000)
+            var rng = SeededRNG(seed: 4000)
             let x = (0..<(rows * cols)).map { _ in 4 * rng.float() }
             let r = (0..<(rows * cols)).map { _ in rng.float() }
             let g = (0..<cols).map { _ in 1 + 0.1 * rng.float() }

@@ -115,3 +115,8 @@ public enum KernelSettingsLock {
         return try body()
     }
 }
+
+extension SeededRNG {
+    /// Uniform in [−1, 1): the tests' kernel inputs (24 random bits, exact in Float).
+    public mutating func float() -> Float { 2 * nextUnit() - 1 }
+}

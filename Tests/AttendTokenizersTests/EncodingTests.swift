@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AttendTensor
 @testable import AttendTokenizers
 
 /// Truncation, pairs, batches, offsets and decoding on the tiny vocabulary (no model needed),
@@ -152,7 +153,7 @@ struct EncodingTests {
     /// consistent arrays, offsets inside the text and in order.
     @Test func randomTextInvariants() throws {
         let t = try Self.tiny.get()
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededRNG(seed: 42)
         for round in 0..<400 {
             var scalars: [Unicode.Scalar] = []
             for _ in 0..<Int(rng.next() % 40) {

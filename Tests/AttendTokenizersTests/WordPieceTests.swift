@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import AttendTensor
 @testable import AttendTokenizers
 
 /// WordPiece on a hand-made vocabulary (no model needed).
@@ -130,24 +131,11 @@ struct WordPieceTests {
             }
             return out
         }
-        var rng = SplitMix64(seed: 7)
+        var rng = SeededRNG(seed: 7)
         let alphabet = Array("abcxé")
         for _ in 0..<2000 {
             let word = (0..<Int(rng.next() % 8 + 1)).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
             #expect(pieces(String(word), model) == plain(word), "\(String(word))")
         }
-    }
-}
-
-/// A small deterministic generator for randomized tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
