@@ -167,16 +167,5 @@ enum AttentionBench {
               + String(repeating: " ", count: Swift.max(0, 12 - busy.count)) + busy)
     }
 
-    static func peakRSSMiB() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024   // KiB on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Double(usage.ru_maxrss) / 1024 / 1024   // bytes on Darwin
-        #endif
-    }
-
     static func f1(_ x: Double) -> String { String(format: "%.1f", x) }
 }

@@ -43,17 +43,6 @@ enum EmbedBench {
         }
     }
 
-    static func peakRSSMiB() -> Double {
-        var usage = rusage()
-        #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024   // KiB on Linux
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Double(usage.ru_maxrss) / 1024 / 1024   // bytes on Darwin
-        #endif
-    }
-
     static func loadLines(_ path: String) throws -> [String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("\(path): no such file") }
         return TextInput.lines(of: data, source: path).filter { !$0.isEmpty }
@@ -131,7 +120,7 @@ extension BenchCommand {
         let results = try EmbedBench.run(embedder: embedder, cases: cases, batchSize: batchSize, repeats: repeats,
                                           attentions: attentions, quietWait: quietWait, progress: progress)
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-        let rss = EmbedBench.peakRSSMiB()
+        let rss = peakRSSMiB()
         if json {
             print(JSONOut.render(.object([
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),

@@ -41,3 +41,15 @@ struct CPUCounters {
         return Swift.max(0, (machineBusy - start.machineBusy) - (ours - start.ours)) / (seconds * cpus)
     }
 }
+
+/// This process's peak resident set size so far, in MiB.
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024   // KiB on Linux
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / 1024 / 1024   // bytes on Darwin
+    #endif
+}
