@@ -23,17 +23,11 @@ extension Tensor {
             throw TensorError.shapeMismatch(op: "linear weight", expected: "[out, in] with \(weightValues.count) values",
                                             actual: weightShape)
         }
-        guard x.rank >= 1, x.shape.last == weightShape[1] else {
-            throw TensorError.shapeMismatch(op: "linear input", expected: "[..., \(weightShape[1])]", actual: x.shape)
-        }
         let (out, inF) = (weightShape[0], weightShape[1])
-        if let bias, bias.shape != [out] {
-            throw TensorError.shapeMismatch(op: "linear bias", expected: "[\(out)]", actual: bias.shape)
-        }
+        let rows = try linearRows("linear", x, out: out, in: inF, bias: bias)
         if let packed, packed.n != out || packed.k != inF {
             throw TensorError.shapeMismatch(op: "linear packed weights", expected: "[\(out), \(inF)]", actual: [packed.n, packed.k])
         }
-        let rows = x.shape.dropLast().reduce(1, *)   // not count / in: that is 0 when in = 0
         // Every element is written by the GEMM (beta = 0) or, with no inputs, zero-filled below.
         let y = [Float](unsafeUninitializedCapacity: rows * out) { yp, initialized in
             initialized = rows * out
@@ -64,6 +58,18 @@ extension Tensor {
             }
         }
         return Tensor(uncheckedShape: Array(x.shape.dropLast()) + [out], scalars: y)
+    }
+
+    /// Checks a linear layer's input `[..., in]` and bias `[out]` (errors name `op`) and returns the number of
+    /// input rows: the product of the leading axes (not `count / in`, which is 0 when `in` = 0).
+    static func linearRows(_ op: String, _ x: Tensor, out: Int, in inF: Int, bias: Tensor?) throws -> Int {
+        guard x.rank >= 1, x.shape.last == inF else {
+            throw TensorError.shapeMismatch(op: "\(op) input", expected: "[..., \(inF)]", actual: x.shape)
+        }
+        if let bias, bias.shape != [out] {
+            throw TensorError.shapeMismatch(op: "\(op) bias", expected: "[\(out)]", actual: bias.shape)
+        }
+        return x.shape.dropLast().reduce(1, *)
     }
 
     /// `LayerNorm(self + residual)` over the last axis, in one pass.

@@ -6,13 +6,7 @@ extension Tensor {
     public static func linearBF16(_ x: Tensor, weight: BF16PackedWeight, bias: Tensor?,
                                   activation: FusedActivation = .none) throws -> Tensor {
         let (out, inF) = (weight.n, weight.k)
-        guard x.rank >= 1, x.shape.last == inF else {
-            throw TensorError.shapeMismatch(op: "linearBF16 input", expected: "[..., \(inF)]", actual: x.shape)
-        }
-        if let bias, bias.shape != [out] {
-            throw TensorError.shapeMismatch(op: "linearBF16 bias", expected: "[\(out)]", actual: bias.shape)
-        }
-        let rows = x.shape.dropLast().reduce(1, *)
+        let rows = try linearRows("linearBF16", x, out: out, in: inF, bias: bias)
         var y = [Float](repeating: 0, count: rows * out)
         if rows > 0 && out > 0 {
             x.scalars.withUnsafeBufferPointer { xp in
