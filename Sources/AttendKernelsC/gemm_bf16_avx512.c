@@ -9,16 +9,11 @@
 #include <immintrin.h>
 #include <string.h>
 #include "attend_bf16.h"
+#include "bf16_avx512_tile.h"
 
 #define TBF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define MR 6
 #define NR ATTEND_BF16_NR
-
-TBF16 static inline __mmask16 mask_upto(ptrdiff_t n) {
-    if (n >= 16) return (__mmask16)0xFFFF;
-    if (n <= 0) return 0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 /// The tile for a fixed row count (a compile-time constant after inlining, so that every loop
 /// over rows unrolls and the accumulators live in registers).
@@ -47,29 +42,7 @@ bf16_tile(const int rows, ptrdiff_t kp, const uint32_t *restrict a, const uint32
         a += MR;
         w += NR;
     }
-    const __m512 vb = _mm512_set1_ps(beta);
-    if (nr == NR) {
-        for (int i = 0; i < rows; ++i) {
-            float *dst = c + i * ldc;
-            for (int q = 0; q < 4; ++q) {
-                __m512 v = acc[i][q];
-                if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_loadu_ps(dst + 16 * q)));
-                _mm512_storeu_ps(dst + 16 * q, v);
-            }
-        }
-        return;
-    }
-    // Edge tile: masked-off lanes are neither read nor written.
-    for (int i = 0; i < rows; ++i) {
-        float *dst = c + i * ldc;
-        for (int q = 0; q < 4; ++q) {
-            const __mmask16 km = mask_upto(nr - 16 * q);
-            if (!km) break;
-            __m512 v = acc[i][q];
-            if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(km, dst + 16 * q)));
-            _mm512_mask_storeu_ps(dst + 16 * q, km, v);
-        }
-    }
+    bf16_store_tile(rows, acc, c, ldc, beta, nr);
 }
 
 TBF16 static void bf16_kernel_avx512(ptrdiff_t kp, const uint32_t *restrict a, const uint32_t *restrict w,
@@ -110,8 +83,8 @@ TBF16 static inline __m512i round_pairs(const float *row, ptrdiff_t p0, ptrdiff_
         lo = _mm512_loadu_ps(row + p0);
         hi = _mm512_loadu_ps(row + p0 + 16);
     } else {
-        lo = _mm512_maskz_loadu_ps(mask_upto(left), row + p0);
-        hi = _mm512_maskz_loadu_ps(mask_upto(left - 16), row + p0 + 16);
+        lo = _mm512_maskz_loadu_ps(bf16_mask_upto(left), row + p0);
+        hi = _mm512_maskz_loadu_ps(bf16_mask_upto(left - 16), row + p0 + 16);
     }
     // Element e of the result is bf16(e < 16 ? lo[e] : hi[e − 16]): word q = (2q, 2q + 1).
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);

@@ -15,16 +15,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "attend_bf16.h"
+#include "bf16_avx512_tile.h"
 
 #define T512F __attribute__((target("avx512f,fma")))
 #define MR 5
 #define NR ATTEND_BF16_NR
-
-T512F static inline __mmask16 mask_upto(ptrdiff_t n) {
-    if (n >= 16) return (__mmask16)0xFFFF;
-    if (n <= 0) return 0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 /// The tile for a fixed row count (a compile-time constant after inlining).
 T512F static inline __attribute__((always_inline)) void
@@ -53,29 +48,7 @@ bf16w_tile(const int rows, ptrdiff_t kp, const float *restrict a, const uint32_t
         a += 2 * MR;
         w += NR;
     }
-    const __m512 vb = _mm512_set1_ps(beta);
-    if (nr == NR) {
-        for (int i = 0; i < rows; ++i) {
-            float *dst = c + i * ldc;
-            for (int q = 0; q < 4; ++q) {
-                __m512 v = acc[i][q];
-                if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_loadu_ps(dst + 16 * q)));
-                _mm512_storeu_ps(dst + 16 * q, v);
-            }
-        }
-        return;
-    }
-    // Edge tile: masked-off lanes are neither read nor written.
-    for (int i = 0; i < rows; ++i) {
-        float *dst = c + i * ldc;
-        for (int q = 0; q < 4; ++q) {
-            const __mmask16 km = mask_upto(nr - 16 * q);
-            if (!km) break;
-            __m512 v = acc[i][q];
-            if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(km, dst + 16 * q)));
-            _mm512_mask_storeu_ps(dst + 16 * q, km, v);
-        }
-    }
+    bf16_store_tile(rows, acc, c, ldc, beta, nr);
 }
 
 T512F static void bf16w_kernel_avx512f(ptrdiff_t kp, const uint32_t *restrict a, const uint32_t *restrict w,
@@ -125,8 +98,8 @@ T512F static void bf16w_pack_a_avx512f(const float *a, ptrdiff_t lda, ptrdiff_t 
                         x0 = _mm512_loadu_si512(row);
                         x1 = _mm512_loadu_si512(row + 16);
                     } else {
-                        x0 = _mm512_castps_si512(_mm512_maskz_loadu_ps(mask_upto(left), row));
-                        x1 = _mm512_castps_si512(_mm512_maskz_loadu_ps(mask_upto(left - 16), row + 16));
+                        x0 = _mm512_castps_si512(_mm512_maskz_loadu_ps(bf16_mask_upto(left), row));
+                        x1 = _mm512_castps_si512(_mm512_maskz_loadu_ps(bf16_mask_upto(left - 16), row + 16));
                     }
                     x0 = round_bf16_bits(x0);
                     x1 = round_bf16_bits(x1);
