@@ -17,6 +17,8 @@ public final class PackedWeights: @unchecked Sendable {
     public let isa: KernelISA
     let nr: Int
     let kc: Int
+    /// `n` rounded up to `nr`: the columns of each packed slice.
+    let paddedN: Int
     let data: UnsafeMutablePointer<Float>
     let floats: Int
 
@@ -48,7 +50,7 @@ public final class PackedWeights: @unchecked Sendable {
         self.k = k
         nr = Int(uk.nr)
         kc = GEMM.sliceDepth(k)
-        let paddedN = (n + nr - 1) / nr * nr
+        paddedN = (n + nr - 1) / nr * nr
         floats = Swift.max(1, paddedN * k)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: floats * MemoryLayout<Float>.stride, alignment: 64)
         data = raw.bindMemory(to: Float.self, capacity: floats)
@@ -84,7 +86,6 @@ public final class PackedWeights: @unchecked Sendable {
     @inline(__always)
     func sliver(pc: Int, j: Int) -> UnsafePointer<Float> {
         let kcur = Swift.min(kc, k - pc)
-        let paddedN = (n + nr - 1) / nr * nr
         return UnsafePointer(data + (pc * paddedN + (j / nr) * kcur * nr))
     }
 }
