@@ -247,6 +247,7 @@ struct PostProcessorEntry: Decodable {
         switch type {
         case "TemplateProcessing": value = try TemplateProcessing(from: decoder)
         case "BertProcessing": value = try BertProcessing(from: decoder)
+        case "RobertaProcessing": value = try RobertaProcessing(from: decoder)
         default: throw TokenizerError.unsupportedComponent(kind: "post_processor", type: type ?? "(no type)", file: nil)
         }
     }

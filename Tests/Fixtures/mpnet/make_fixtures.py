@@ -10,6 +10,7 @@ Per sentence: tokens, input_ids, attention_mask, the sentence embedding as sente
 (mean pooling over the mask, L2 normalisation, truncation at max_seq_length 384) and the attention weights of
 MPNetModel (eager), `[layer][head][query][key]`: every layer and head for the short sentences; for the long one
 (> 300 tokens) only the first 6 query rows of layers 0, 5 and 11, heads 0 and 11, to keep the file small.
+`relative_position_buckets`: MPNet's bucket of every relative position j − i from −600 to 600.
 For the first sentence also `position_bias` `[head][query][key]` (the bucketed relative-position bias added to
 every layer's scores) and `hidden_states` `[13][n][768]` rows 0..2 (embeddings output, then each layer).
 Floats are float32 values rounded to 7 significant digits.
@@ -90,6 +91,8 @@ def main():
             case["hidden_states_rows"] = [rounded(h[0][:3]) for h in res.hidden_states]
             case["last_hidden_state"] = rounded(res.last_hidden_state[0])
         cases.append(case)
+    rel = torch.arange(-600, 601)
+    buckets = model.encoder.relative_position_bucket(rel, num_buckets=model.config.relative_attention_num_buckets)
     e = embeddings
     cosine = (e @ e.T).tolist()
     weights = f"{folder}/model.safetensors"
@@ -108,7 +111,8 @@ def main():
         },
     }
     with open(out, "w") as f:
-        json.dump({"meta": meta, "sentences": cases, "cosine_similarity": rounded(cosine)}, f, separators=(",", ":"))
+        json.dump({"meta": meta, "sentences": cases, "cosine_similarity": rounded(cosine),
+                   "relative_position_buckets": {"first": -600, "buckets": buckets.tolist()}}, f, separators=(",", ":"))
 
 
 if __name__ == "__main__":
