@@ -44,17 +44,17 @@ struct EmbedCommand: ParsableCommand {
             }
             for r in results {
                 if json {
-                    var pairs: [(String, JSONOut.Value)] = [
+                    var pairs: JSONObject = [
                         ("text", .string(r.text)),
                         ("tokens", .array(r.encoding.tokens.map { .string($0) })),
                         ("ids", .array(r.encoding.ids.map { .int($0) })),
-                        ("embedding", .array(r.vector.map { .number($0) })),
+                        ("embedding", .array(r.vector.map { .float($0) })),
                     ]
                     if attentions {
                         let (_, weights) = try embedder.attentions(r.text)
-                        pairs.append(("attentions", .array(weights.map { JSONOut.tensor($0) })))
+                        pairs.append(("attentions", .array(weights.map { JSONValue.tensor($0) })))
                     }
-                    print(JSONOut.render(.object(pairs)))
+                    print(JSONValue.object(pairs).rendered())
                 } else {
                     let head = r.vector.prefix(6).map { fmt($0) }.joined(separator: ", ")
                     let norm = r.vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
@@ -89,10 +89,10 @@ struct SimilarityCommand: ParsableCommand {
             let vectors = try embedder.embed(inputs).map(\.vector)
             let matrix = vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("texts", .array(inputs.map { .string($0) })),
-                    ("matrix", .array(matrix.map { .array($0.map { .number($0) }) })),
-                ])))
+                    ("matrix", .array(matrix.map { .array($0.map { .float($0) }) })),
+                ]).rendered())
                 return
             }
             let labels = inputs.indices.map { "[\($0)]" }

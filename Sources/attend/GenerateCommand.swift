@@ -102,15 +102,15 @@ struct GenerateCommand: ParsableCommand {
             }
 
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("prompt", .array(tokens.map { .string(TinyGPT.syllable($0)) })),
                     ("generated", .array(generated.map { .string(TinyGPT.syllable($0)) })),
                     ("prompt_ids", .array(tokens.map { .int($0) })),
                     ("generated_ids", .array(generated.map { .int($0) })),
                     ("induction_head", .object([("layer", .int(layer + 1)), ("head", .int(head + 1))])),
                     ("attended_positions", .array(looks.map { .int($0.position) })),
-                    ("attended_weights", .array(looks.map { .number($0.weight) })),
-                ])))
+                    ("attended_weights", .array(looks.map { .float($0.weight) })),
+                ]).rendered())
                 return
             }
             print("prompt:    " + tokens.map(TinyGPT.syllable).joined(separator: " "))

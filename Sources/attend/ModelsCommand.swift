@@ -26,13 +26,13 @@ struct ModelsCommand: ParsableCommand {
                 let store = ModelStore()
                 let entries = store.list()
                 if json {
-                    print(JSONOut.render(.object([
+                    print(JSONValue.object([
                         ("home", .string(store.home.path)),
                         ("models", .array(entries.map { e in
                             .object([("name", .string(e.name)), ("installed", .bool(e.installed)),
                                      ("path", .string(e.path.path)), ("known", .bool(e.isKnown))])
                         })),
-                    ])))
+                    ]).rendered())
                     return
                 }
                 print("Models in \(store.home.path):")
@@ -60,7 +60,7 @@ struct ModelsCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("attend: \(message)\n".utf8))
                 }
                 if json {
-                    print(JSONOut.render(.object([("name", .string(name)), ("path", .string(url.path))])))
+                    print(JSONValue.object([("name", .string(name)), ("path", .string(url.path))]).rendered())
                 } else {
                     print(url.path)
                 }
@@ -76,7 +76,7 @@ struct ModelsCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let url = try ModelStore.resolve(name)
-                print(json ? JSONOut.render(.object([("name", .string(name)), ("path", .string(url.path))])) : url.path)
+                print(json ? JSONValue.object([("name", .string(name)), ("path", .string(url.path))]).rendered() : url.path)
             }
         }
     }

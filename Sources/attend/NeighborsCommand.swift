@@ -54,12 +54,12 @@ struct NeighborsCommand: ParsableCommand {
             }
             let best = scored.sorted { $0.1 > $1.1 }.prefix(top)
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("expression", .string(expression)),
                     ("neighbors", .array(best.map { id, c in
-                        .object([("token", .string(embedder.tokenizer.token(for: id) ?? "")), ("id", .int(id)), ("cosine", .number(c))])
+                        .object([("token", .string(embedder.tokenizer.token(for: id) ?? "")), ("id", .int(id)), ("cosine", .float(c))])
                     })),
-                ])))
+                ]).rendered())
                 return
             }
             print("Nearest to \(expression) in the input-embedding table (\(vocab) pieces × \(dim) dims):")

@@ -48,16 +48,16 @@ struct SearchCommand: ParsableCommand {
             let entropy = -weights.reduce(Float(0)) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) }
             let effective = Foundation.exp(entropy)
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("query", .string(query)),
-                    ("temperature", .number(temperature)),
+                    ("temperature", .float(temperature)),
                     ("results", .array(ranked.enumerated().map { r, i in
                         .object([("rank", .int(r + 1)), ("line", .string(documents[i])),
-                                 ("cosine", .number(cosines[i])), ("weight", .number(weights[i]))])
+                                 ("cosine", .float(cosines[i])), ("weight", .float(weights[i]))])
                     })),
-                    ("weights", .array(weights.map { .number($0) })),
-                    ("effective_documents", .number(effective)),
-                ])))
+                    ("weights", .array(weights.map { .float($0) })),
+                    ("effective_documents", .float(effective)),
+                ]).rendered())
                 return
             }
             print("Query: \(query)")

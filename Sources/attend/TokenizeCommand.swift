@@ -29,13 +29,13 @@ struct TokenizeCommand: ParsableCommand {
                 let e = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens, maxLength: maxLength)
                 if e.wasTruncated { Terminal.printWarning("truncated to \(e.count) tokens") }
                 if json {
-                    print(JSONOut.render(.object([
+                    print(JSONValue.object([
                         ("text", .string(text)),
                         ("tokens", .array(e.tokens.map { .string($0) })),
                         ("ids", .array(e.ids.map { .int($0) })),
                         ("offsets", .array(e.offsets.map { .array([.int($0.start), .int($0.end)]) })),
                         ("truncated", .bool(e.wasTruncated)),
-                    ])))
+                    ]).rendered())
                     continue
                 }
                 let scalars = Array(text.unicodeScalars)

@@ -83,7 +83,7 @@ struct TranslateCommand: ParsableCommand {
             guard h >= 0, h < heads else { throw CLIError("--head must be 1…\(heads)") }
             for (i, r) in results.enumerated() {
                 if json {
-                    print(JSONOut.render(try AlignmentTable.json(r, layer: l, head: h, all: explain)))
+                    print(try AlignmentTable.json(r, layer: l, head: h, all: explain).rendered())
                 } else {
                     if i > 0 { print() }
                     print(r.source.joined(separator: " "))
@@ -110,10 +110,10 @@ struct TranslateCommand: ParsableCommand {
         let pooled = try TinyTranslator.demo(bottleneck: true)
         let a = try attention.evaluate(pairs), b = try pooled.evaluate(pairs)
         if json {
-            func buckets(_ e: TranslationEvaluation) -> JSONOut.Value {
+            func buckets(_ e: TranslationEvaluation) -> JSONValue {
                 .array(e.byLength.map { .object([("length", .int($0.length)), ("correct", .int($0.correct)), ("total", .int($0.total))]) })
             }
-            var pairsOut: [(String, JSONOut.Value)] = [
+            var pairsOut: JSONObject = [
                 ("sentences", .int(a.sentences)),
                 ("exact_match", .double(a.exactMatch)), ("bottleneck_exact_match", .double(b.exactMatch)),
                 ("by_length", buckets(a)), ("bottleneck_by_length", buckets(b)),
@@ -124,7 +124,7 @@ struct TranslateCommand: ParsableCommand {
                 pairsOut.append(("best_head", .object([("layer", .int(best.layer + 1)), ("head", .int(best.head + 1)),
                                                         ("alignment", .double(best.alignment)), ("swapped", .double(best.swapped))])))
             }
-            print(JSONOut.render(.object(pairsOut)))
+            print(JSONValue.object(pairsOut).rendered())
             return
         }
         print("held-out sentences: \(a.sentences) (never seen in training)")
@@ -199,23 +199,23 @@ enum AlignmentTable {
         return out
     }
 
-    static func json(_ r: TinyTranslator.Translation, layer: Int, head: Int, all: Bool) throws -> JSONOut.Value {
+    static func json(_ r: TinyTranslator.Translation, layer: Int, head: Int, all: Bool) throws -> JSONValue {
         let w = weights(r, layer: layer, head: head)
-        var alignment: [JSONOut.Value] = []
+        var alignment: [JSONValue] = []
         for (i, word) in r.target.enumerated() where i < w.count {
             let best = w[i].indices.max { w[i][$0] < w[i][$1] } ?? 0
             alignment.append(.object([("target", .string(word)), ("source", .string(r.source[best])),
-                                      ("source_index", .int(best)), ("weight", .number(w[i][best]))]))
+                                      ("source_index", .int(best)), ("weight", .float(w[i][best]))]))
         }
-        var pairs: [(String, JSONOut.Value)] = [
+        var pairs: JSONObject = [
             ("source", .array(r.source.map { .string($0) })),
             ("target", .array(r.target.map { .string($0) })),
             ("translation", .string(r.text)),
             ("layer", .int(layer + 1)), ("head", .int(head + 1)),
-            ("cross_attention", .array(w.map { .array($0.map { .number($0) }) })),
+            ("cross_attention", .array(w.map { .array($0.map { .float($0) }) })),
             ("alignment", .array(alignment)),
         ]
-        if all { pairs.append(("cross_attention_all_heads", JSONOut.tensor(r.crossAttention))) }
+        if all { pairs.append(("cross_attention_all_heads", JSONValue.tensor(r.crossAttention))) }
         return .object(pairs)
     }
 }
