@@ -42,11 +42,9 @@ struct SearchCommand: ParsableCommand {
             let progress = Progress(label: "embedding corpus")
             let docVectors = try embedder.embed(documents) { progress.update($0, $1) }.map(\.vector)
             let q = try embedder.embed([query])[0].vector
-            let cosines = docVectors.map { cosineSimilarity(q, $0) }
-            let weights = try Tensor(cosines).map { $0 / temperature }.softmax().scalars
-            let ranked = cosines.indices.sorted { cosines[$0] > cosines[$1] }.prefix(top)
-            let entropy = -weights.reduce(Float(0)) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) }
-            let effective = Foundation.exp(entropy)
+            let lookup = try SoftLookup(query: q, documents: docVectors, temperature: temperature)
+            let ranked = lookup.top(top)
+            let (cosines, weights) = (lookup.cosines, lookup.weights)
             if json {
                 print(JSONValue.object([
                     ("query", .string(query)),
@@ -56,7 +54,7 @@ struct SearchCommand: ParsableCommand {
                                  ("cosine", .float(cosines[i])), ("weight", .float(weights[i]))])
                     })),
                     ("weights", .array(weights.map { .float($0) })),
-                    ("effective_documents", .float(effective)),
+                    ("effective_documents", .float(lookup.effectiveDocuments)),
                 ]).rendered())
                 return
             }
@@ -68,9 +66,9 @@ struct SearchCommand: ParsableCommand {
                 print("  " + padLeft(String(r + 1), 4) + "  " + padLeft(fmt(cosines[i], decimals: 3), 6) + "  "
                       + padLeft(fmt(weights[i], decimals: 3), 6) + "  " + documents[i] + (bar.isEmpty ? "" : "  " + Terminal.dim(bar)))
             }
-            let shown = ranked.reduce(Float(0)) { $0 + weights[$1] }
+            let shown = lookup.share(of: ranked)
             print("\nThe top \(ranked.count) hold \(fmt(shown * 100, decimals: 1))% of the attention; it is spread like "
-                  + "\(fmt(effective, decimals: 1)) equally weighted documents (exp of the entropy).")
+                  + "\(fmt(lookup.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
         }
     }
 }
