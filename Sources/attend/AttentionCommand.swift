@@ -12,13 +12,13 @@ struct AttentionCommand: ParsableCommand {
            "mask": "causal" | [[true, false, …], …] | [[0, -1e9, …], …],   (optional)
            "scale": 0.125,                                                 (optional, default 1/√d_k)
            "heads": 2}                                                     (optional, splits the last axis)
-        q is Lq×d, k is Lk×d, v is Lk×d_v (a single query may be a flat vector). A boolean mask is
-        Lq×Lk with true = may attend; a numeric mask is added to the scaled scores. A query row whose
+        q is Lq×d, k is Lk×d, v is Lk×d_v (a single query may be a flat vector). A boolean mask is \
+        Lq×Lk with true = may attend; a numeric mask is added to the scaled scores. A query row whose \
         every key is masked gets zero weights and a zero output.
 
-        Output (--json): {"scores": QKᵀ, "scaled_scores": QKᵀ·scale, "weights": softmax rows,
-        "output": weights·V, "scale": …} (plus "masked_scores" when a mask is given, null where masked).
-        With heads > 1, scores and weights gain a leading heads axis and output is the heads'
+        Output (--json): {"scores": QKᵀ, "scaled_scores": QKᵀ·scale, "weights": softmax rows, \
+        "output": weights·V, "scale": …} (plus "masked_scores" when a mask is given, null where masked). \
+        With heads > 1, scores and weights gain a leading heads axis and output is the heads' \
         outputs concatenated along the feature axis (no output projection).
 
         Examples:

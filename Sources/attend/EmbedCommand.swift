@@ -7,12 +7,12 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Sentence embeddings (mean-pooled, normalised as the model's modules.json says).",
         discussion: """
-        Texts come from the arguments or, when there are none, from stdin (one per line; blank lines
-        embed the empty string so output lines stay aligned with input lines). Texts longer than the
-        model's max_seq_length (256 tokens for all-MiniLM-L6-v2, from sentence_bert_config.json, as
+        Texts come from the arguments or, when there are none, from stdin (one per line; blank lines \
+        embed the empty string so output lines stay aligned with input lines). Texts longer than the \
+        model's max_seq_length (256 tokens for all-MiniLM-L6-v2, from sentence_bert_config.json, as \
         sentence-transformers does — not the 128 of its tokenizer.json) are truncated with a warning.
 
-        With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions
+        With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions \
         "attentions" shaped [layer][head][query][key] for that text run alone.
 
         Examples:

@@ -7,12 +7,12 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Continue a token sequence with TinyGPT, the 2-layer model that learned induction heads.",
         discussion: """
-        TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in
-        which a span occurs twice. Its 64 tokens are written as syllables: ba be bi bo da de di do … zo (or as
-        ids 0–63). Nothing about the tokens themselves is predictable; what it learned is to look back: when the
+        TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in \
+        which a span occurs twice. Its 64 tokens are written as syllables: ba be bi bo da de di do … zo (or as \
+        ids 0–63). Nothing about the tokens themselves is predictable; what it learned is to look back: when the \
         current token occurred before, attend to the token that followed it then, and copy it — an induction head.
 
-        Without a prompt, a random span (seeded by --seed) is followed by its first few tokens, and the model
+        Without a prompt, a random span (seeded by --seed) is followed by its first few tokens, and the model \
         completes the repeat. With --explain, each generated token shows where the induction head looked.
 
         Examples:

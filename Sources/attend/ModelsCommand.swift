@@ -7,7 +7,7 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "List, install and locate pretrained models.",
         discussion: """
-        Models live in $ATTEND_HOME/models (default ~/.cache/attend/models). Any --model option also
+        Models live in $ATTEND_HOME/models (default ~/.cache/attend/models). Any --model option also \
         accepts a folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json or vocab.txt).
 
         Examples:

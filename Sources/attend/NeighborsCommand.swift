@@ -7,10 +7,10 @@ struct NeighborsCommand: ParsableCommand {
         commandName: "neighbors",
         abstract: "Vocabulary pieces nearest to a word (or to word arithmetic) in the model's input-embedding space.",
         discussion: """
-        Looks only at the word-embedding table (the vectors a token has before any attention), by cosine
-        similarity. An expression like "king - man + woman" adds and subtracts those vectors; a word the
-        tokenizer splits into several pieces uses the mean of its pieces' vectors. The words of the query
-        themselves are left out of the results, as analogy demos do. A contextual model's input table is not
+        Looks only at the word-embedding table (the vectors a token has before any attention), by cosine \
+        similarity. An expression like "king - man + woman" adds and subtracts those vectors; a word the \
+        tokenizer splits into several pieces uses the mean of its pieces' vectors. The words of the query \
+        themselves are left out of the results, as analogy demos do. A contextual model's input table is not \
         word2vec: the results are shown as they are, good or bad.
 
         Examples:

@@ -7,10 +7,10 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Semantic search: attention as a soft database lookup over a corpus.",
         discussion: """
-        Each non-blank line of the corpus is a document. The query's embedding is compared with every
-        document's (cosine similarity); ranking by cosine is the "hard" lookup. The "soft" lookup is what
-        attention does: weights = softmax(cosine / temperature) over the whole corpus, summing to 1 —
-        the query attends to the documents as a query attends to keys. A lower temperature makes it
+        Each non-blank line of the corpus is a document. The query's embedding is compared with every \
+        document's (cosine similarity); ranking by cosine is the "hard" lookup. The "soft" lookup is what \
+        attention does: weights = softmax(cosine / temperature) over the whole corpus, summing to 1 — \
+        the query attends to the documents as a query attends to keys. A lower temperature makes it \
         sharper (toward the single best match), a higher one spreads it out.
 
         Examples:

@@ -7,7 +7,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Split text into the model's tokens and ids, with offsets back into the text.",
         discussion: """
-        Offsets count Unicode scalars (code points) from the start of the text, as Hugging Face's do.
+        Offsets count Unicode scalars (code points) from the start of the text, as Hugging Face's do. \
         Without --max-length nothing is truncated.
 
         Examples:

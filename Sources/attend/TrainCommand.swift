@@ -8,17 +8,16 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a demo model in Swift, with its loss curve as it goes.",
         discussion: """
         TASK is one of:
-          translator   TinyTranslator, an encoder-decoder transformer, on a synthetic English→French corpus
-                       (40 000 sentence pairs from a grammar with reordering and agreement; 2 000 held out).
-                       With --bottleneck, the baseline whose decoder sees one pooled vector instead of
-                       cross-attention.
-          induction    TinyGPT, a 2-layer causal transformer, on sequences with a repeated random span,
-                       where a layer-2 head becomes an induction head.
+          translator   TinyTranslator, an encoder-decoder transformer, on a synthetic English→French corpus \
+        (40 000 sentence pairs from a grammar with reordering and agreement; 2 000 held out). With --bottleneck, \
+        the baseline whose decoder sees one pooled vector instead of cross-attention.
+          induction    TinyGPT, a 2-layer causal transformer, on sequences with a repeated random span, where a \
+        layer-2 head becomes an induction head.
 
-        Writes into --out: model/ (config.json with the command and seed, vocab.json, model.safetensors),
-        log.csv (step,lr,loss,accuracy,grad_norm,elapsed_s), checkpoint.safetensors (parameters, AdamW
-        state, step; --resume continues from it and gives the same numbers as an uninterrupted run) and
-        eval.txt. A log line is printed every --log-every steps; on a terminal a progress bar runs on stderr.
+        Writes into --out: model/ (config.json with the command and seed, vocab.json, model.safetensors), \
+        log.csv (step,lr,loss,accuracy,grad_norm,elapsed_s), checkpoint.safetensors (parameters, AdamW \
+        state, step; --resume continues from it and gives the same numbers as an uninterrupted run) and \
+        eval.txt. A log line is printed every --log-every steps; on a terminal a progress bar runs on stderr. \
         The defaults finish in a few minutes on 2 cores in a release build (swift build -c release).
 
         Examples:

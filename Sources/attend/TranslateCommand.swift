@@ -7,16 +7,16 @@ struct TranslateCommand: ParsableCommand {
         commandName: "translate",
         abstract: "Translate English to French with the toy translator, and show its cross-attention alignment.",
         discussion: """
-        The embedded TinyTranslator (trained by `attend train translator`, see docs/TRAINING.md) knows the few
-        hundred words of its synthetic grammar: nouns like cat, dog, car, mat; adjectives like red, small, old;
+        The embedded TinyTranslator (trained by `attend train translator`, see docs/TRAINING.md) knows the few \
+        hundred words of its synthetic grammar: nouns like cat, dog, car, mat; adjectives like red, small, old; \
         verbs like sees, sat, eats; the, a, my, his, her, this; on, under, near, in front of; not; that; and.
 
-        With --explain, a table shows for each French word how much the decoder's cross-attention looked at each
-        English word while writing it (one head: by default the one that aligned best on held-out sentences),
-        and the English word it looked at most. Read it by eye: "rouge" looks at "red", and "voiture" at "car",
+        With --explain, a table shows for each French word how much the decoder's cross-attention looked at each \
+        English word while writing it (one head: by default the one that aligned best on held-out sentences), \
+        and the English word it looked at most. Read it by eye: "rouge" looks at "red", and "voiture" at "car", \
         although French puts them in the other order.
 
-        --evaluate N scores the embedded translator and its bottleneck baseline (one pooled context vector
+        --evaluate N scores the embedded translator and its bottleneck baseline (one pooled context vector \
         instead of cross-attention) on the first N held-out sentences, with exact match by source length.
 
         Examples:
