@@ -57,3 +57,8 @@ public struct SoftLookup: Sendable, Equatable {
         entropy = -weights.reduce(Float(0)) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) }
     }
 }
+
+/// Cosine similarity of every pair of vectors: `[i][j]` = cos(vectors[i], vectors[j]) (what `attend similarity` shows).
+public func cosineSimilarityMatrix(_ vectors: [[Float]]) -> [[Float]] {
+    vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
+}

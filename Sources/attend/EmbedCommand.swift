@@ -87,7 +87,7 @@ struct SimilarityCommand: ParsableCommand {
             guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
             let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             let vectors = try embedder.embed(inputs).map(\.vector)
-            let matrix = vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
+            let matrix = cosineSimilarityMatrix(vectors)   // [n][n]
             if json {
                 print(JSONValue.object([
                     ("texts", .array(inputs.map { .string($0) })),

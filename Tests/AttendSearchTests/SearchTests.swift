@@ -145,3 +145,19 @@ struct NeighborTests {
         #expect(unknown == ["zebra"])
     }
 }
+
+@Suite("Similarity matrix")
+struct SimilarityMatrixTests {
+    @Test func symmetricWithUnitDiagonal() {
+        let v: [[Float]] = [[1, 0, 0], [1, 1, 0], [0, 0, 2], [-1, 0, 0]]
+        let m = cosineSimilarityMatrix(v)
+        #expect(m.count == 4 && m.allSatisfy { $0.count == 4 })
+        for i in 0..<4 {
+            #expect(abs(m[i][i] - 1) <= 1e-6)
+            for j in 0..<4 { #expect(m[i][j] == m[j][i]) }
+        }
+        #expect(abs(m[0][1] - Float(1 / 2.0.squareRoot())) <= 1e-6)
+        #expect(m[0][2] == 0)
+        #expect(abs(m[0][3] + 1) <= 1e-6)
+    }
+}
