@@ -93,6 +93,7 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// A JSON object: unique keys, kept in insertion order (the order they are written in).
+/// Two objects are equal when they have the same keys in the same order with equal values.
 public struct JSONObject: Sendable, Equatable, Sequence {
     public private(set) var keys: [String] = []
     private var values: [String: JSONValue] = [:]
