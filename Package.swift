@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "AttendNN", targets: ["AttendNN"]),
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
+        .library(name: "AttendSearch", targets: ["AttendSearch"]),
         .library(name: "AttendViz", targets: ["AttendViz"]),
         .executable(name: "attend", targets: ["attend"]),
     ],
@@ -23,8 +24,9 @@ let package = Package(
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),
         .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"], resources: [.copy("Resources")]),
+        .target(name: "AttendSearch", dependencies: ["AttendModels"]),
         .target(name: "AttendViz", dependencies: ["AttendModels"]),
-        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendViz"]),
+        .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendSearch", "AttendViz"]),
         .executableTarget(
             name: "attend",
             dependencies: [
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "AttendNNTests", dependencies: ["AttendNN", "AttendTestSupport"]),
         .testTarget(name: "AttendTokenizersTests", dependencies: ["AttendTokenizers", "AttendTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
+        .testTarget(name: "AttendSearchTests", dependencies: ["AttendSearch", "AttendTestSupport"]),
         .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
     ],

@@ -2,4 +2,5 @@
 @_exported import AttendNN
 @_exported import AttendTokenizers
 @_exported import AttendModels
+@_exported import AttendSearch
 @_exported import AttendViz

@@ -1,67 +1,5 @@
 import Foundation
 
-/// A parsed JSON value: just enough structure to validate a safetensors header field by field
-/// and report exactly which field of which tensor is wrong.
-enum SafetensorsJSON: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int)
-    case double(Double)
-    case string(String)
-    case array([SafetensorsJSON])
-    case object([String: SafetensorsJSON])
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let v = try? c.decode(Bool.self) { self = .bool(v); return }
-        if let v = try? c.decode(Int.self) { self = .int(v); return }
-        if let v = try? c.decode(Double.self) { self = .double(v); return }
-        if let v = try? c.decode(String.self) { self = .string(v); return }
-        if let v = try? c.decode([SafetensorsJSON].self) { self = .array(v); return }
-        self = .object(try c.decode([String: SafetensorsJSON].self))
-    }
-
-    /// Parses `bytes` (already checked to be UTF-8) or throws a message for ``SafetensorsError/invalidJSON(file:reason:)``.
-    static func parse(_ bytes: UnsafeRawBufferPointer) throws -> SafetensorsJSON {
-        let data = bytes.baseAddress.map { Data(bytes: $0, count: bytes.count) } ?? Data()
-        do {
-            return try JSONDecoder().decode(SafetensorsJSON.self, from: data)
-        } catch let DecodingError.dataCorrupted(context) {
-            let underlying = context.underlyingError.map { " (\($0.localizedDescription))" } ?? ""
-            throw JSONFailure(message: context.debugDescription + underlying)
-        } catch {
-            throw JSONFailure(message: "\(error)")
-        }
-    }
-
-    struct JSONFailure: Error { let message: String }
-
-    /// A short name of the JSON type, for error messages.
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .int, .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        }
-    }
-
-    /// The value as an array of integers, or nil if it is not one.
-    var intArray: [Int]? {
-        guard case let .array(items) = self else { return nil }
-        var out: [Int] = []
-        out.reserveCapacity(items.count)
-        for item in items {
-            guard case let .int(v) = item else { return nil }
-            out.append(v)
-        }
-        return out
-    }
-}
-
 extension SafetensorsFile {
     /// Validates the whole header against a data section of `dataSize` bytes.
     /// Returns tensor infos by name and the metadata. Touches no tensor data.
@@ -72,11 +10,11 @@ extension SafetensorsFile {
         guard !notUTF8 else {
             throw SafetensorsError.headerNotUTF8(file: file)
         }
-        let json: SafetensorsJSON
+        let json: JSONValue
         do {
-            json = try SafetensorsJSON.parse(header)
-        } catch let failure as SafetensorsJSON.JSONFailure {
-            throw SafetensorsError.invalidJSON(file: file, reason: failure.message)
+            json = try JSONValue.parse(header, source: file)
+        } catch let failure as JSONSyntaxError {
+            throw SafetensorsError.invalidJSON(file: file, reason: failure.detail)
         }
         guard case let .object(entries) = json else { throw SafetensorsError.headerNotObject(file: file) }
 
@@ -102,33 +40,33 @@ extension SafetensorsFile {
         return (tensors, metadata)
     }
 
-    private static func parseMetadata(_ value: SafetensorsJSON, file: String) throws -> [String: String] {
+    private static func parseMetadata(_ value: JSONValue, file: String) throws -> [String: String] {
         guard case let .object(fields) = value else {
-            throw SafetensorsError.invalidMetadata(file: file, reason: "must be an object, found \(value.typeName)")
+            throw SafetensorsError.invalidMetadata(file: file, reason: "must be an object, found \(value.kind)")
         }
         var out: [String: String] = [:]
         for (key, field) in fields {
             guard case let .string(s) = field else {
                 throw SafetensorsError.invalidMetadata(
-                    file: file, reason: "value of '\(key)' must be a string, found \(field.typeName)")
+                    file: file, reason: "value of '\(key)' must be a string, found \(field.kind)")
             }
             out[key] = s
         }
         return out
     }
 
-    private static func parseEntry(name: String, _ value: SafetensorsJSON, dataSize: Int, file: String) throws
+    private static func parseEntry(name: String, _ value: JSONValue, dataSize: Int, file: String) throws
         -> SafetensorsTensorInfo
     {
         func invalid(_ reason: String) -> SafetensorsError {
             .invalidEntry(file: file, tensor: name, reason: reason)
         }
         guard case let .object(fields) = value else {
-            throw invalid("entry must be an object with dtype, shape and data_offsets, found \(value.typeName)")
+            throw invalid("entry must be an object with dtype, shape and data_offsets, found \(value.kind)")
         }
         guard let dtypeField = fields["dtype"] else { throw invalid("missing 'dtype'") }
         guard case let .string(dtypeName) = dtypeField else {
-            throw invalid("'dtype' must be a string, found \(dtypeField.typeName)")
+            throw invalid("'dtype' must be a string, found \(dtypeField.kind)")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeName) else {
             throw SafetensorsError.unknownDType(file: file, tensor: name, dtype: dtypeName)

@@ -62,5 +62,5 @@ extension Safetensors {
     }
 
     /// `s` as a JSON string literal.
-    static func jsonString(_ s: String) -> String { JSONText.quote(s) }
+    static func jsonString(_ s: String) -> String { JSONValue.quote(s) }
 }

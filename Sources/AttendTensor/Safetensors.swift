@@ -15,7 +15,7 @@
 // Files:
 //   Safetensors.swift          dtypes, errors, tensor info (this file)
 //   Safetensors+Read.swift     `SafetensorsFile`: mmap, header validation, typed accessors
-//   Safetensors+Header.swift   the minimal JSON value used to parse the header
+//   Safetensors+Header.swift   header validation, field by field (the JSON itself: JSON/JSONValue+Parsing.swift)
 //   Safetensors+Convert.swift  F16 / BF16 / F64 / integer decoding
 //   Safetensors+Write.swift    `Safetensors.write(_:metadata:to:)`
 

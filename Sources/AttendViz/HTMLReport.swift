@@ -3,6 +3,7 @@
 // a model view (layers × heads grid of small heatmaps on one canvas) and a per-head summary.
 // Heatmaps are drawn to canvas, so 256 tokens stay usable.
 import AttendNN
+import AttendTensor
 import Foundation
 
 public struct HTMLReport: Sendable {
@@ -45,38 +46,40 @@ public struct HTMLReport: Sendable {
         return Data(bytes).base64EncodedString()
     }
 
-    /// The data the page's script reads.
+    /// The data the page's script reads (keys in alphabetical order, as the page has always received them).
     func payload() throws -> String {
         let summaries = HeadSummary.all(trace)
-        var layers: [[String: Any]] = []
+        func rounded(_ x: Double, _ scale: Double) -> JSONValue { .double((x * scale).rounded() / scale) }
+        var layers: [JSONValue] = []
         for (li, lt) in trace.layers.enumerated() {
-            layers.append([
-                "label": lt.label,
-                "kind": lt.kind.rawValue,
-                "queryTokens": lt.queryTokens,
-                "keyTokens": lt.keyTokens,
-                "heads": lt.heads,
-                "masked": lt.mask?.contains { $0.contains(false) } ?? false,
-                "weights": Self.encode(lt),
-                "summary": summaries[li].map { s -> [String: Any] in
-                    var shares: [String: Double] = [:]
-                    for (t, v) in s.shares { shares[t.rawValue] = (v * 1000).rounded() / 1000 }
-                    return ["mostly": s.mostly.rawValue, "share": (s.mostlyShare * 1000).rounded() / 1000,
-                            "top": s.top.rawValue, "topShare": (s.topShare * 1000).rounded() / 1000,
-                            "entropy": (s.entropy * 100).rounded() / 100, "maxEntropy": (s.maxEntropy * 100).rounded() / 100,
-                            "shares": shares]
-                },
-            ])
+            layers.append(.object([
+                ("heads", .int(lt.heads)),
+                ("keyTokens", .array(lt.keyTokens.map { .string($0) })),
+                ("kind", .string(lt.kind.rawValue)),
+                ("label", .string(lt.label)),
+                ("masked", .bool(lt.mask?.contains { $0.contains(false) } ?? false)),
+                ("queryTokens", .array(lt.queryTokens.map { .string($0) })),
+                ("summary", .array(summaries[li].map { s in
+                    let shares = s.shares.map { ($0.key.rawValue, rounded($0.value, 1000)) }.sorted { $0.0 < $1.0 }
+                    return .object([
+                        ("entropy", rounded(s.entropy, 100)), ("maxEntropy", rounded(s.maxEntropy, 100)),
+                        ("mostly", .string(s.mostly.rawValue)), ("share", rounded(s.mostlyShare, 1000)),
+                        ("shares", .object(JSONObject(shares))),
+                        ("top", .string(s.top.rawValue)), ("topShare", rounded(s.topShare, 1000)),
+                    ])
+                })),
+                ("weights", .string(Self.encode(lt))),
+            ]))
         }
-        var initial: [String: Any] = ["layer": layer, "head": head]
-        if let focus { initial["token"] = focus }
-        let root: [String: Any] = [
-            "model": trace.model, "text": trace.text, "tokens": trace.tokens, "truncated": trace.wasTruncated,
-            "initial": initial, "layers": layers,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: root, options: [.sortedKeys])
+        var initial: JSONObject = [("head", .int(head)), ("layer", .int(layer))]
+        if let focus { initial.append(("token", .int(focus))) }
+        let root = JSONValue.object([
+            ("initial", .object(initial)), ("layers", .array(layers)), ("model", .string(trace.model)),
+            ("text", .string(trace.text)), ("tokens", .array(trace.tokens.map { .string($0) })),
+            ("truncated", .bool(trace.wasTruncated)),
+        ])
         // Inside <script>: never let the data close the element.
-        return String(decoding: data, as: UTF8.self)
+        return root.rendered()
             .replacingOccurrences(of: "<", with: "\\u003c")
             .replacingOccurrences(of: ">", with: "\\u003e")
     }

@@ -1,9 +1,19 @@
 // Small text helpers shared by every view: number formatting, padding, escaping, eliding long axes.
 import Foundation
 
-/// Number and text formatting for the views (the CLI has its own helpers for its other commands;
-/// a library cannot import an executable's).
+/// Number and text formatting for the views and the text reports every front-end prints.
 public enum VizFormat {
+    /// The number style of the step-by-step reports (attention trace, search, neighbours): `decimals` decimals in
+    /// the usual range, `%.3e` for magnitudes from 1e6 up or below 1e-4, `-∞`, `∞`, `NaN`.
+    public static func decimal(_ x: Float, decimals: Int = 4) -> String {
+        if x == -.infinity { return "-∞" }
+        if x == .infinity { return "∞" }
+        if x.isNaN { return "NaN" }
+        let a = abs(x)
+        if a != 0 && (a >= 1e6 || a < 1e-4) { return String(format: "%.3e", Double(x)) }
+        return String(format: "%.\(decimals)f", Double(x))
+    }
+
     /// Fixed decimals in the usual range, scientific outside it (`3.2e-06`), `-∞` for masked scores.
     /// With `fixed`, tiny values print as `0.0000` instead (weights, where 1e-8 and 0 mean the same to a reader).
     public static func number(_ x: Float, decimals: Int = 4, fixed: Bool = false) -> String {

@@ -9,14 +9,14 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time Attend's kernels (verified against their reference twins first).",
         discussion: """
         Kernels:
-          gemm   single-precision C = A·B (and A·Bᵀ with B stored [n, k] like PyTorch Linear weights).
-                 Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs.
-          attention  the fused kernel, batch 1, 12 heads, d = 64, N = 512…4096 causal and not (as bench_sdpa.py),
-                 GFLOPS = 4·N²·d per head (half when causal), then N = 32,768 with its peak RSS.
-          embed  sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads:
-                 1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included;
-                 sentences per second and peak RSS. Pass the baselines' own sentences with --short/--long
-                 (../shared/baselines/make_sentences.py). --attentions also times returning all weights.
+          gemm       single-precision C = A·B (and A·Bᵀ with B stored [n, k] like PyTorch Linear weights). \
+        Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs.
+          attention  the fused kernel, batch 1, 12 heads, d = 64, N = 512…4096 causal and not (as bench_sdpa.py), \
+        GFLOPS = 4·N²·d per head (half when causal), then N = 32,768 with its peak RSS.
+          embed      sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads: \
+        1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included; sentences per second \
+        and peak RSS. Pass the baselines' own sentences with --short/--long (../shared/baselines/make_sentences.py). \
+        --attentions also times returning all weights.
 
         Examples:
           attend bench gemm

@@ -122,7 +122,7 @@ extension BenchCommand {
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         let rss = peakRSSMiB()
         if json {
-            print(JSONOut.render(.object([
+            print(JSONValue.object([
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
                 ("precision", .string("\(precisionOption.precision)")),
@@ -137,7 +137,7 @@ extension BenchCommand {
                              ("waited_for_quiet_s", .double(r.waited)),
                              ("sent_per_s", .double(r.sentencesPerSecond))])
                 })),
-            ])))
+            ]).rendered())
             return
         }
         let precision = precisionOption.precision == .bf16 ? "bf16 (\(Kernels.bf16KernelName) kernel)" : "fp32"

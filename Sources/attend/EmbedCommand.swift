@@ -7,12 +7,12 @@ struct EmbedCommand: ParsableCommand {
         commandName: "embed",
         abstract: "Sentence embeddings (mean-pooled, normalised as the model's modules.json says).",
         discussion: """
-        Texts come from the arguments or, when there are none, from stdin (one per line; blank lines
-        embed the empty string so output lines stay aligned with input lines). Texts longer than the
-        model's max_seq_length (256 tokens for all-MiniLM-L6-v2, from sentence_bert_config.json, as
+        Texts come from the arguments or, when there are none, from stdin (one per line; blank lines \
+        embed the empty string so output lines stay aligned with input lines). Texts longer than the \
+        model's max_seq_length (256 tokens for all-MiniLM-L6-v2, from sentence_bert_config.json, as \
         sentence-transformers does — not the 128 of its tokenizer.json) are truncated with a warning.
 
-        With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions
+        With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions \
         "attentions" shaped [layer][head][query][key] for that text run alone.
 
         Examples:
@@ -44,17 +44,17 @@ struct EmbedCommand: ParsableCommand {
             }
             for r in results {
                 if json {
-                    var pairs: [(String, JSONOut.Value)] = [
+                    var pairs: JSONObject = [
                         ("text", .string(r.text)),
                         ("tokens", .array(r.encoding.tokens.map { .string($0) })),
                         ("ids", .array(r.encoding.ids.map { .int($0) })),
-                        ("embedding", .array(r.vector.map { .number($0) })),
+                        ("embedding", .array(r.vector.map { .float($0) })),
                     ]
                     if attentions {
                         let (_, weights) = try embedder.attentions(r.text)
-                        pairs.append(("attentions", .array(weights.map { JSONOut.tensor($0) })))
+                        pairs.append(("attentions", .array(weights.map { JSONValue.tensor($0) })))
                     }
-                    print(JSONOut.render(.object(pairs)))
+                    print(JSONValue.object(pairs).rendered())
                 } else {
                     let head = r.vector.prefix(6).map { fmt($0) }.joined(separator: ", ")
                     let norm = r.vector.reduce(Float(0)) { $0 + $1 * $1 }.squareRoot()
@@ -87,12 +87,12 @@ struct SimilarityCommand: ParsableCommand {
             guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
             let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
             let vectors = try embedder.embed(inputs).map(\.vector)
-            let matrix = vectors.map { a in vectors.map { b in cosineSimilarity(a, b) } }
+            let matrix = cosineSimilarityMatrix(vectors)   // [n][n]
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("texts", .array(inputs.map { .string($0) })),
-                    ("matrix", .array(matrix.map { .array($0.map { .number($0) }) })),
-                ])))
+                    ("matrix", .array(matrix.map { .array($0.map { .float($0) }) })),
+                ]).rendered())
                 return
             }
             let labels = inputs.indices.map { "[\($0)]" }

@@ -106,8 +106,9 @@ struct ExplainCommand: ParsableCommand {
                 text.decimals = Swift.max(0, Swift.min(decimals, 8))
                 try ExplainOutput.emit(try text.render(), to: out, defaultName: nil, describe: "text trace")
             case "json":
-                let value = try ExplainJSON.make(trace: trace, layer: layerIndex, head: headIndex, focus: focus, source: source)
-                try ExplainOutput.emit(JSONOut.render(value) + "\n", to: out, defaultName: nil, describe: "JSON")
+                let value = try ExplainJSON.make(trace: trace, layer: layerIndex, head: headIndex, focus: focus,
+                                                 model: ExplainJSON.ModelInfo(path: source.folder.path))
+                try ExplainOutput.emit(value.rendered() + "\n", to: out, defaultName: nil, describe: "JSON")
             case "svg":
                 let svg = view == "flow"
                     ? SVGFlow(layer: layerTrace, head: headIndex, caption: caption, focusRow: focus).render()

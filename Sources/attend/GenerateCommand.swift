@@ -7,12 +7,12 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Continue a token sequence with TinyGPT, the 2-layer model that learned induction heads.",
         discussion: """
-        TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in
-        which a span occurs twice. Its 64 tokens are written as syllables: ba be bi bo da de di do … zo (or as
-        ids 0–63). Nothing about the tokens themselves is predictable; what it learned is to look back: when the
+        TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in \
+        which a span occurs twice. Its 64 tokens are written as syllables: ba be bi bo da de di do … zo (or as \
+        ids 0–63). Nothing about the tokens themselves is predictable; what it learned is to look back: when the \
         current token occurred before, attend to the token that followed it then, and copy it — an induction head.
 
-        Without a prompt, a random span (seeded by --seed) is followed by its first few tokens, and the model
+        Without a prompt, a random span (seeded by --seed) is followed by its first few tokens, and the model \
         completes the repeat. With --explain, each generated token shows where the induction head looked.
 
         Examples:
@@ -66,12 +66,7 @@ struct GenerateCommand: ParsableCommand {
             var tokens: [Int]
             var defaultCount = 8
             if prompt.isEmpty {
-                var rng = SeededRNG(seed: seed)
-                var pool = Array(0..<gpt.config.vocabSize)
-                pool.shuffle(using: &rng)
-                let s = Array(pool.prefix(Swift.min(span, gpt.config.vocabSize)))
-                tokens = s + s.prefix(3)
-                defaultCount = s.count - 3
+                (tokens, defaultCount) = TinyGPT.repeatedSpanPrompt(vocabSize: gpt.config.vocabSize, span: span, seed: seed)
             } else {
                 tokens = try prompt.flatMap { $0.split(separator: " ") }.map { word in
                     guard let id = TinyGPT.token(String(word)), id >= 0, id < gpt.config.vocabSize else {
@@ -87,45 +82,18 @@ struct GenerateCommand: ParsableCommand {
             // Where the induction head looked: one full pass over prompt + generated tokens.
             let layer = (provenance["induction_layer"].flatMap { Int($0) } ?? gpt.config.numLayers) - 1
             let head = (provenance["induction_head"].flatMap { Int($0) } ?? 1) - 1
-            let all = tokens + generated
-            let recorder = IntermediateRecorder { $0 == "L\(layer).weights" }
-            var ctx = ForwardContext.inference(observer: recorder)
-            _ = try gpt([Array(all.dropLast())], &ctx)
-            var looks: [(position: Int, weight: Float)] = []
-            if let w = recorder["L\(layer).weights"] {                   // [1, H, T, T]
-                for t in 0..<generated.count {
-                    let q = tokens.count - 1 + t
-                    let row = (0...q).map { w[0, head, q, $0] }
-                    let best = row.indices.max { row[$0] < row[$1] } ?? 0
-                    looks.append((best, row[best]))
-                }
-            }
-
+            let looks = try gpt.lookbacks(prompt: tokens, generated: generated, layer: layer, head: head)
             if json {
-                print(JSONOut.render(.object([
-                    ("prompt", .array(tokens.map { .string(TinyGPT.syllable($0)) })),
-                    ("generated", .array(generated.map { .string(TinyGPT.syllable($0)) })),
-                    ("prompt_ids", .array(tokens.map { .int($0) })),
-                    ("generated_ids", .array(generated.map { .int($0) })),
-                    ("induction_head", .object([("layer", .int(layer + 1)), ("head", .int(head + 1))])),
-                    ("attended_positions", .array(looks.map { .int($0.position) })),
-                    ("attended_weights", .array(looks.map { .number($0.weight) })),
-                ])))
+                print(InductionReport.generationJSON(prompt: tokens, generated: generated, layer: layer, head: head, lookbacks: looks).rendered())
                 return
             }
             print("prompt:    " + tokens.map(TinyGPT.syllable).joined(separator: " "))
             print("generated: " + Terminal.bold(generated.map(TinyGPT.syllable).joined(separator: " ")))
             if explain {
                 print()
-                print("induction head: layer \(layer + 1) head \(head + 1)"
-                      + (provenance["prefix_matching_score"].map { " (prefix-matching score \($0))" } ?? ""))
-                print(Terminal.dim("while writing each token, the position it attended to most, and the tokens around it"))
-                for (t, look) in looks.enumerated() {
-                    let q = tokens.count - 1 + t
-                    let before = look.position > 0 ? TinyGPT.syllable(all[look.position - 1]) : "·"
-                    print("  \(TinyGPT.syllable(generated[t]))  ← position \(look.position) \"\(TinyGPT.syllable(all[look.position]))\" "
-                          + "(weight \(fmt(look.weight, decimals: 2))), which followed \"\(before)\"; the current token is \"\(TinyGPT.syllable(all[q]))\"")
-                }
+                print(InductionReport.lookbackText(prompt: tokens, generated: generated, layer: layer, head: head,
+                                                   score: provenance["prefix_matching_score"], lookbacks: looks, style: Terminal.style),
+                      terminator: "")
             } else if prompt.isEmpty {
                 print(Terminal.dim("(the prompt is a random span and the start of its repeat; the model completes the repeat by induction)"))
             }

@@ -7,7 +7,7 @@ struct ModelsCommand: ParsableCommand {
         commandName: "models",
         abstract: "List, install and locate pretrained models.",
         discussion: """
-        Models live in $ATTEND_HOME/models (default ~/.cache/attend/models). Any --model option also
+        Models live in $ATTEND_HOME/models (default ~/.cache/attend/models). Any --model option also \
         accepts a folder in Hugging Face layout (config.json, model.safetensors, tokenizer.json or vocab.txt).
 
         Examples:
@@ -26,14 +26,14 @@ struct ModelsCommand: ParsableCommand {
                 let store = ModelStore()
                 let entries = store.list()
                 if json {
-                    print(JSONOut.render(.object([
+                    print(JSONValue.object([
                         ("home", .string(store.home.path)),
                         ("models", .array(entries.map { e in
                             .object([("name", .string(e.name)), ("installed", .bool(e.installed)),
                                      ("path", .string(e.path.path)), ("known", .bool(e.isKnown)),
                                      ("license", store.knownModel(named: e.name).map { .string($0.license) } ?? .null)])
                         })),
-                    ])))
+                    ]).rendered())
                     return
                 }
                 print("Models in \(store.home.path):")
@@ -61,7 +61,7 @@ struct ModelsCommand: ParsableCommand {
                     FileHandle.standardError.write(Data("attend: \(message)\n".utf8))
                 }
                 if json {
-                    print(JSONOut.render(.object([("name", .string(name)), ("path", .string(url.path))])))
+                    print(JSONValue.object([("name", .string(name)), ("path", .string(url.path))]).rendered())
                 } else {
                     print(url.path)
                 }
@@ -77,7 +77,7 @@ struct ModelsCommand: ParsableCommand {
         func run() throws {
             try runReportingErrors {
                 let url = try ModelStore.resolve(name)
-                print(json ? JSONOut.render(.object([("name", .string(name)), ("path", .string(url.path))])) : url.path)
+                print(json ? JSONValue.object([("name", .string(name)), ("path", .string(url.path))]).rendered() : url.path)
             }
         }
     }

@@ -7,10 +7,10 @@ struct SearchCommand: ParsableCommand {
         commandName: "search",
         abstract: "Semantic search: attention as a soft database lookup over a corpus.",
         discussion: """
-        Each non-blank line of the corpus is a document. The query's embedding is compared with every
-        document's (cosine similarity); ranking by cosine is the "hard" lookup. The "soft" lookup is what
-        attention does: weights = softmax(cosine / temperature) over the whole corpus, summing to 1 —
-        the query attends to the documents as a query attends to keys. A lower temperature makes it
+        Each non-blank line of the corpus is a document. The query's embedding is compared with every \
+        document's (cosine similarity); ranking by cosine is the "hard" lookup. The "soft" lookup is what \
+        attention does: weights = softmax(cosine / temperature) over the whole corpus, summing to 1 — \
+        the query attends to the documents as a query attends to keys. A lower temperature makes it \
         sharper (toward the single best match), a higher one spreads it out.
 
         Examples:
@@ -42,22 +42,20 @@ struct SearchCommand: ParsableCommand {
             let progress = Progress(label: "embedding corpus")
             let docVectors = try embedder.embed(documents) { progress.update($0, $1) }.map(\.vector)
             let q = try embedder.embed([query])[0].vector
-            let cosines = docVectors.map { cosineSimilarity(q, $0) }
-            let weights = try Tensor(cosines).map { $0 / temperature }.softmax().scalars
-            let ranked = cosines.indices.sorted { cosines[$0] > cosines[$1] }.prefix(top)
-            let entropy = -weights.reduce(Float(0)) { $0 + ($1 > 0 ? $1 * Foundation.log($1) : 0) }
-            let effective = Foundation.exp(entropy)
+            let lookup = try SoftLookup(query: q, documents: docVectors, temperature: temperature)
+            let ranked = lookup.top(top)
+            let (cosines, weights) = (lookup.cosines, lookup.weights)
             if json {
-                print(JSONOut.render(.object([
+                print(JSONValue.object([
                     ("query", .string(query)),
-                    ("temperature", .number(temperature)),
+                    ("temperature", .float(temperature)),
                     ("results", .array(ranked.enumerated().map { r, i in
                         .object([("rank", .int(r + 1)), ("line", .string(documents[i])),
-                                 ("cosine", .number(cosines[i])), ("weight", .number(weights[i]))])
+                                 ("cosine", .float(cosines[i])), ("weight", .float(weights[i]))])
                     })),
-                    ("weights", .array(weights.map { .number($0) })),
-                    ("effective_documents", .number(effective)),
-                ])))
+                    ("weights", .array(weights.map { .float($0) })),
+                    ("effective_documents", .float(lookup.effectiveDocuments)),
+                ]).rendered())
                 return
             }
             print("Query: \(query)")
@@ -68,9 +66,9 @@ struct SearchCommand: ParsableCommand {
                 print("  " + padLeft(String(r + 1), 4) + "  " + padLeft(fmt(cosines[i], decimals: 3), 6) + "  "
                       + padLeft(fmt(weights[i], decimals: 3), 6) + "  " + documents[i] + (bar.isEmpty ? "" : "  " + Terminal.dim(bar)))
             }
-            let shown = ranked.reduce(Float(0)) { $0 + weights[$1] }
+            let shown = lookup.share(of: ranked)
             print("\nThe top \(ranked.count) hold \(fmt(shown * 100, decimals: 1))% of the attention; it is spread like "
-                  + "\(fmt(effective, decimals: 1)) equally weighted documents (exp of the entropy).")
+                  + "\(fmt(lookup.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
         }
     }
 }

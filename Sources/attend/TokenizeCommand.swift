@@ -7,7 +7,7 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Split text into the model's tokens and ids, with offsets back into the text.",
         discussion: """
-        Offsets count Unicode scalars (code points) from the start of the text, as Hugging Face's do.
+        Offsets count Unicode scalars (code points) from the start of the text, as Hugging Face's do. \
         Without --max-length nothing is truncated.
 
         Examples:
@@ -29,13 +29,13 @@ struct TokenizeCommand: ParsableCommand {
                 let e = tokenizer.encode(text, addSpecialTokens: !noSpecialTokens, maxLength: maxLength)
                 if e.wasTruncated { Terminal.printWarning("truncated to \(e.count) tokens") }
                 if json {
-                    print(JSONOut.render(.object([
+                    print(JSONValue.object([
                         ("text", .string(text)),
                         ("tokens", .array(e.tokens.map { .string($0) })),
                         ("ids", .array(e.ids.map { .int($0) })),
                         ("offsets", .array(e.offsets.map { .array([.int($0.start), .int($0.end)]) })),
                         ("truncated", .bool(e.wasTruncated)),
-                    ])))
+                    ]).rendered())
                     continue
                 }
                 let scalars = Array(text.unicodeScalars)

@@ -8,17 +8,16 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train a demo model in Swift, with its loss curve as it goes.",
         discussion: """
         TASK is one of:
-          translator   TinyTranslator, an encoder-decoder transformer, on a synthetic English→French corpus
-                       (40 000 sentence pairs from a grammar with reordering and agreement; 2 000 held out).
-                       With --bottleneck, the baseline whose decoder sees one pooled vector instead of
-                       cross-attention.
-          induction    TinyGPT, a 2-layer causal transformer, on sequences with a repeated random span,
-                       where a layer-2 head becomes an induction head.
+          translator   TinyTranslator, an encoder-decoder transformer, on a synthetic English→French corpus \
+        (40 000 sentence pairs from a grammar with reordering and agreement; 2 000 held out). With --bottleneck, \
+        the baseline whose decoder sees one pooled vector instead of cross-attention.
+          induction    TinyGPT, a 2-layer causal transformer, on sequences with a repeated random span, where a \
+        layer-2 head becomes an induction head.
 
-        Writes into --out: model/ (config.json with the command and seed, vocab.json, model.safetensors),
-        log.csv (step,lr,loss,accuracy,grad_norm,elapsed_s), checkpoint.safetensors (parameters, AdamW
-        state, step; --resume continues from it and gives the same numbers as an uninterrupted run) and
-        eval.txt. A log line is printed every --log-every steps; on a terminal a progress bar runs on stderr.
+        Writes into --out: model/ (config.json with the command and seed, vocab.json, model.safetensors), \
+        log.csv (step,lr,loss,accuracy,grad_norm,elapsed_s), checkpoint.safetensors (parameters, AdamW \
+        state, step; --resume continues from it and gives the same numbers as an uninterrupted run) and \
+        eval.txt. A log line is printed every --log-every steps; on a terminal a progress bar runs on stderr. \
         The defaults finish in a few minutes on 2 cores in a release build (swift build -c release).
 
         Examples:
@@ -124,7 +123,7 @@ struct TrainCommand: ParsableCommand {
         }
         let modelFolder = folder.appendingPathComponent("model")
         try model.save(to: modelFolder, training: training)
-        let report = TranslatorReport.text(evaluation, title: bottleneck ? "bottleneck baseline" : "cross-attention")
+        let report = TranslationReport.evaluationText(evaluation, title: bottleneck ? "bottleneck baseline" : "cross-attention")
             + "trained in \(String(format: "%.0f", seconds)) s; model in \(modelFolder.path)\n"
         try Data(report.utf8).write(to: folder.appendingPathComponent("eval.txt"))
         print(report, terminator: "")
@@ -198,44 +197,4 @@ final class TrainingPrinter {
     }
 
     func finish() { clearBar() }
-}
-
-/// Text reports of the translator's evaluation.
-enum TranslatorReport {
-    static func text(_ e: TranslationEvaluation, title: String) -> String {
-        var out = "held-out exact match (\(title)): \(e.exactMatches)/\(e.sentences) = \(String(format: "%.1f", 100 * e.exactMatch))%\n"
-        out += "by source length:\n"
-        for b in e.byLength {
-            out += "  \(padLeft(String(b.length), 3)) words: \(padLeft(String(b.correct), 4))/\(padLeft(String(b.total), 4))"
-                + "  \(padLeft(String(format: "%.1f", 100 * Double(b.correct) / Double(Swift.max(b.total, 1))), 5))%\n"
-        }
-        if let best = e.bestHead, e.contentWords > 0 {
-            out += "cross-attention alignment (argmax source word = gold word, over \(e.contentWords) content words of correct translations):\n"
-            for (l, row) in e.headAlignment.enumerated() {
-                out += "  layer \(l + 1): " + row.enumerated().map { "H\($0.offset + 1) \(String(format: "%.1f", 100 * $0.element))%" }
-                    .joined(separator: "  ") + "\n"
-            }
-            out += "  best: layer \(best.layer + 1) head \(best.head + 1): \(String(format: "%.1f", 100 * best.alignment))% "
-                + "(\(String(format: "%.1f", 100 * best.swapped))% of the \(e.swappedWords) words in adjective–noun swaps)\n"
-        }
-        return out
-    }
-}
-
-/// Text report of the induction measurements.
-enum InductionReport {
-    static func text(_ e: InductionEvaluation) -> String {
-        var out = "in-context loss on a repeated span: first occurrence \(String(format: "%.3f", e.firstOccurrenceLoss)) nats, "
-            + "second occurrence \(String(format: "%.3f", e.repeatLoss)) nats (drop \(String(format: "%.3f", e.lossDrop)); "
-            + "top-1 on the repeat \(String(format: "%.1f", 100 * e.repeatAccuracy))%)\n"
-        out += "per head: prefix-matching score (attention to the token after the earlier occurrence) | previous-token score\n"
-        for (l, row) in e.prefixMatching.enumerated() {
-            out += "  layer \(l + 1): " + row.enumerated().map { h, s in
-                "H\(h + 1) \(String(format: "%.2f", s)) | \(String(format: "%.2f", e.previousToken[l][h]))"
-            }.joined(separator: "   ") + "\n"
-        }
-        let best = e.bestInductionHead
-        out += "induction head: layer \(best.layer + 1) head \(best.head + 1), prefix-matching score \(String(format: "%.2f", best.score))\n"
-        return out
-    }
 }

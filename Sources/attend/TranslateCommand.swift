@@ -7,16 +7,16 @@ struct TranslateCommand: ParsableCommand {
         commandName: "translate",
         abstract: "Translate English to French with the toy translator, and show its cross-attention alignment.",
         discussion: """
-        The embedded TinyTranslator (trained by `attend train translator`, see docs/TRAINING.md) knows the few
-        hundred words of its synthetic grammar: nouns like cat, dog, car, mat; adjectives like red, small, old;
+        The embedded TinyTranslator (trained by `attend train translator`, see docs/TRAINING.md) knows the few \
+        hundred words of its synthetic grammar: nouns like cat, dog, car, mat; adjectives like red, small, old; \
         verbs like sees, sat, eats; the, a, my, his, her, this; on, under, near, in front of; not; that; and.
 
-        With --explain, a table shows for each French word how much the decoder's cross-attention looked at each
-        English word while writing it (one head: by default the one that aligned best on held-out sentences),
-        and the English word it looked at most. Read it by eye: "rouge" looks at "red", and "voiture" at "car",
+        With --explain, a table shows for each French word how much the decoder's cross-attention looked at each \
+        English word while writing it (one head: by default the one that aligned best on held-out sentences), \
+        and the English word it looked at most. Read it by eye: "rouge" looks at "red", and "voiture" at "car", \
         although French puts them in the other order.
 
-        --evaluate N scores the embedded translator and its bottleneck baseline (one pooled context vector
+        --evaluate N scores the embedded translator and its bottleneck baseline (one pooled context vector \
         instead of cross-attention) on the first N held-out sentences, with exact match by source length.
 
         Examples:
@@ -83,7 +83,7 @@ struct TranslateCommand: ParsableCommand {
             guard h >= 0, h < heads else { throw CLIError("--head must be 1…\(heads)") }
             for (i, r) in results.enumerated() {
                 if json {
-                    print(JSONOut.render(try AlignmentTable.json(r, layer: l, head: h, all: explain)))
+                    print(try TranslationReport.alignmentJSON(r, layer: l, head: h, allHeads: explain).rendered())
                 } else {
                     if i > 0 { print() }
                     print(r.source.joined(separator: " "))
@@ -96,7 +96,8 @@ struct TranslateCommand: ParsableCommand {
                             print()
                             print("cross-attention, decoder layer \(l + 1) head \(h + 1)\(layer == nil && head == nil ? " (best-aligned head\(score))" : "")")
                             print(Terminal.dim("each row: a French word as it was written; shade = attention to each English word"))
-                            print(try AlignmentTable.text(r, layer: l, head: h), terminator: "")
+                            let color: TerminalColor = Terminal.useColor ? .detect() : .none
+                            print(try TranslationReport.alignmentText(r, layer: l, head: h, color: color), terminator: "")
                         }
                     }
                 }
@@ -110,112 +111,9 @@ struct TranslateCommand: ParsableCommand {
         let pooled = try TinyTranslator.demo(bottleneck: true)
         let a = try attention.evaluate(pairs), b = try pooled.evaluate(pairs)
         if json {
-            func buckets(_ e: TranslationEvaluation) -> JSONOut.Value {
-                .array(e.byLength.map { .object([("length", .int($0.length)), ("correct", .int($0.correct)), ("total", .int($0.total))]) })
-            }
-            var pairsOut: [(String, JSONOut.Value)] = [
-                ("sentences", .int(a.sentences)),
-                ("exact_match", .double(a.exactMatch)), ("bottleneck_exact_match", .double(b.exactMatch)),
-                ("by_length", buckets(a)), ("bottleneck_by_length", buckets(b)),
-                ("head_alignment", .array(a.headAlignment.map { .array($0.map { .double($0) }) })),
-                ("swapped_alignment", .array(a.swappedAlignment.map { .array($0.map { .double($0) }) })),
-            ]
-            if let best = a.bestHead {
-                pairsOut.append(("best_head", .object([("layer", .int(best.layer + 1)), ("head", .int(best.head + 1)),
-                                                        ("alignment", .double(best.alignment)), ("swapped", .double(best.swapped))])))
-            }
-            print(JSONOut.render(.object(pairsOut)))
-            return
+            print(TranslationReport.comparisonJSON(attention: a, bottleneck: b).rendered())
+        } else {
+            print(TranslationReport.comparisonText(attention: a, bottleneck: b), terminator: "")
         }
-        print("held-out sentences: \(a.sentences) (never seen in training)")
-        print("exact match: cross-attention \(pct(a.exactMatch)), bottleneck \(pct(b.exactMatch))\n")
-        print(BottleneckTable.text(attention: a, bottleneck: b), terminator: "")
-        print()
-        print(TranslatorReport.text(a, title: "cross-attention"), terminator: "")
-    }
-
-    func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
-}
-
-/// Exact match by source length, cross-attention against the bottleneck, in length buckets.
-enum BottleneckTable {
-    static let buckets: [ClosedRange<Int>] = [1...4, 5...7, 8...10, 11...13, 14...16, 17...30]
-
-    static func rows(_ e: TranslationEvaluation) -> [(correct: Int, total: Int)] {
-        buckets.map { range in
-            e.byLength.filter { range.contains($0.length) }.reduce((0, 0)) { ($0.0 + $1.correct, $0.1 + $1.total) }
-        }
-    }
-
-    static func text(attention: TranslationEvaluation, bottleneck: TranslationEvaluation) -> String {
-        let a = rows(attention), b = rows(bottleneck)
-        var out = "| source words | sentences | cross-attention | bottleneck (one vector) |\n|---|---:|---:|---:|\n"
-        for (i, range) in buckets.enumerated() where a[i].total > 0 {
-            let label = range.upperBound >= 30 ? "\(range.lowerBound)+" : "\(range.lowerBound)–\(range.upperBound)"
-            func p(_ r: (correct: Int, total: Int)) -> String { String(format: "%.1f%%", 100 * Double(r.correct) / Double(Swift.max(r.total, 1))) }
-            out += "| \(label) | \(a[i].total) | \(p(a[i])) | \(p(b[i])) |\n"
-        }
-        return out
-    }
-}
-
-/// The cross-attention of one head as a table a reader can check by eye.
-enum AlignmentTable {
-    /// `weights[t][s]` of one head.
-    static func weights(_ r: TinyTranslator.Translation, layer: Int, head: Int) -> [[Float]] {
-        let w = r.crossAttention                                   // [L, H, T, S]
-        let (t, s) = (w.shape[2], w.shape[3])
-        return (0..<t).map { i in (0..<s).map { j in w[layer, head, i, j] } }
-    }
-
-    static func shade(_ x: Float) -> Character {
-        switch x {
-        case ..<0.05: return "·"
-        case ..<0.25: return "░"
-        case ..<0.5: return "▒"
-        case ..<0.75: return "▓"
-        default: return "█"
-        }
-    }
-
-    static func text(_ r: TinyTranslator.Translation, layer: Int, head: Int) throws -> String {
-        let w = weights(r, layer: layer, head: head)
-        let rows = r.target + ["<eos>"]
-        let labelWidth = (rows.map(\.count).max() ?? 4) + 2
-        let widths = r.source.map { Swift.max($0.count, 3) + 2 }
-        var out = String(repeating: " ", count: labelWidth) + zip(r.source, widths).map { padRight(" " + $0, $1) }.joined() + "\n"
-        for (i, word) in rows.enumerated() where i < w.count {
-            let row = w[i]
-            let best = row.indices.max { row[$0] < row[$1] } ?? 0
-            var line = padRight("  " + word, labelWidth)
-            for (j, width) in widths.enumerated() where j < row.count {
-                let cell = " " + String(repeating: shade(row[j]), count: width - 2) + " "
-                line += j == best ? Terminal.bold(cell) : cell
-            }
-            line += "  → \(r.source[best]) \(fmt(row[best], decimals: 2))"
-            out += line + "\n"
-        }
-        out += Terminal.dim("  shades: · <5%  ░ <25%  ▒ <50%  ▓ <75%  █ ≥75%") + "\n"
-        return out
-    }
-
-    static func json(_ r: TinyTranslator.Translation, layer: Int, head: Int, all: Bool) throws -> JSONOut.Value {
-        let w = weights(r, layer: layer, head: head)
-        var alignment: [JSONOut.Value] = []
-        for (i, word) in r.target.enumerated() where i < w.count {
-            let best = w[i].indices.max { w[i][$0] < w[i][$1] } ?? 0
-            alignment.append(.object([("target", .string(word)), ("source", .string(r.source[best])),
-                                      ("source_index", .int(best)), ("weight", .number(w[i][best]))]))
-        }
-        var pairs: [(String, JSONOut.Value)] = [
-            ("source", .array(r.source.map { .string($0) })),
-            ("target", .array(r.target.map { .string($0) })),
-            ("translation", .string(r.text)),
-            ("layer", .int(layer + 1)), ("head", .int(head + 1)),
-            ("cross_attention", .array(w.map { .array($0.map { .number($0) }) })),
-            ("alignment", .array(alignment)),
-        ]
-        if all { pairs.append(("cross_attention_all_heads", JSONOut.tensor(r.crossAttention))) }
-        return .object(pairs)
     }
 }

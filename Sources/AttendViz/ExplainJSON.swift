@@ -1,4 +1,4 @@
-import Attend
+import AttendTensor
 import Foundation
 
 /// `attend explain --format json`: every intermediate of the chosen layer and head, so others can build on it.
@@ -12,14 +12,22 @@ import Foundation
 ///      "mask": [Lq][Lk] booleans (true = may attend) or null,
 ///      "summary": {"entropy_bits", "max_entropy_bits", "mostly", "mostly_share", "shares": {…}},
 ///      "token": {"index", "text", "top": [{"index", "token", "weight"}, …]}   (with --token)}
-enum ExplainJSON {
-    static func make(trace: ExplainTrace, layer: Int, head: Int, focus: Int?, source: ExplainModel) throws -> JSONOut.Value {
+public enum ExplainJSON {
+    /// What the JSON says about the model beyond the trace itself.
+    public struct ModelInfo: Sendable, Equatable {
+        /// The folder the model was loaded from (`"model_path"`).
+        public var path: String
+        public init(path: String) { self.path = path }
+    }
+
+    /// The JSON of one head of one layer (0-based `layer` and `head`), with the top keys of query `focus` if given.
+    public static func make(trace: ExplainTrace, layer: Int, head: Int, focus: Int?, model: ModelInfo) throws -> JSONValue {
         let lt = try trace.layer(layer)
         let h = try lt.head(head)
         let summary = HeadSummary(layer: lt, layerIndex: layer, head: head)
-        var pairs: [(String, JSONOut.Value)] = [
+        var pairs: JSONObject = [
             ("model", .string(trace.model)),
-            ("model_path", .string(source.folder.path)),
+            ("model_path", .string(model.path)),
             ("text", .string(trace.text)),
             ("tokens", .array(trace.tokens.map { .string($0) })),
             ("layer", .int(layer)),
@@ -28,29 +36,29 @@ enum ExplainJSON {
             ("heads", .int(lt.heads)),
             ("kind", .string(lt.kind.rawValue)),
             ("d_k", .int(h.dk)),
-            ("scale", .number(h.scale)),
+            ("scale", .float(h.scale)),
             ("query_tokens", .array(lt.queryTokens.map { .string($0) })),
             ("key_tokens", .array(lt.keyTokens.map { .string($0) })),
         ]
-        if let e = trace.embeddings { pairs.append(("embeddings", JSONOut.tensor(e))) }
+        if let e = trace.embeddings { pairs.append(("embeddings", JSONValue.tensor(e))) }
         pairs += [
-            ("q", JSONOut.tensor(h.q)),
-            ("k", JSONOut.tensor(h.k)),
-            ("v", JSONOut.tensor(h.v)),
-            ("scores", JSONOut.tensor(h.scores)),
-            ("scaled_scores", JSONOut.tensor(h.scaledScores)),
+            ("q", JSONValue.tensor(h.q)),
+            ("k", JSONValue.tensor(h.k)),
+            ("v", JSONValue.tensor(h.v)),
+            ("scores", JSONValue.tensor(h.scores)),
+            ("scaled_scores", JSONValue.tensor(h.scaledScores)),
         ]
-        if let m = h.maskedScores { pairs.append(("masked_scores", JSONOut.tensor(m))) }
+        if let m = h.maskedScores { pairs.append(("masked_scores", JSONValue.tensor(m))) }
         pairs += [
-            ("weights", JSONOut.tensor(h.weights)),
-            ("output", JSONOut.tensor(h.output)),
+            ("weights", JSONValue.tensor(h.weights)),
+            ("output", JSONValue.tensor(h.output)),
             ("mask", lt.mask.map { .array($0.map { .array($0.map { .bool($0) }) }) } ?? .null),
             ("summary", .object([
                 ("entropy_bits", .double(summary.entropy)),
                 ("max_entropy_bits", .double(summary.maxEntropy)),
                 ("mostly", .string(summary.mostly.rawValue)),
                 ("mostly_share", .double(summary.mostlyShare)),
-                ("shares", .object(HeadSummary.Target.allCases.compactMap { t in summary.shares[t].map { (t.rawValue, .double($0)) } })),
+                ("shares", .object(JSONObject(HeadSummary.Target.allCases.compactMap { t in summary.shares[t].map { (t.rawValue, JSONValue.double($0)) } }))),
             ])),
         ]
         if let f = focus {
@@ -59,7 +67,7 @@ enum ExplainJSON {
                 ("index", .int(f)),
                 ("text", .string(lt.queryTokens[f])),
                 ("top", .array(order.prefix(5).map { j in
-                    .object([("index", .int(j)), ("token", .string(lt.keyTokens[j])), ("weight", .number(h.weights[f, j]))])
+                    .object([("index", .int(j)), ("token", .string(lt.keyTokens[j])), ("weight", .float(h.weights[f, j]))])
                 })),
             ])))
         }
