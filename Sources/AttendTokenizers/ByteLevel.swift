@@ -150,16 +150,44 @@ public struct UTF8StreamDecoder: Sendable {
 
 // MARK: - Post-processing
 
-/// `{"type": "ByteLevel", "trim_offsets": …}` post-processor: adds no tokens.
-/// (`tokenizers` also trims the leading space out of token offsets when
-/// `trim_offsets` is true; the offsets here keep the space.)
+/// `{"type": "ByteLevel", "trim_offsets": …, "add_prefix_space": …}` post-processor:
+/// adds no tokens; with `trimOffsets`, each token's offsets leave out its leading
+/// and trailing spaces (`Ġ`), as `tokenizers` does — except a single leading space
+/// of the text's first token when `addPrefixSpace` (that space was added, not typed).
 public struct ByteLevelPostProcessor: PostProcessor, Hashable {
-    public init() {}
+    public var trimOffsets: Bool
+    public var addPrefixSpace: Bool
+
+    public init(trimOffsets: Bool = true, addPrefixSpace: Bool = true) {
+        self.trimOffsets = trimOffsets
+        self.addPrefixSpace = addPrefixSpace
+    }
+
     public func addedTokenCount(isPair: Bool) -> Int { 0 }
+
     public func process(_ first: Encoding, pair second: Encoding?, addSpecialTokens: Bool) -> Encoding {
-        guard let second else { return first }
-        var out = first
-        out.append(contentsOf: second, typeId: 1)
+        var out = trimmed(first)
+        if let second { out.append(contentsOf: trimmed(second), typeId: 1) }
         return out
+    }
+
+    private func trimmed(_ encoding: Encoding) -> Encoding {
+        guard trimOffsets else { return encoding }
+        var e = encoding
+        let space = ByteLevelAlphabet.scalars[0x20]
+        func isSpace(_ c: Unicode.Scalar) -> Bool { c == space || UnicodeClass.isWhitespace(c) }
+        for i in e.offsets.indices {
+            let scalars = e.tokens[i].unicodeScalars
+            var leading = scalars.prefix(while: isSpace).count
+            let trailing = scalars.reversed().prefix(while: isSpace).count
+            var o = e.offsets[i]
+            if leading > 0 {
+                if (i == 0 || o.start == 0) && addPrefixSpace && leading == 1 { leading = 0 }
+                o.start = min(o.start + leading, o.end)
+            }
+            if trailing > 0 && o.end >= trailing { o.end = max(o.end - trailing, o.start) }
+            e.offsets[i] = o
+        }
+        return e
     }
 }

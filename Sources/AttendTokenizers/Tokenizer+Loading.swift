@@ -337,11 +337,13 @@ struct ModelEntry: Decodable {
 struct PostProcessorEntry: Decodable {
     let value: any PostProcessor
     init(from decoder: any Decoder) throws {
-        let (type, _) = try componentType(decoder)
+        let (type, c) = try componentType(decoder)
         switch type {
         case "TemplateProcessing": value = try TemplateProcessing(from: decoder)
         case "BertProcessing": value = try BertProcessing(from: decoder)
-        case "ByteLevel": value = ByteLevelPostProcessor()
+        case "ByteLevel":
+            value = ByteLevelPostProcessor(trimOffsets: try c.decodeIfPresent(Bool.self, forKey: AnyKey("trim_offsets")) ?? true,
+                                           addPrefixSpace: try c.decodeIfPresent(Bool.self, forKey: AnyKey("add_prefix_space")) ?? true)
         default: throw TokenizerError.unsupportedComponent(kind: "post_processor", type: type ?? "(no type)", file: nil)
         }
     }

@@ -50,9 +50,10 @@ struct BPEGoldenFile: Decodable {
     struct TinyCase: Decodable {
         var text: String
         var ids: [Int]
+        var offsets: [[Int]]
         var decoded: String
         var decodedSkipSpecial: String
-        enum CodingKeys: String, CodingKey { case text, ids, decoded, decodedSkipSpecial = "decoded_skip_special" }
+        enum CodingKeys: String, CodingKey { case text, ids, offsets, decoded, decodedSkipSpecial = "decoded_skip_special" }
     }
     struct TinyVariant: Decodable {
         var name: String
@@ -214,7 +215,10 @@ enum BPEFixtures {
                 let t = try Tokenizer(tokenizerJSONData: JSONSerialization.data(withJSONObject: json))
                 #expect(t.vocabularySize == tiny.vocabSize)
                 for c in variant.cases {
-                    expectEqual(t.encode(c.text).ids, c.ids, "\(variant.name) (pairs: \(pairs)) ids of \(c.text.debugDescription)")
+                    let e = t.encode(c.text)
+                    expectEqual(e.ids, c.ids, "\(variant.name) (pairs: \(pairs)) ids of \(c.text.debugDescription)")
+                    // Offsets trimmed of spaces by the ByteLevel post-processor (trim_offsets).
+                    expectEqual(e.offsets.map { [$0.start, $0.end] }, c.offsets, "\(variant.name) offsets of \(c.text.debugDescription)")
                     #expect(t.decode(c.ids, skipSpecialTokens: false) == c.decoded, "\(variant.name) decode of \(c.text.debugDescription)")
                     #expect(t.decode(c.ids) == c.decodedSkipSpecial, "\(variant.name) decode (skip) of \(c.text.debugDescription)")
                 }

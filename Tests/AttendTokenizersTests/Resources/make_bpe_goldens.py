@@ -240,10 +240,22 @@ def tiny():
         cases = []
         for text in TINY_TEXTS:
             e = t.encode(text)
-            cases.append({"text": text, "ids": e.ids, "decoded": t.decode(e.ids, skip_special_tokens=False),
+            cases.append({"text": text, "ids": e.ids, "offsets": [list(o) for o in e.offsets],
+                          "decoded": t.decode(e.ids, skip_special_tokens=False),
                           "decoded_skip_special": t.decode(e.ids, skip_special_tokens=True)})
         variants.append({"name": name, "pre_tokenizer": v["pre_tokenizer"], "ignore_merges": ignore, "cases": cases})
     return {"vocab_size": t.get_vocab_size(), "variants": variants}
+
+
+def one_case_per_line(value, depth=0):
+    """JSON with one golden case (a dict holding "ids") per line: compact, yet diffable."""
+    pad = " " * depth
+    if isinstance(value, dict) and "ids" not in value:
+        items = [f'{pad} {json.dumps(k)}: {one_case_per_line(v, depth + 1).lstrip()}' for k, v in value.items()]
+        return pad + "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return pad + "[\n" + ",\n".join(one_case_per_line(v, depth + 1) for v in value) + "\n" + pad + "]"
+    return pad + json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def main():
@@ -263,7 +275,7 @@ def main():
         "tiny": tiny(),
     }
     with open(os.path.join(HERE, "bpe_goldens.json"), "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, indent=1)
+        f.write(one_case_per_line(out) + "\n")
     n = len(smol["cases"])
     differ = [c["name"] for c in smol["cases"] if "ids_smollm_digits" in c]
     print(f"smollm2: {n} texts, {sum(len(c['ids']) for c in smol['cases'])} ids; digits split differs on: {differ}")
