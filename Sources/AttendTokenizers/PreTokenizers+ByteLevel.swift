@@ -78,13 +78,15 @@ public enum GPT2Split {
 }
 
 /// The general-category classes the split patterns use, as the regex engine of
-/// `tokenizers` (Oniguruma) knows them: scalars assigned after Unicode 15.0 are
-/// unassigned there, hence neither letters nor numbers.
+/// `tokenizers` 0.23 (Oniguruma) and Rust's `char` know them: Unicode 16. Scalars
+/// assigned later (Unicode 17: Sidetic, Tolong Siki, CJK extension J…) are
+/// unassigned there, hence neither letters nor numbers (checked by the
+/// `pre_tokenize` goldens of make_bpe_goldens.py).
 enum BPEUnicode {
     enum Category { case letter, number, mark, other }
 
-    /// The newest Unicode major version the reference regex engine knows.
-    static let maxUnicodeMajor = 15
+    /// The newest Unicode major version the reference implementation knows.
+    static let maxUnicodeMajor = 16
 
     @inline(__always)
     static func category(_ s: Unicode.Scalar) -> Category {
@@ -112,8 +114,9 @@ enum BPEUnicode {
     static func isNumeric(_ s: Unicode.Scalar) -> Bool {
         let v = s.value
         if v < 0x80 { return v >= 0x30 && v <= 0x39 }
-        switch s.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
+        let p = s.properties
+        switch p.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return isKnown(p)
         default: return false
         }
     }

@@ -41,11 +41,18 @@ struct BPEGoldenFile: Decodable {
             case controlTokenIds = "control_token_ids"
         }
     }
+    /// `tokenizers`' own pre-tokenization: ByteLevel, and Digits(individual) + ByteLevel, pieces in the byte alphabet.
+    struct PreTokenize: Decodable {
+        var text: String
+        var pieces: [String]
+        var digits: [String]
+    }
     struct Smol: Decodable {
         var meta: SmolMeta
         var cases: [Case]
         var decodeOnly: [DecodeOnly]
-        enum CodingKeys: String, CodingKey { case meta, cases, decodeOnly = "decode_only" }
+        var preTokenize: [PreTokenize]
+        enum CodingKeys: String, CodingKey { case meta, cases, decodeOnly = "decode_only", preTokenize = "pre_tokenize" }
     }
     struct TinyCase: Decodable {
         var text: String
@@ -145,6 +152,22 @@ enum BPEFixtures {
         #expect(g.cases.contains { $0.idsSmollmDigits != nil }, "the goldens should hold a text where the two splits differ")
         for c in g.cases {
             expectEqual(t.encode(c.text), c.idsSmollmDigits ?? c.ids, "ids (digits split) of \(c.name)")
+        }
+    }
+
+    /// The hand-written split scanners against `tokenizers`' regex (Oniguruma), piece by piece,
+    /// including scalars new in Unicode 16 (known there) and 17 (not known).
+    @Test func preTokenizersSplitAsTokenizers() throws {
+        let cases = try BPEFixtures.goldens.get().smollm2.preTokenize
+        #expect(cases.count >= 55)
+        for c in cases {
+            for (kind, expected) in [(BPEPreTokenizerKind.gpt2, c.pieces), (.gpt2IndividualDigits, c.digits)] {
+                let text = NormalizedString(c.text)
+                var words = [0..<text.count]
+                kind.preTokenizer.preTokenize(text, words: &words)
+                let pieces = words.map { r in ByteLevelAlphabet.encode(text.scalars[r].flatMap { Array(String($0).utf8) }) }
+                expectEqual(pieces, expected, "\(kind) pieces of \(c.text.debugDescription)")
+            }
         }
     }
 

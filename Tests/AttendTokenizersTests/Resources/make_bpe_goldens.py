@@ -100,6 +100,18 @@ TEXTS = [
     ("mixed_long", ("The quick brown fox jumps over the lazy dog. " * 5) + CODE + "Übermäßig 東京 \U0001F600 2024-01-01\n"),
 ]
 
+# Scalars at the edges of the Unicode versions the reference knows (16 known, 17 not),
+# one per class: letters, numbers, marks, whitespace.
+PRE_TOKENIZE_EXTRA = [
+    "a\u1c89b a\U0001E5D1b a\U00016D40b a\U0002EBF0b a\U0001E030b",  # letters of Unicode 15-16
+    "a\U00010940b a\U00011DB0b a\U00016EA0b a\U000323B0b",  # letters of Unicode 17: unassigned there
+    "x\U0001CCF0y x\U00011F50y x\u0CF3y x\U00011F00y",  # digits and marks of Unicode 15-16
+    "1\u00b2\u2167\u216b 4\u0663 \uff11\uff12x \u3007\u4e00",  # No, Nl, Nd in other scripts
+    "a\u1680b\u2000c\u205fd\u180ee\u200bf\u001cg\u001fh",  # White_Space or not
+    "'s's 'S ' s ''ll 'lll 're're",  # contraction edges
+    " \t \n\u00a0 x  \u3000y",  # spaces before words
+]
+
 DECODE_ONLY = [[], [0, 1, 2], [28, 29, 30], [216, 100, 2, 9], [49151, 17, 1]]
 
 
@@ -156,6 +168,12 @@ def smollm2(gguf_path, tmp):
         if d.ids != ids:
             case["ids_smollm_digits"] = d.ids
         cases.append(case)
+    bytelevel = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    digits_bytelevel = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), bytelevel])
+    pre_tokenize = [{"text": text,
+                     "pieces": [w for w, _ in bytelevel.pre_tokenize_str(text)],
+                     "digits": [w for w, _ in digits_bytelevel.pre_tokenize_str(text)]}
+                    for text in [t for _, t in TEXTS] + PRE_TOKENIZE_EXTRA]
     decode_only = [{"ids": ids, "decoded": tok.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False),
                     "decoded_skip_special": tok.decode(ids, skip_special_tokens=True, clean_up_tokenization_spaces=False)}
                    for ids in DECODE_ONLY]
@@ -168,7 +186,7 @@ def smollm2(gguf_path, tmp):
         "control_token_ids": [i for i, t in enumerate(g["token_type"]) if t == 3],
         "pre_tokenizer": data["pre_tokenizer"],
     }
-    return {"meta": meta, "cases": cases, "decode_only": decode_only}
+    return {"meta": meta, "cases": cases, "decode_only": decode_only, "pre_tokenize": pre_tokenize}
 
 
 TINY_CORPUS = [
@@ -248,9 +266,9 @@ def tiny():
 
 
 def one_case_per_line(value, depth=0):
-    """JSON with one golden case (a dict holding "ids") per line: compact, yet diffable."""
+    """JSON with one golden case (a dict holding "ids" or "text") per line: compact, yet diffable."""
     pad = " " * depth
-    if isinstance(value, dict) and "ids" not in value:
+    if isinstance(value, dict) and "ids" not in value and "text" not in value:
         items = [f'{pad} {json.dumps(k)}: {one_case_per_line(v, depth + 1).lstrip()}' for k, v in value.items()]
         return pad + "{\n" + ",\n".join(items) + "\n" + pad + "}"
     if isinstance(value, list) and value and isinstance(value[0], dict):
