@@ -71,7 +71,8 @@ public struct BPETokenizer: Sendable {
     /// (`tokenizer.ggml.tokens`, `.merges`, `.token_type`, `.bos_token_id`, …).
     ///
     /// - Parameters:
-    ///   - tokens: the vocabulary, id = index, in the byte-level alphabet.
+    ///   - tokens: the vocabulary, id = index, in the byte-level alphabet (a token
+    ///     spelled otherwise is respelled: `" x"` becomes `"Ġx"`).
     ///   - merges: `"a b"` in rank order.
     ///   - tokenTypes: GGUF token types; 3 (control) become special added tokens,
     ///     4 (user-defined) plain added tokens, both matched whole in the text
@@ -83,9 +84,14 @@ public struct BPETokenizer: Sendable {
                 bosId: Int? = nil, eosId: Int? = nil, padId: Int? = nil,
                 preTokenizer: BPEPreTokenizerKind = .gpt2, ignoreMerges: Bool = false) throws {
         guard !tokens.isEmpty else { throw TokenizerError.invalidVocabulary(reason: "no tokens", file: nil) }
+        // As transformers' GGUF loader: a token written outside the byte alphabet (e.g. with a
+        // real space) is respelled in it; of two equal tokens the later id wins.
         var vocabulary: [String: Int] = [:]
         vocabulary.reserveCapacity(tokens.count)
-        for (id, token) in tokens.enumerated() where vocabulary[token] == nil { vocabulary[token] = id }
+        for (id, token) in tokens.enumerated() {
+            let spelled = ByteLevelAlphabet.decode(token) != nil ? token : ByteLevelAlphabet.encode(Array(token.utf8))
+            vocabulary[spelled] = id
+        }
         var pairs: [(String, String)] = []
         pairs.reserveCapacity(merges.count)
         for (rank, line) in merges.enumerated() {
@@ -104,7 +110,7 @@ public struct BPETokenizer: Sendable {
                 let token = tokens[id]
                 if type == 3 && ByteLevelAlphabet.decode(token) != nil {
                     added.append(AddedToken(id: id, content: token, normalized: false, special: true))
-                } else if type == 4 {
+                } else if type == 4 && vocabulary[token] == id {
                     added.append(AddedToken(id: id, content: token, normalized: false, special: false))
                 }
             }

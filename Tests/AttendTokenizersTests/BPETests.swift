@@ -192,6 +192,9 @@ private func referenceBPE(_ bytes: [UInt8], ranks: [String: Int], vocab: [String
         let t = try BPETokenizer(tokens: tokens, merges: ["a b"], tokenTypes: [1, 1, 1, 3], eosId: 3)
         #expect(t.encode("abab<|end|>b") == [2, 2, 3, 1])
         #expect(t.decode([2, 3, 9999]) == "ab<|end|>" && t.decode([2, 3], skipSpecialTokens: true) == "ab")
+        // Spelled with a real space: respelled in the byte alphabet, as transformers does.
+        let respelled = try BPETokenizer(tokens: ["a", "b", "ab", " x", "Ġ", "x", "<u>"], merges: ["a b", "Ġ x"], tokenTypes: [1, 1, 1, 1, 1, 1, 4])
+        #expect(respelled.encode(" xab<u>") == [3, 2, 6] && respelled.token(for: 3) == "Ġx" && respelled.decode([3, 2, 6]) == " xab<u>")
         #expect(throws: TokenizerError.invalidVocabulary(reason: "merge 0 'ab' is not two tokens separated by a space", file: nil)) {
             try BPETokenizer(tokens: tokens, merges: ["ab"])
         }
