@@ -178,6 +178,11 @@ struct TokenizerFile: Decodable {
         // Informational only, so an unusual shape is ignored rather than fatal.
         truncation = try? c.decodeIfPresent(TruncationEntry.self, forKey: .truncation)
         padding = try? c.decodeIfPresent(PaddingEntry.self, forKey: .padding)
+        // A ByteLevel pre-tokenizer hands the model byte-level text: the BPE model maps the bytes itself.
+        if var bpe = model.value as? BytePairEncoding {
+            bpe.byteLevel = preTokenizer.map { containsByteLevel($0.value) } ?? false
+            model = ModelEntry(bpe)
+        }
     }
 }
 
@@ -205,13 +210,85 @@ struct PreTokenizerEntry: Decodable {
         case "Whitespace": value = WhitespacePreTokenizer()
         case "WhitespaceSplit": value = WhitespaceSplitPreTokenizer()
         case "Sequence": value = SequencePreTokenizer(try c.decode([PreTokenizerEntry].self, forKey: AnyKey("pretokenizers")).map(\.value))
+        case "ByteLevel":
+            if try c.decodeIfPresent(Bool.self, forKey: AnyKey("add_prefix_space")) == true {
+                throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: "ByteLevel with add_prefix_space true", file: nil)
+            }
+            value = ByteLevelPreTokenizer(useRegex: try c.decodeIfPresent(Bool.self, forKey: AnyKey("use_regex")) ?? true)
+        case "Digits":
+            value = DigitsPreTokenizer(individualDigits: try c.decodeIfPresent(Bool.self, forKey: AnyKey("individual_digits")) ?? false)
+        case "Split": value = try splitPreTokenizer(c)
         default: throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: type ?? "(no type)", file: nil)
         }
     }
 }
 
+/// `{"type": "Split", "pattern": {"String": s} | {"Regex": r}, "behavior": b, "invert": false}`.
+private func splitPreTokenizer(_ c: KeyedDecodingContainer<AnyKey>) throws -> SplitPreTokenizer {
+    let behaviorName = try c.decode(String.self, forKey: AnyKey("behavior"))
+    guard let behavior = SplitPreTokenizer.Behavior(rawValue: behaviorName) else {
+        throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: "Split with behavior '\(behaviorName)'", file: nil)
+    }
+    if try c.decodeIfPresent(Bool.self, forKey: AnyKey("invert")) == true {
+        throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: "Split with invert true", file: nil)
+    }
+    let pattern = try c.nestedContainer(keyedBy: AnyKey.self, forKey: AnyKey("pattern"))
+    if let literal = try pattern.decodeIfPresent(String.self, forKey: AnyKey("String")) {
+        return SplitPreTokenizer(pattern: .string(Array(literal.unicodeScalars)), behavior: behavior)
+    }
+    let regex = try pattern.decode(String.self, forKey: AnyKey("Regex"))
+    guard regex == SplitPreTokenizer.gpt2Regex, behavior == .isolated else {
+        throw TokenizerError.unsupportedComponent(kind: "pre_tokenizer", type: "Split with Regex '\(regex)' (\(behaviorName))", file: nil)
+    }
+    return SplitPreTokenizer(pattern: .gpt2, behavior: behavior)
+}
+
+/// Whether a (possibly nested) pre-tokenizer includes ByteLevel.
+private func containsByteLevel(_ p: any PreTokenizer) -> Bool {
+    if p is ByteLevelPreTokenizer { return true }
+    if let s = p as? SequencePreTokenizer { return s.preTokenizers.contains(where: containsByteLevel) }
+    return false
+}
+
 struct ModelEntry: Decodable {
     let value: any TokenizerModel
+
+    init(_ value: any TokenizerModel) { self.value = value }
+
+    /// `merges` as `["a b", …]` (older files) or `[["a", "b"], …]` (newer ones).
+    private struct Merge: Decodable {
+        let pair: (String, String)
+        init(from decoder: any Decoder) throws {
+            if let line = try? decoder.singleValueContainer().decode(String.self) {
+                guard let pair = BytePairEncoding.parseMerge(line) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "merge '\(line)' is not two tokens separated by a space"))
+                }
+                self.pair = pair
+            } else {
+                let parts = try decoder.singleValueContainer().decode([String].self)
+                guard parts.count == 2 else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "merge has \(parts.count) tokens, expected 2"))
+                }
+                pair = (parts[0], parts[1])
+            }
+        }
+    }
+
+    private struct BPEFields: Decodable {
+        var vocab: [String: Int]
+        var merges: [Merge]
+        var unkToken: String?
+        var ignoreMerges: Bool?
+        var byteFallback: Bool?
+        var continuingSubwordPrefix: String?
+        var endOfWordSuffix: String?
+        var dropout: Double?
+        enum CodingKeys: String, CodingKey {
+            case vocab, merges, dropout
+            case unkToken = "unk_token", ignoreMerges = "ignore_merges", byteFallback = "byte_fallback"
+            case continuingSubwordPrefix = "continuing_subword_prefix", endOfWordSuffix = "end_of_word_suffix"
+        }
+    }
 
     private struct WordPieceFields: Decodable {
         var vocab: [String: Int]
@@ -230,6 +307,23 @@ struct ModelEntry: Decodable {
         let (type, c) = try componentType(decoder)
         // Old files may omit the model's type; a WordPiece has no merges.
         let inferred = type ?? (c.contains(AnyKey("merges")) ? "BPE" : "WordPiece")
+        if inferred == "BPE" {
+            let f = try BPEFields(from: decoder)
+            if f.byteFallback == true {
+                throw TokenizerError.unsupportedComponent(kind: "model", type: "BPE with byte_fallback true", file: nil)
+            }
+            if let d = f.dropout, d > 0 {
+                throw TokenizerError.unsupportedComponent(kind: "model", type: "BPE with dropout \(d)", file: nil)
+            }
+            for (field, v) in [("continuing_subword_prefix", f.continuingSubwordPrefix), ("end_of_word_suffix", f.endOfWordSuffix)] {
+                if let v, !v.isEmpty {
+                    throw TokenizerError.unsupportedComponent(kind: "model", type: "BPE with \(field) '\(v)'", file: nil)
+                }
+            }
+            value = try BytePairEncoding(vocabulary: f.vocab, merges: f.merges.map(\.pair), byteLevel: false,
+                                         ignoreMerges: f.ignoreMerges ?? false, unkToken: f.unkToken)
+            return
+        }
         guard inferred == "WordPiece" else {
             throw TokenizerError.unsupportedComponent(kind: "model", type: inferred, file: nil)
         }
@@ -243,11 +337,14 @@ struct ModelEntry: Decodable {
 struct PostProcessorEntry: Decodable {
     let value: any PostProcessor
     init(from decoder: any Decoder) throws {
-        let (type, _) = try componentType(decoder)
+        let (type, c) = try componentType(decoder)
         switch type {
         case "TemplateProcessing": value = try TemplateProcessing(from: decoder)
         case "BertProcessing": value = try BertProcessing(from: decoder)
         case "RobertaProcessing": value = try RobertaProcessing(from: decoder)
+        case "ByteLevel":
+            value = ByteLevelPostProcessor(trimOffsets: try c.decodeIfPresent(Bool.self, forKey: AnyKey("trim_offsets")) ?? true,
+                                           addPrefixSpace: try c.decodeIfPresent(Bool.self, forKey: AnyKey("add_prefix_space")) ?? true)
         default: throw TokenizerError.unsupportedComponent(kind: "post_processor", type: type ?? "(no type)", file: nil)
         }
     }
@@ -259,6 +356,7 @@ struct DecoderEntry: Decodable {
         let (type, _) = try componentType(decoder)
         switch type {
         case "WordPiece": value = try WordPieceDecoder(from: decoder)
+        case "ByteLevel": value = ByteLevelDecoder()
         default: throw TokenizerError.unsupportedComponent(kind: "decoder", type: type ?? "(no type)", file: nil)
         }
     }

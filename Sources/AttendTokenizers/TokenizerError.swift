@@ -58,9 +58,9 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible, Localized
 
     static let supportedTypes: [String: [String]] = [
         "normalizer": ["BertNormalizer", "Lowercase", "NFD", "StripAccents", "Sequence"],
-        "pre_tokenizer": ["BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Sequence"],
-        "model": ["WordPiece"],
-        "post_processor": ["TemplateProcessing", "BertProcessing"],
-        "decoder": ["WordPiece"],
+        "pre_tokenizer": ["BertPreTokenizer", "Whitespace", "WhitespaceSplit", "Sequence", "ByteLevel", "Digits", "Split"],
+        "model": ["WordPiece", "BPE"],
+        "post_processor": ["TemplateProcessing", "BertProcessing", "RobertaProcessing", "ByteLevel"],
+        "decoder": ["WordPiece", "ByteLevel"],
     ]
 }

@@ -15,10 +15,10 @@ struct LoadingTests {
     @Test(arguments: [
         ("normalizer", #"{"type": "NFKC"}"#, "NFKC"),
         ("normalizer", #"{"type": "Sequence", "normalizers": [{"type": "Lowercase"}, {"type": "Precompiled", "precompiled_charsmap": ""}]}"#, "Precompiled"),
-        ("pre_tokenizer", #"{"type": "ByteLevel", "add_prefix_space": false}"#, "ByteLevel"),
+        ("pre_tokenizer", #"{"type": "Punctuation", "behavior": "Isolated"}"#, "Punctuation"),
         ("pre_tokenizer", #"{"type": "Sequence", "pretokenizers": [{"type": "Metaspace"}]}"#, "Metaspace"),
-        ("post_processor", #"{"type": "RobertaProcessing"}"#, "RobertaProcessing"),
-        ("decoder", #"{"type": "ByteLevel"}"#, "ByteLevel"),
+        ("post_processor", #"{"type": "Sequence"}"#, "Sequence"),
+        ("decoder", #"{"type": "Metaspace"}"#, "Metaspace"),
     ])
     func unknownComponentTypesAreTypedErrors(_ kind: String, _ component: String, _ type: String) throws {
         var json = tinyTokenizerJSON(vocab: tinyVocab)
@@ -47,8 +47,8 @@ struct LoadingTests {
 
     @Test func unsupportedModelNamesItsType() throws {
         let json = tinyTokenizerJSON(vocab: tinyVocab).replacingOccurrences(of: #""type": "WordPiece", "unk_token""#,
-                                                                           with: #""type": "BPE", "unk_token""#)
-        #expect(throws: TokenizerError.unsupportedComponent(kind: "model", type: "BPE", file: URL(fileURLWithPath: "/nowhere"))) {
+                                                                           with: #""type": "Unigram", "unk_token""#)
+        #expect(throws: TokenizerError.unsupportedComponent(kind: "model", type: "Unigram", file: URL(fileURLWithPath: "/nowhere"))) {
             _ = try Tokenizer(tokenizerJSONData: Data(json.utf8), source: URL(fileURLWithPath: "/nowhere"))
         }
     }
