@@ -61,7 +61,7 @@ public struct ExplainText: Sendable {
         out += "\n" + style.bold("\(step). Tokens") + " (\(trace.tokens.count)"
             + (cross ? "; this layer: \(lq) decoder tokens attend to \(lk) encoder tokens" : "") + ")\n"
         out += tokenList(trace.tokens)
-        if cross && qt != trace.tokens { out += "   decoder tokens:\n" + tokenList(qt) }
+        if qt != trace.tokens { out += "   decoder tokens (the rows of this layer):\n" + tokenList(qt) }
         step += 1
 
         // 2. Embeddings.
