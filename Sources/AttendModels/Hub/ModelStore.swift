@@ -281,7 +281,7 @@ public struct ModelStore: Sendable {
             let url = folder.appendingPathComponent(file)
             let actual: String
             do {
-                actual = try SHA256.hexDigest(ofFile: url)
+                actual = try Checksum.sha256Hex(ofFile: url)
             } catch {
                 throw ModelStoreError.fileSystem(operation: "read", path: url.path, reason: error.localizedDescription)
             }
