@@ -82,6 +82,7 @@ public struct ExplainText: Sendable {
         if cross {
             out += "   Q comes from the decoder tokens; K and V from the encoder's output (its memory of the source).\n"
         }
+        if let note = layer.note { out += "   \(note).\n" }
         out += "   Q (\(lq) × \(h.dk))\n" + vectors(h.q, labels: qt, keep: focus.map { [$0] } ?? [])
         out += "   K (\(lk) × \(h.dk))\n" + vectors(h.k, labels: kt, keep: [])
         out += "   V (\(lk) × \(h.v.shape[1]))\n" + vectors(h.v, labels: kt, keep: [])

@@ -73,8 +73,10 @@ extension ExplainTrace {
         let result = try run(capture)
         let layers = try sites.map { site -> AttentionLayerTrace in
             let queries = result.tokens(site.queries), keys = result.tokens(site.keys)
-            return try capture.layer(site.name, label: site.label, kind: site.kind, queryTokens: queries, keyTokens: keys,
-                                     mask: mask(site, queries: queries.count, keys: keys.count, run: result))
+            var layer = try capture.layer(site.name, label: site.label, kind: site.kind, queryTokens: queries, keyTokens: keys,
+                                          mask: mask(site, queries: queries.count, keys: keys.count, run: result))
+            layer.note = site.note
+            return layer
         }
         let embeddings = try capture["embeddings"].map { try $0.select(axis: 0, 0) }   // [T, hidden]
         return ExplainTrace(model: modelName, text: result.text, tokens: result.sourceTokens, embeddings: embeddings,

@@ -34,6 +34,8 @@ public struct AttentionLayerTrace: Sendable {
     public var mask: [[Bool]]?
     /// The factor applied to `QKᵀ`; nil means `1/√d_k`.
     public var scale: Float?
+    /// The model's note on its q/k/v (``AttentionSite/note``), shown by the step-by-step text.
+    public var note: String?
 
     public init(name: String, label: String, kind: AttentionKind, queryTokens: [String], keyTokens: [String],
                 weights: Tensor, q: Tensor? = nil, k: Tensor? = nil, v: Tensor? = nil, context: Tensor? = nil,

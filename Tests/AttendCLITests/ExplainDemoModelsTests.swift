@@ -46,6 +46,7 @@ struct ExplainDemoModelsTests {
         #expect(r.stdout.contains("model tiny-gpt") && r.stdout.contains("layer 1 (layers 0…1), head 0 (heads 0…3)"))
         #expect(r.stdout.contains("0 na  1 ro  2 zi  3 li  4 bo  5 si  6 va  7 ba  8 na  9 ro  10 zi"))
         #expect(r.stdout.contains("Masked scores"), "causal")
+        #expect(r.stdout.contains("q and k are shown after the rotary position embedding (RoPE)"), "the site's note")
     }
 
     /// The induction head: the second "na" (8) attends most to "ro" (1), the token after the first "na".

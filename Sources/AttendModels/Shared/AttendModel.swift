@@ -38,14 +38,18 @@ public struct AttentionSite: Sendable, Equatable {
     public var queries: SiteTokens
     /// The tokens that label the columns (the attended-to positions).
     public var keys: SiteTokens
+    /// What a reader of the reported q/k/v should know beyond the plain projections (rotary positions, …), or nil.
+    public var note: String?
 
-    public init(name: String, label: String, kind: AttentionKind, heads: Int, queries: SiteTokens, keys: SiteTokens) {
+    public init(name: String, label: String, kind: AttentionKind, heads: Int, queries: SiteTokens, keys: SiteTokens,
+                note: String? = nil) {
         self.name = name
         self.label = label
         self.kind = kind
         self.heads = heads
         self.queries = queries
         self.keys = keys
+        self.note = note
     }
 }
 

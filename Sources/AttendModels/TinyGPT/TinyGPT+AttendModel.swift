@@ -9,7 +9,8 @@ extension TinyGPT: AttendModel {
     public var attentionSites: [AttentionSite] {
         (0..<config.numLayers).map {
             AttentionSite(name: "L\($0)", label: "layer \($0)", kind: .causalSelfAttention, heads: config.numHeads,
-                          queries: .source, keys: .source)
+                          queries: .source, keys: .source,
+                          note: "q and k are shown after the rotary position embedding (RoPE), as the scores use them")
         }
     }
 
