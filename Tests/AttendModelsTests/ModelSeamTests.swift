@@ -94,6 +94,24 @@ struct ModelSeamTests {
         }
     }
 
+    /// Each size in bounds, their product not: still an error naming the fields, before anything is allocated.
+    @Test func hugeTablesAreErrorsBeforeAllocation() throws {
+        let dir = try tempFolder()
+        try tinyGPT().save(to: dir)
+        let url = dir.appendingPathComponent("config.json")
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        object["vocab_size"] = 1 << 24
+        object["hidden_size"] = 1 << 20
+        object["num_heads"] = 1
+        try JSONSerialization.data(withJSONObject: object).write(to: url)
+        #expect(throws: ModelError.invalidConfig(url.path, "vocab_size × hidden_size = 16777216 × 1048576 is more than 4294967296 weights")) {
+            try ModelRegistry.load(folder: dir)
+        }
+        #expect(throws: ModelError.self) {
+            try BertConfig(vocabSize: 10, hiddenSize: 1 << 16, numHiddenLayers: 4096, numAttentionHeads: 1, intermediateSize: 8).validate(source: "c")
+        }
+    }
+
     @Test func demoModelStrictLoadingNamesTensorsAndShapes() throws {
         let model = try tinyGPT()
         let missing = try tempFolder()

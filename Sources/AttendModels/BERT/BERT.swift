@@ -69,6 +69,10 @@ public struct BertConfig: Codable, Sendable, Equatable {
         try check.size(intermediateSize, "intermediate_size")
         try check.size(maxPositionEmbeddings, "max_position_embeddings")
         try check.count(typeVocabSize, "type_vocab_size", positive: true)
+        try check.elements([vocabSize, hiddenSize], "vocab_size × hidden_size")
+        try check.elements([maxPositionEmbeddings, hiddenSize], "max_position_embeddings × hidden_size")
+        try check.elements([numHiddenLayers, intermediateSize, hiddenSize], "num_hidden_layers × intermediate_size × hidden_size")
+        try check.elements([numHiddenLayers, 4, hiddenSize, hiddenSize], "num_hidden_layers × 4 × hidden_size²")
         guard Activation(hfName: hiddenAct) != nil else {
             throw ModelError.invalidConfig(source, "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
         }

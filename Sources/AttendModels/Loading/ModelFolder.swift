@@ -156,6 +156,23 @@ public struct ConfigCheck {
         try require(value, field, in: (positive ? 1 : 0)...Self.maxCount)
     }
 
+    /// Largest number of elements one weight tensor, or one kind of weight summed over the layers, may have
+    /// (2^32 Float32 = 16 GiB: beyond any model this CPU library can run).
+    public static let maxElements = 1 << 32
+
+    /// The product of `factors` (a table's rows × columns, layers × width × width) is at most ``maxElements``;
+    /// checked without overflow. `what` names the fields (`"vocab_size × hidden_size"`).
+    public func elements(_ factors: [Int], _ what: String) throws {
+        var product = 1
+        for f in factors {
+            let (p, overflow) = product.multipliedReportingOverflow(by: Swift.max(f, 0))
+            guard !overflow, p <= Self.maxElements else {
+                throw ModelError.invalidConfig(source, "\(what) = \(factors.map(String.init).joined(separator: " × ")) is more than \(Self.maxElements) weights")
+            }
+            product = p
+        }
+    }
+
     /// `width` splits evenly into `heads` heads.
     public func divisible(_ width: Int, _ widthField: String, by heads: Int, _ headsField: String) throws {
         guard heads > 0, width % heads == 0 else {

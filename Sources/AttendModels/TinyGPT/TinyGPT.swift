@@ -54,6 +54,9 @@ public struct TinyGPTConfig: Codable, Sendable, Equatable {
         try check.count(numHeads, "num_heads", positive: true)
         try check.divisible(hiddenSize, "hidden_size", by: numHeads, "num_heads")
         try check.size(intermediateSize, "intermediate_size", allowZero: true)
+        try check.elements([vocabSize, hiddenSize], "vocab_size × hidden_size")
+        try check.elements([numLayers, 2 * intermediateSize, hiddenSize], "num_layers × 2 × intermediate_size × hidden_size")
+        try check.elements([numLayers, 4, hiddenSize, hiddenSize], "num_layers × 4 × hidden_size²")
     }
 }
 

@@ -77,6 +77,11 @@ public struct TinyTranslatorConfig: Codable, Sendable, Equatable {
         try check.size(maxPositionEmbeddings, "max_position_embeddings")
         try check.require(sourceVocabSize, "source_vocab_size", in: 5...ConfigCheck.maxSize)
         try check.require(targetVocabSize, "target_vocab_size", in: 5...ConfigCheck.maxSize)
+        let layers = encoderLayers + decoderLayers
+        try check.elements([Swift.max(sourceVocabSize, targetVocabSize), dModel], "vocab size × d_model")
+        try check.elements([maxPositionEmbeddings, dModel], "max_position_embeddings × d_model")
+        try check.elements([layers, 2 * ffnDim, dModel], "layers × 2 × ffn_dim × d_model")
+        try check.elements([layers, 8, dModel, dModel], "layers × 8 × d_model²")
         guard dropout >= 0, dropout < 1 else {
             throw ModelError.invalidConfig(source, "dropout is \(dropout), expected a value in [0, 1)")
         }
