@@ -61,7 +61,7 @@ public struct ExplainText: Sendable {
         out += "\n" + style.bold("\(step). Tokens") + " (\(trace.tokens.count)"
             + (cross ? "; this layer: \(lq) decoder tokens attend to \(lk) encoder tokens" : "") + ")\n"
         out += tokenList(trace.tokens)
-        if cross && qt != trace.tokens { out += "   decoder tokens:\n" + tokenList(qt) }
+        if qt != trace.tokens { out += "   decoder tokens (the rows of this layer):\n" + tokenList(qt) }
         step += 1
 
         // 2. Embeddings.
@@ -82,6 +82,7 @@ public struct ExplainText: Sendable {
         if cross {
             out += "   Q comes from the decoder tokens; K and V from the encoder's output (its memory of the source).\n"
         }
+        if let note = layer.note { out += "   \(note).\n" }
         out += "   Q (\(lq) × \(h.dk))\n" + vectors(h.q, labels: qt, keep: focus.map { [$0] } ?? [])
         out += "   K (\(lk) × \(h.dk))\n" + vectors(h.k, labels: kt, keep: [])
         out += "   V (\(lk) × \(h.v.shape[1]))\n" + vectors(h.v, labels: kt, keep: [])

@@ -7,15 +7,7 @@
 import AttendNN
 import Foundation
 
-/// What kind of attention a layer does; the views use it for labels and the head summary.
-public enum AttentionKind: String, Sendable, Codable {
-    /// Every token attends to every token of the same sequence (BERT).
-    case selfAttention = "self"
-    /// A token attends to itself and earlier tokens only (a decoder).
-    case causalSelfAttention = "causal"
-    /// Decoder tokens (rows) attend to encoder tokens (columns).
-    case crossAttention = "cross"
-}
+// `AttentionKind` (self / causal / cross) lives in AttendModels with the attention sites that declare it.
 
 /// Every head of one attention layer for one input (batch axis removed).
 public struct AttentionLayerTrace: Sendable {
@@ -42,6 +34,8 @@ public struct AttentionLayerTrace: Sendable {
     public var mask: [[Bool]]?
     /// The factor applied to `QKᵀ`; nil means `1/√d_k`.
     public var scale: Float?
+    /// The model's note on its q/k/v (``AttentionSite/note``), shown by the step-by-step text.
+    public var note: String?
 
     public init(name: String, label: String, kind: AttentionKind, queryTokens: [String], keyTokens: [String],
                 weights: Tensor, q: Tensor? = nil, k: Tensor? = nil, v: Tensor? = nil, context: Tensor? = nil,
