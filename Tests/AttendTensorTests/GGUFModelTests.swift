@@ -1,0 +1,113 @@
+import AttendTestSupport
+import Foundation
+import Testing
+@testable import AttendTensor
+
+/// The installed SmolLM2 GGUF (`attend models install smollm2-135m`).
+private let smolLM2URL = installedModelFolder("smollm2-135m").appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+/// Runs on CI always (and fails there if the model is missing); elsewhere only when the model is installed.
+private let smolLM2Available = isCI || FileManager.default.fileExists(atPath: smolLM2URL.path)
+
+/// `Tests/Fixtures/smollm2/dequant.json`, made by `make_dequant_fixture.py` with the `gguf` Python package.
+private func dequantFixture() throws -> [String: Any] {
+    let url = packageRoot.appendingPathComponent("Tests/Fixtures/smollm2/dequant.json")
+    let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url))
+    guard let dict = object as? [String: Any] else { throw FixtureError(message: "\(url.path) is not a JSON object") }
+    return dict
+}
+
+private struct FixtureError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+private func openSmolLM2() throws -> GGUFFile {
+    guard FileManager.default.fileExists(atPath: smolLM2URL.path) else {
+        throw FixtureError(message: "\(smolLM2URL.path) is missing; install it with `swift run attend models install smollm2-135m`")
+    }
+    return try GGUFFile(url: smolLM2URL)
+}
+
+@Suite(.enabled(if: smolLM2Available, "SmolLM2 not installed: swift run attend models install smollm2-135m"))
+struct GGUFSmolLM2Tests {
+    @Test func metadataMatchesTheFixtureAndTheIssue() throws {
+        let file = try openSmolLM2()
+        let meta = try #require(try dequantFixture()["metadata"] as? [String: Any])
+        #expect(file.version == 3)
+        #expect(file.tensorInfos.count == 272)
+        #expect(file.alignment == 32)
+        #expect(try file.string("general.architecture") == "llama")
+        #expect(try file.int("llama.block_count") == 30)
+        #expect(try file.int("llama.embedding_length") == 576)
+        #expect(try file.int("llama.feed_forward_length") == 1536)
+        #expect(try file.int("llama.attention.head_count") == 9)
+        #expect(try file.int("llama.attention.head_count_kv") == 3)
+        #expect(try file.int("llama.context_length") == 8192)
+        #expect(try file.double("llama.rope.freq_base") == 100000)
+        #expect(try file.float("llama.attention.layer_norm_rms_epsilon") == Float(meta["rms_eps"] as? Double ?? 0))
+        #expect(try file.string("tokenizer.ggml.model") == "gpt2")
+        #expect(try file.string("tokenizer.ggml.pre") == "smollm")
+        #expect(try file.string("tokenizer.chat_template").contains("<|im_start|>"))
+        let tokens = try file.stringArray("tokenizer.ggml.tokens")
+        let merges = try file.stringArray("tokenizer.ggml.merges")
+        #expect(tokens.count == 49152 && merges.count == 48900)
+        #expect(Array(tokens.prefix(5)) == meta["tokens_head"] as? [String])
+        #expect(Array(tokens.suffix(3)) == meta["tokens_tail"] as? [String])
+        #expect(Array(merges.prefix(5)) == meta["merges_head"] as? [String])
+        #expect(try file.intArray("tokenizer.ggml.token_type").count == 49152)
+        #expect(!file.contains(tensor: "output.weight"))   // the LM head is the token embedding
+        var counts: [String: Int] = [:]
+        for t in file.tensorInfos { counts[t.type.description, default: 0] += 1 }
+        #expect(counts == meta["type_counts"] as? [String: Int])
+        #expect(try file.info("token_embd.weight").shape == [49152, 576])
+        #expect(try file.info("token_embd.weight").type == .q8_0)
+        #expect(try file.info("blk.0.ffn_down.weight").shape == [576, 1536])
+        #expect(try file.info("blk.0.ffn_up.weight").shape == [1536, 576])
+        #expect(try file.info("blk.0.attn_k.weight").shape == [192, 576])
+        #expect(try file.info("blk.0.attn_k.weight").dimensions == [576, 192])
+    }
+
+    /// The Swift twins give exactly the values of `gguf.quants.dequantize` (bit for bit) on real tensors.
+    @Test func dequantizedRowsEqualTheGGUFPackage() throws {
+        let file = try openSmolLM2()
+        let tensors = try #require(try dequantFixture()["tensors"] as? [[String: Any]])
+        #expect(tensors.count == 4)
+        for entry in tensors {
+            let name = try #require(entry["name"] as? String)
+            let info = try file.info(name)
+            #expect(info.type.description == entry["type"] as? String, "\(name)")
+            #expect(info.shape == entry["shape"] as? [Int], "\(name)")
+            let rows = try #require(entry["rows"] as? [String: Any])
+            let width = info.shape.last ?? 0
+            for (key, value) in rows {
+                let r = try #require(Int(key))
+                let expected = flattenFloats(value)
+                let actual: [Float]
+                if info.type.isQuantized {
+                    actual = try file.quantizedMatrix(name).dequantizedRow(r)
+                } else {
+                    actual = Array(try file.tensor(name).scalars[(r * width)..<((r + 1) * width)])
+                }
+                #expect(actual.count == expected.count, "\(name) row \(r)")
+                let mismatches = zip(actual, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
+                #expect(mismatches.isEmpty, "\(name) row \(r): \(mismatches.count) values differ, first \(mismatches.prefix(3).map { "[\($0.offset)] \($0.element.0) vs \($0.element.1)" })")
+            }
+        }
+    }
+
+    /// The fast kernel on a real Q4_1 matrix and the Q8_0 embedding equals the twin within the stated tolerance.
+    @Test func quantizedKernelOnRealWeights() throws {
+        let file = try openSmolLM2()
+        var rng = SeededRNG(seed: 5)
+        for name in ["blk.3.attn_q.weight", "blk.3.ffn_down.weight", "token_embd.weight"] {
+            let w = try file.quantizedMatrix(name)
+            for m in (name == "token_embd.weight" ? [1] : [1, 3, 20]) {
+                let x = (0..<(m * w.columns)).map { _ in rng.float() }
+                let (fast, reference, scale) = QuantKernelCheck.run(weight: w, x: x, m: m, isa: KernelISA.best)
+                QuantKernelCheck.expectWithin(fast, reference, scale, label: "\(name) m=\(m)")
+                print("QuantGEMM real \(name) m=\(m): worst error \(QuantKernelCheck.worst(fast, reference, scale).ratio) × the bound, max |diff| \(zip(fast, reference).map { abs($0 - $1) }.max() ?? 0)")
+            }
+        }
+    }
+}
