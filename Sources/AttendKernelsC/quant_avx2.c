@@ -111,7 +111,7 @@ T256 static void quant_dequant_avx2(int qtype, const void *blocks, ptrdiff_t nb,
     }
 }
 
-static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2};
+static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2, 0};
 
 const attend_quant_ukernel *attend_quant_ukernel_avx2(void) { return &ukernel_avx2; }
 #else

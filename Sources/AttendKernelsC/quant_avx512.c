@@ -108,10 +108,111 @@ T512 static void quant_dequant_avx512(int qtype, const void *blocks, ptrdiff_t n
     }
 }
 
-static const attend_quant_ukernel ukernel_avx512 = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512};
+static const attend_quant_ukernel ukernel_avx512 = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512, 0};
 
 const attend_quant_ukernel *attend_quant_ukernel_avx512(void) { return &ukernel_avx512; }
+
+// MARK: - AVX-512 VNNI int8 kernel
+//
+// Per block: the 32 weight quants as bytes in element order (nibbles unpacked to 0…15, or the Q8_0
+// bytes made unsigned by |w| with the sign moved onto x), one 256-bit vpdpbusd against the 32 int8
+// activation quants (8 int32 lanes of 4 exact products each), converted to float and scaled by
+// d_w · d_x with one FMA into the tile's accumulator; the block's constant c_b (see attend_quant.h)
+// is added in a scalar. Tile: up to 4 activation rows × 2 weight rows.
+
+#define T512V __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+
+T512V static inline __attribute__((always_inline)) float hsum256v(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+T512V static inline __attribute__((always_inline)) void
+tile_q8(const int qtype, const int rows, const int cols, ptrdiff_t nb, const int8_t *qx, const float *dx,
+        const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy) {
+    const ptrdiff_t bb = attend_quant_block_bytes(qtype), kx = 32 * nb;
+    __m256 acc[MT][NT];
+    float accs[MT][NT];
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) { acc[r][c] = _mm256_setzero_ps(); accs[r][c] = 0.0f; }
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    for (ptrdiff_t b = 0; b < nb; ++b) {
+        __m256i wq[NT];
+        float dw[NT], cw[NT];
+        for (int c = 0; c < cols; ++c) {
+            const uint8_t *blk = w + c * ldw + b * bb;
+            dw[c] = attend_half_at(blk);
+            if (qtype == ATTEND_QTYPE_Q8_0) {
+                wq[c] = _mm256_loadu_si256((const __m256i *)(blk + 2));
+                cw[c] = 0.0f;
+            } else {
+                const __m128i qs = _mm_loadu_si128((const __m128i *)(blk + (qtype == ATTEND_QTYPE_Q4_1 ? 4 : 2)));
+                const __m128i lo = _mm_and_si128(qs, nib), hi = _mm_and_si128(_mm_srli_epi16(qs, 4), nib);
+                wq[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+                cw[c] = qtype == ATTEND_QTYPE_Q4_1 ? attend_half_at(blk + 2) : -8.0f * dw[c];
+            }
+        }
+        for (int r = 0; r < rows; ++r) {
+            const __m256i xq = _mm256_loadu_si256((const __m256i *)(qx + r * kx + 32 * b));
+            const float d = dx[r * nb + b], s = sx[r * nb + b];
+            for (int c = 0; c < cols; ++c) {
+                __m256i dot;
+                if (qtype == ATTEND_QTYPE_Q8_0) {
+                    dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq[c]), _mm256_sign_epi8(xq, wq[c]));
+                } else {
+                    dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq[c], xq);
+                }
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw[c] * d), acc[r][c]);
+                accs[r][c] += cw[c] * s;
+            }
+        }
+    }
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) y[r * ldy + c] = hsum256v(acc[r][c]) + accs[r][c];
+}
+
+T512V static inline __attribute__((always_inline)) void
+columns_q8(const int qtype, const int cols, ptrdiff_t m, ptrdiff_t nb, const int8_t *qx, const float *dx,
+           const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy) {
+    const ptrdiff_t kx = 32 * nb;
+    ptrdiff_t i = 0;
+    for (; i + MT <= m; i += MT)
+        tile_q8(qtype, MT, cols, nb, qx + i * kx, dx + i * nb, sx + i * nb, w, ldw, y + i * ldy, ldy);
+    switch (m - i) {
+    case 3: tile_q8(qtype, 3, cols, nb, qx + i * kx, dx + i * nb, sx + i * nb, w, ldw, y + i * ldy, ldy); break;
+    case 2: tile_q8(qtype, 2, cols, nb, qx + i * kx, dx + i * nb, sx + i * nb, w, ldw, y + i * ldy, ldy); break;
+    case 1: tile_q8(qtype, 1, cols, nb, qx + i * kx, dx + i * nb, sx + i * nb, w, ldw, y + i * ldy, ldy); break;
+    default: break;
+    }
+}
+
+T512V static void dot_q8_type(const int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int8_t *qx,
+                              const float *dx, const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy) {
+    ptrdiff_t j = 0;
+    for (; j + NT <= n; j += NT) columns_q8(qtype, NT, m, nb, qx, dx, sx, w + j * ldw, ldw, y + j, ldy);
+    if (j < n) columns_q8(qtype, 1, m, nb, qx, dx, sx, w + j * ldw, ldw, y + j, ldy);
+}
+
+T512V static void quant_dot_q8_avx512vnni(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int8_t *qx,
+                                          const float *dx, const float *sx, const void *w, ptrdiff_t ldw,
+                                          float *y, ptrdiff_t ldy) {
+    const uint8_t *wb = (const uint8_t *)w;
+    switch (qtype) {
+    case ATTEND_QTYPE_Q4_0: dot_q8_type(ATTEND_QTYPE_Q4_0, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    case ATTEND_QTYPE_Q4_1: dot_q8_type(ATTEND_QTYPE_Q4_1, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    case ATTEND_QTYPE_Q8_0: dot_q8_type(ATTEND_QTYPE_Q8_0, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    default: break;
+    }
+}
+
+static const attend_quant_ukernel ukernel_avx512vnni = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512,
+                                                        quant_dot_q8_avx512vnni};
+
+const attend_quant_ukernel *attend_quant_ukernel_avx512vnni(void) { return &ukernel_avx512vnni; }
 #else
 #include "attend_quant.h"
 const attend_quant_ukernel *attend_quant_ukernel_avx512(void) { return 0; }
+const attend_quant_ukernel *attend_quant_ukernel_avx512vnni(void) { return 0; }
 #endif

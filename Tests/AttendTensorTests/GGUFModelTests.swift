@@ -106,6 +106,21 @@ struct GGUFSmolLM2Tests {
                 let x = (0..<(m * w.columns)).map { _ in rng.float() }
                 let (fast, reference, scale) = QuantKernelCheck.run(weight: w, x: x, m: m, isa: KernelISA.best)
                 QuantKernelCheck.expectWithin(fast, reference, scale, label: "\(name) m=\(m)")
+                if QuantGEMM.ukernel(.avx512).dot_q8 != nil {
+                    var int8 = [Float](repeating: .nan, count: m * w.rows)
+                    x.withUnsafeBufferPointer { xp in
+                        int8.withUnsafeMutableBufferPointer {
+                            QuantGEMM.run(m: m, a: xp.baseAddress!, lda: w.columns, weight: w, c: $0.baseAddress!, ldc: w.rows,
+                                          isa: .avx512, threads: 2, int8: true)
+                        }
+                    }
+                    let diff = zip(int8, reference).map { Double(abs($0 - $1)) }.max() ?? 0
+                    let size = reference.map { Double(abs($0)) }.max() ?? 0
+                    // Activation rounding (|x − d·q| ≤ d/2, d = max|x|/127 per block) costs about 0.5 % of the
+                    // largest output here; a wrong kernel is off by the size of the outputs.
+                    #expect(diff <= 0.02 * size, "\(name) m=\(m) int8: max |diff| \(diff), max |y| \(size)")
+                    print("QuantGEMM real int8 \(name) m=\(m): max |diff| \(diff) against the float32 twin, max |y| \(size)")
+                }
                 print("QuantGEMM real \(name) m=\(m): worst error \(QuantKernelCheck.worst(fast, reference, scale).ratio) × the bound, max |diff| \(zip(fast, reference).map { abs($0 - $1) }.max() ?? 0)")
             }
         }

@@ -64,12 +64,39 @@ typedef void (*attend_quant_dot_fn)(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff
                                     const float *x, ptrdiff_t ldx, const void *w, ptrdiff_t ldw,
                                     float *y, ptrdiff_t ldy);
 
+// MARK: - Int8 path (activations quantized to 8 bits, as llama.cpp does)
+//
+// The activation rows are quantized per 32-element block (ggml's quantize_row_q8_0_ref):
+//     d = max_t |x[t]| / 127,  q[t] = roundf(x[t] / d) ∈ [−127, 127]  (x[t] · (1/d); q = 0 when d = 0)
+// and the products are exact integer dot products of the weight quants with q, scaled per block:
+//     y[i, j] = Σ_b ( d_w · d_x · Σ_t qw[t] · qx[t]  +  c_b )
+//     c_b = m_w · d_x · Σ_t qx[t]   (Q4_1, qw the unsigned nibble)
+//         = −8 · d_w · d_x · Σ_t qx[t]  (Q4_0, qw the unsigned nibble)
+//         = 0                       (Q8_0, qw the signed byte)
+// The error against the float32 kernels comes from rounding x to q: |x − d·q| ≤ d/2 per element.
+
+/// Quantizes m rows of 32·nb floats (row i at x + i·ldx): qx[i·32·nb + p] the int8 quants,
+/// dx[i·nb + b] the block scales d, sx[i·nb + b] = d · Σ_t q[t] (see above).
+void attend_quant_activations_q8(ptrdiff_t m, ptrdiff_t nb, const float *x, ptrdiff_t ldx,
+                                 int8_t *qx, float *dx, float *sx);
+
+/// The int8 kernel: y[i·ldy + j] for i < m, j < n, from quantized activations (row i's quants at
+/// qx + i·32·nb, scales at dx + i·nb and sx + i·nb) and weight rows at (const uint8_t *)w + j·ldw.
+typedef void (*attend_quant_dot_q8_fn)(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb,
+                                       const int8_t *qx, const float *dx, const float *sx,
+                                       const void *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy);
+
 /// One ISA's quantized kernels.
 typedef struct {
     attend_isa isa;
     attend_quant_dequant_fn dequant;
     attend_quant_dot_fn dot;
+    /// The int8 kernel (AVX-512 VNNI), or NULL when this ISA or CPU has none.
+    attend_quant_dot_q8_fn dot_q8;
 } attend_quant_ukernel;
+
+/// 1 if this CPU and OS can run AVX-512 VNNI code (with AVX-512F/BW/VL), else 0.
+int attend_cpu_has_avx512vnni(void);
 
 /// The kernel set for `isa`, or the generic one when this build or CPU lacks `isa`.
 /// Never returns code the running CPU cannot execute.
