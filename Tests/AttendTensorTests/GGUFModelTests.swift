@@ -126,3 +126,46 @@ struct GGUFSmolLM2Tests {
         }
     }
 }
+
+/// The synthetic part of the fixture (no model needed): ggml's quantizers and dequantizers, via the `gguf`
+/// Python package, on a row of 128 values, for every type Attend reads.
+@Suite struct GGUFPythonParityTests {
+    private func synthetic() throws -> (values: [Float], types: [String: [String: Any]]) {
+        let s = try #require(try dequantFixture()["synthetic"] as? [String: Any])
+        let types = try #require(s["types"] as? [String: [String: Any]])
+        return (flattenFloats(s["values"]), types)
+    }
+
+    private func bytes(hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var it = hex.makeIterator()
+        while let a = it.next(), let b = it.next() { out.append(UInt8(String([a, b]), radix: 16) ?? 0) }
+        return out
+    }
+
+    /// Dequantizing ggml's bytes gives the `gguf` package's values bit for bit.
+    @Test func dequantizationEqualsTheGGUFPackage() throws {
+        let (values, types) = try synthetic()
+        #expect(values.count == 128)
+        #expect(Set(types.keys) == ["Q4_0", "Q4_1", "Q8_0", "F16", "BF16"])
+        for type in [GGMLType.q4_0, .q4_1, .q8_0, .f16, .bf16] {
+            let entry = try #require(types[type.description])
+            let raw = bytes(hex: try #require(entry["hex"] as? String))
+            #expect(raw.count == type.rowBytes(128), "\(type) byte count")
+            let expected = flattenFloats(entry["dequantized"])
+            let actual = GGUFDequantize.dequantize(type, raw, count: 128)
+            #expect(actual.map(\.bitPattern) == expected.map(\.bitPattern), "\(type): \(zip(actual, expected).filter { $0 != $1 }.prefix(3))")
+        }
+    }
+
+    /// Attend's reference quantizers write the same bytes as ggml's (`gguf.quants.quantize`).
+    @Test func referenceQuantizersEqualGGML() throws {
+        let (values, types) = try synthetic()
+        for type in [GGMLType.q4_0, .q4_1, .q8_0, .f16, .bf16] {
+            let expected = bytes(hex: try #require(types[type.description]?["hex"] as? String))
+            let actual = GGUFQuantize.quantize(values, as: type)
+            let firstDiff = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+            #expect(actual == expected, "\(type): first differing byte \(String(describing: firstDiff))")
+        }
+    }
+}

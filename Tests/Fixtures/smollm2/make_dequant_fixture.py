@@ -7,6 +7,11 @@ embedding, an F32 norm), plus metadata facts, into dequant.json beside this scri
 float32, written as the shortest decimal that reads back to the same float32, so the Swift twin is
 compared bit for bit.
 
+It also quantizes a synthetic row (128 float32 values: 4 blocks, one of them all zero) with
+gguf.quants.quantize to Q4_0, Q4_1, Q8_0, F16 and BF16 and stores the bytes (hex) and their
+dequantized values under "synthetic", so the types the model does not use are checked too, and
+Attend's reference quantizers (GGUFQuantize) are compared with ggml's byte for byte.
+
     ~/.cache/attend-baselines/venv/bin/python Tests/Fixtures/smollm2/make_dequant_fixture.py \
         [~/.cache/attend/models/smollm2-135m/SmolLM2-135M-Instruct.Q4_1.gguf]
 """
@@ -75,10 +80,19 @@ def main():
     for t in reader.tensors:
         k = t.tensor_type.name
         meta["type_counts"][k] = meta["type_counts"].get(k, 0) + 1
+    x = np.array([np.sin(i * 0.37) * (1 + i % 7) for i in range(128)], dtype=np.float32)
+    x[64:96] = 0
+    x[100] = 12.0  # a block whose largest magnitude is positive
+    synthetic = {"values": f32(x), "types": {}}
+    for qtype in [gguf.GGMLQuantizationType.Q4_0, gguf.GGMLQuantizationType.Q4_1, gguf.GGMLQuantizationType.Q8_0,
+                  gguf.GGMLQuantizationType.F16, gguf.GGMLQuantizationType.BF16]:
+        raw = np.ascontiguousarray(gguf.quants.quantize(x, qtype)).view(np.uint8)
+        back = gguf.quants.dequantize(raw, qtype)
+        synthetic["types"][qtype.name] = {"hex": raw.tobytes().hex(), "dequantized": f32(back)}
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "dequant.json")
     with open(out, "w") as fh:
         json.dump({"source": os.path.basename(path), "gguf_package": getattr(gguf, "__version__", "?"),
-                   "metadata": meta, "tensors": tensors}, fh, separators=(",", ":"))
+                   "metadata": meta, "tensors": tensors, "synthetic": synthetic}, fh, separators=(",", ":"))
         fh.write("\n")
     print(f"wrote {out} ({os.path.getsize(out)} bytes)")
 
