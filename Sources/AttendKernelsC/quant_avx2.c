@@ -111,7 +111,97 @@ T256 static void quant_dequant_avx2(int qtype, const void *blocks, ptrdiff_t nb,
     }
 }
 
-static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2, 0};
+// MARK: - AVX2 int8 kernel
+//
+// The int8 path of attend_quant.h without VNNI: per block, the 32 weight quants as unsigned bytes (nibbles
+// unpacked to 0…15, or |w| for Q8_0 with the sign moved onto x) times the 32 int8 activation quants with
+// vpmaddubsw (pairs summed to int16: at most 2·128·127 = 32512, so never saturating) and vpmaddwd against
+// ones (int32 lanes), converted to float and scaled by d_w · d_x with one FMA; c_b added in a scalar.
+// Tile: up to 4 activation rows × 1 weight row, or 1 activation row × 2 weight rows.
+
+T256 static inline __attribute__((always_inline)) void
+tile_q8_256(const int qtype, const int rows, const int cols, ptrdiff_t nb, const int8_t *qx, const float *dx,
+            const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy) {
+    const ptrdiff_t bb = attend_quant_block_bytes(qtype), kx = 32 * nb;
+    __m256 acc[MT][2];
+    float accs[MT][2];
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) { acc[r][c] = _mm256_setzero_ps(); accs[r][c] = 0.0f; }
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (ptrdiff_t b = 0; b < nb; ++b) {
+        __m256i wq[2];
+        float dw[2], cw[2];
+        for (int c = 0; c < cols; ++c) {
+            const uint8_t *blk = w + c * ldw + b * bb;
+            dw[c] = attend_half_at(blk);
+            if (qtype == ATTEND_QTYPE_Q8_0) {
+                wq[c] = _mm256_loadu_si256((const __m256i *)(blk + 2));
+                cw[c] = 0.0f;
+            } else {
+                const __m128i qs = _mm_loadu_si128((const __m128i *)(blk + (qtype == ATTEND_QTYPE_Q4_1 ? 4 : 2)));
+                const __m128i lo = _mm_and_si128(qs, nib), hi = _mm_and_si128(_mm_srli_epi16(qs, 4), nib);
+                wq[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+                cw[c] = qtype == ATTEND_QTYPE_Q4_1 ? attend_half_at(blk + 2) : -8.0f * dw[c];
+            }
+        }
+        for (int r = 0; r < rows; ++r) {
+            const __m256i xq = _mm256_loadu_si256((const __m256i *)(qx + r * kx + 32 * b));
+            const float d = dx[r * nb + b], s = sx[r * nb + b];
+            for (int c = 0; c < cols; ++c) {
+                __m256i pairs;
+                if (qtype == ATTEND_QTYPE_Q8_0) {
+                    pairs = _mm256_maddubs_epi16(_mm256_abs_epi8(wq[c]), _mm256_sign_epi8(xq, wq[c]));
+                } else {
+                    pairs = _mm256_maddubs_epi16(wq[c], xq);
+                }
+                const __m256i dot = _mm256_madd_epi16(pairs, ones);
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(dw[c] * d), acc[r][c]);
+                accs[r][c] += cw[c] * s;
+            }
+        }
+    }
+    for (int r = 0; r < rows; ++r)
+        for (int c = 0; c < cols; ++c) y[r * ldy + c] = hsum256(acc[r][c]) + accs[r][c];
+}
+
+T256 static void dot_q8_type256(const int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int8_t *qx,
+                                const float *dx, const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y,
+                                ptrdiff_t ldy) {
+    if (m == 1) {
+        ptrdiff_t j = 0;
+        for (; j + 2 <= n; j += 2) tile_q8_256(qtype, 1, 2, nb, qx, dx, sx, w + j * ldw, ldw, y + j, ldy);
+        if (j < n) tile_q8_256(qtype, 1, 1, nb, qx, dx, sx, w + j * ldw, ldw, y + j, ldy);
+        return;
+    }
+    const ptrdiff_t kx = 32 * nb;
+    for (ptrdiff_t j = 0; j < n; ++j) {
+        const uint8_t *wj = w + j * ldw;
+        ptrdiff_t i = 0;
+        for (; i + MT <= m; i += MT)
+            tile_q8_256(qtype, MT, 1, nb, qx + i * kx, dx + i * nb, sx + i * nb, wj, ldw, y + i * ldy + j, ldy);
+        switch (m - i) {
+        case 3: tile_q8_256(qtype, 3, 1, nb, qx + i * kx, dx + i * nb, sx + i * nb, wj, ldw, y + i * ldy + j, ldy); break;
+        case 2: tile_q8_256(qtype, 2, 1, nb, qx + i * kx, dx + i * nb, sx + i * nb, wj, ldw, y + i * ldy + j, ldy); break;
+        case 1: tile_q8_256(qtype, 1, 1, nb, qx + i * kx, dx + i * nb, sx + i * nb, wj, ldw, y + i * ldy + j, ldy); break;
+        default: break;
+        }
+    }
+}
+
+T256 static void quant_dot_q8_avx2(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int8_t *qx,
+                                   const float *dx, const float *sx, const void *w, ptrdiff_t ldw, float *y,
+                                   ptrdiff_t ldy) {
+    const uint8_t *wb = (const uint8_t *)w;
+    switch (qtype) {
+    case ATTEND_QTYPE_Q4_0: dot_q8_type256(ATTEND_QTYPE_Q4_0, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    case ATTEND_QTYPE_Q4_1: dot_q8_type256(ATTEND_QTYPE_Q4_1, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    case ATTEND_QTYPE_Q8_0: dot_q8_type256(ATTEND_QTYPE_Q8_0, m, n, nb, qx, dx, sx, wb, ldw, y, ldy); break;
+    default: break;
+    }
+}
+
+static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2, quant_dot_q8_avx2};
 
 const attend_quant_ukernel *attend_quant_ukernel_avx2(void) { return &ukernel_avx2; }
 #else

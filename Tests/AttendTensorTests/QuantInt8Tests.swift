@@ -4,6 +4,12 @@ import Foundation
 import Testing
 @testable import AttendTensor
 
+/// The ISAs whose kernel set has an int8 kernel on this CPU.
+private let int8ISAs = KernelISA.supported.filter { isa in
+    let uk = QuantGEMM.ukernel(isa)
+    return uk.dot_q8 != nil && uk.isa == isa.cValue
+}
+
 /// Random blocks with real binary16 scales and uniformly random quants (as in QuantGEMMTests).
 private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
     var bytes: [UInt8] = []
@@ -16,15 +22,14 @@ private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout 
     return try QuantizedMatrix(type: type, rows: rows, columns: columns, bytes: bytes)
 }
 
-/// The int8-activation path (AVX-512 VNNI), checked two ways.
+/// The int8-activation path (AVX-512 VNNI and AVX2 kernels), checked two ways on every ISA that has it.
 ///
 /// 1. Against its own twin (``ReferenceKernels/gemmQuantizedInt8(m:a:lda:weight:c:ldc:)``, same quantized
 ///    activations, exact integer sums, Double): only float32 rounding differs, so
 ///    `|fast − twin8| ≤ 1e-6 · S8 + 1e-7` with `S8 = Σ_b (|d_w·d_x|·Σ_t |qw·qx| + |c_b|)`.
 /// 2. Against the float32 twin (activations not quantized): the activation rounding `|x − d_x·q| ≤ d_x/2`
 ///    bounds the difference by `E = Σ_p |w_p| · d_x(p)/2`, so `|fast − twin| ≤ E + 1e-6 · S + 1e-7`.
-@Suite(.enabled(if: QuantGEMM.ukernel(.avx512).dot_q8 != nil,
-                "this CPU has no AVX-512 VNNI: the int8 path does not run here"))
+@Suite(.enabled(if: !int8ISAs.isEmpty, "this CPU has neither AVX2 nor AVX-512 VNNI: the int8 path does not run here"))
 struct QuantInt8Tests {
     /// The C activation quantizer equals the Swift twin bit for bit.
     @Test func activationQuantizerMatchesTheTwin() {
@@ -59,10 +64,6 @@ struct QuantInt8Tests {
                     var twin8 = [Float](repeating: .nan, count: m * n)
                     var twin = [Float](repeating: .nan, count: m * n)
                     x.withUnsafeBufferPointer { xp in
-                        fast.withUnsafeMutableBufferPointer { c in
-                            QuantGEMM.run(m: m, a: xp.baseAddress!, lda: k, weight: w, c: c.baseAddress!, ldc: n,
-                                          isa: .avx512, threads: 2, int8: true)
-                        }
                         twin8.withUnsafeMutableBufferPointer { c in
                             ReferenceKernels.gemmQuantizedInt8(m: m, a: xp.baseAddress!, lda: k, weight: w, c: c.baseAddress!, ldc: n)
                         }
@@ -72,6 +73,13 @@ struct QuantInt8Tests {
                     }
                     let acts = x.withUnsafeBufferPointer { xp in
                         (0..<m).map { ReferenceKernels.QuantizedActivations(UnsafeBufferPointer(rebasing: xp[($0 * k)..<($0 * k + k)])) }
+                    }
+                    for isa in int8ISAs {
+                    x.withUnsafeBufferPointer { xp in
+                        fast.withUnsafeMutableBufferPointer { c in
+                            QuantGEMM.run(m: m, a: xp.baseAddress!, lda: k, weight: w, c: c.baseAddress!, ldc: n,
+                                          isa: isa, threads: 2, int8: true)
+                        }
                     }
                     w.withUnsafeBytes { raw in
                         for j in 0..<n {
@@ -94,33 +102,36 @@ struct QuantInt8Tests {
                                 let flt = abs(Double(fast[o]) - Double(twin[o])) / (e + 1e-6 * s + 1e-7)
                                 worstOwn = max(worstOwn, own.isNaN ? .infinity : own)
                                 worstFloat = max(worstFloat, flt.isNaN ? .infinity : flt)
-                                #expect(own <= 1, "\(type) m=\(m) n=\(n) k=\(k) [\(i), \(j)]: \(fast[o]) vs int8 twin \(twin8[o])")
-                                #expect(flt <= 1, "\(type) m=\(m) n=\(n) k=\(k) [\(i), \(j)]: \(fast[o]) vs float twin \(twin[o]) (bound \(e))")
+                                #expect(own <= 1, "\(type) \(isa) m=\(m) n=\(n) k=\(k) [\(i), \(j)]: \(fast[o]) vs int8 twin \(twin8[o])")
+                                #expect(flt <= 1, "\(type) \(isa) m=\(m) n=\(n) k=\(k) [\(i), \(j)]: \(fast[o]) vs float twin \(twin[o]) (bound \(e))")
                             }
                         }
+                    }
                     }
                 }
             }
         }
-        print("QuantGEMM int8 \(type): worst \(worstOwn) × the bound against the int8 twin, \(worstFloat) × the activation-rounding bound against the float32 twin")
+        print("QuantGEMM int8 \(type) on \(int8ISAs): worst \(worstOwn) × the bound against the int8 twin, \(worstFloat) × the activation-rounding bound against the float32 twin")
     }
 
     /// Past m = 16, and with the flag off, the float32 path runs (results equal the plain path's bits).
     @Test func flagOnlyAffectsSmallM() throws {
         var rng = SeededRNG(seed: 77)
         let w = try randomBlocks(.q4_1, rows: 9, columns: 64, rng: &rng)
+        for isa in int8ISAs {
         for m in [1, 17] {
             let x = (0..<(m * 64)).map { _ in rng.float() }
             var a = [Float](repeating: 0, count: m * 9), b = a
             x.withUnsafeBufferPointer { xp in
                 a.withUnsafeMutableBufferPointer {
-                    QuantGEMM.run(m: m, a: xp.baseAddress!, lda: 64, weight: w, c: $0.baseAddress!, ldc: 9, isa: .avx512, threads: 1, int8: true)
+                    QuantGEMM.run(m: m, a: xp.baseAddress!, lda: 64, weight: w, c: $0.baseAddress!, ldc: 9, isa: isa, threads: 1, int8: true)
                 }
                 b.withUnsafeMutableBufferPointer {
-                    QuantGEMM.run(m: m, a: xp.baseAddress!, lda: 64, weight: w, c: $0.baseAddress!, ldc: 9, isa: .avx512, threads: 1, int8: false)
+                    QuantGEMM.run(m: m, a: xp.baseAddress!, lda: 64, weight: w, c: $0.baseAddress!, ldc: 9, isa: isa, threads: 1, int8: false)
                 }
             }
-            #expect((a == b) == (m > 16), "m=\(m)")
+            #expect((a == b) == (m > 16), "\(isa) m=\(m)")
+        }
         }
     }
 }

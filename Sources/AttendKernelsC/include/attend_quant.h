@@ -91,7 +91,8 @@ typedef struct {
     attend_isa isa;
     attend_quant_dequant_fn dequant;
     attend_quant_dot_fn dot;
-    /// The int8 kernel (AVX-512 VNNI), or NULL when this ISA or CPU has none.
+    /// The int8 kernel (AVX-512 VNNI `vpdpbusd`, or AVX2 `vpmaddubsw` + `vpmaddwd`), or NULL when this
+    /// ISA has none (generic; AVX-512 without VNNI).
     attend_quant_dot_q8_fn dot_q8;
 } attend_quant_ukernel;
 

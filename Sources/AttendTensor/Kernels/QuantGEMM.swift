@@ -100,9 +100,9 @@ extension Kernels {
     /// panels of 256 rows and each panel's product runs on the fp32 GEMM, so decoding is paid once per call.
     /// ``Kernels/useReference`` runs ``ReferenceKernels/gemmQuantized(m:a:lda:weight:c:ldc:)`` instead.
     ///
-    /// With `int8Activations` (llama.cpp's scheme), on CPUs with AVX-512 VNNI and for m ≤ 16, the rows of A
+    /// With `int8Activations` (llama.cpp's scheme), on AVX2 and AVX-512 VNNI CPUs and for m ≤ 16, the rows of A
     /// are first quantized to 8 bits per 32-element block (`d = max|x|/127`, `q = roundf(x/d)`) and the
-    /// products are exact integer dot products (`vpdpbusd`) scaled per block (see `attend_quant.h` and
+    /// products are exact integer dot products (`vpdpbusd`, or `vpmaddubsw` + `vpmaddwd`) scaled per block (see `attend_quant.h` and
     /// ``ReferenceKernels/gemmQuantizedInt8(m:a:lda:weight:c:ldc:)``): faster, at the cost of the
     /// activation rounding, `|x − d·q| ≤ d/2` per element. Elsewhere the flag is ignored (float32 path);
     /// ``int8ActivationsAvailable`` says whether it takes effect.
@@ -121,7 +121,7 @@ extension Kernels {
         }
     }
 
-    /// Whether `int8Activations` takes effect with the active ISA on this CPU (AVX-512 VNNI), for m ≤ 16.
+    /// Whether `int8Activations` takes effect with the active ISA on this CPU (AVX2, or AVX-512 with VNNI), for m ≤ 16.
     public static var int8ActivationsAvailable: Bool { QuantGEMM.ukernel(activeISA).dot_q8 != nil }
 }
 
@@ -300,7 +300,7 @@ extension Tensor {
     /// `act(x · Wᵀ + bias)` with W a ``QuantizedMatrix`` `[n, k]`: `x` `[..., k]`, `bias` `[n]` → `[..., n]`.
     /// The product runs on ``Kernels/gemmQuantized(m:a:lda:weight:c:ldc:int8Activations:)`` (float32 activations, weights
     /// decoded from their blocks); bias and activation run in Float.
-    /// With `int8Activations` the activations are rounded to 8 bits per block on CPUs with AVX-512 VNNI
+    /// With `int8Activations` the activations are rounded to 8 bits per block on AVX2 and AVX-512 VNNI CPUs
     /// (see ``Kernels/gemmQuantized(m:a:lda:weight:c:ldc:int8Activations:)``).
     public static func linear(_ x: Tensor, quantized weight: QuantizedMatrix, bias: Tensor? = nil,
                               activation: FusedActivation = .none, int8Activations: Bool = false) throws -> Tensor {
