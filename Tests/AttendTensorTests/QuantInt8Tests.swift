@@ -114,6 +114,28 @@ struct QuantInt8Tests {
         print("QuantGEMM int8 \(type) on \(int8ISAs): worst \(worstOwn) × the bound against the int8 twin, \(worstFloat) × the activation-rounding bound against the float32 twin")
     }
 
+    /// `Tensor.linear(_:quantized:int8Activations:)` takes the int8 path (fast or, with `useReference`, its twin)
+    /// exactly where the kernels do: m ≤ 16 on a CPU that has it.
+    @Test func linearFollowsTheInt8Path() throws {
+        try KernelSettingsLock.exclusive {
+            var rng = SeededRNG(seed: 91)
+            let w = try randomBlocks(.q8_0, rows: 6, columns: 96, rng: &rng)
+            for m in [2, 17] {
+                let x = try Tensor(shape: [m, 96], scalars: (0..<(m * 96)).map { _ in rng.float() })
+                let fast = try Tensor.linear(x, quantized: w, int8Activations: true)
+                let twin = try Kernels.$useReference.withValue(true) { try Tensor.linear(x, quantized: w, int8Activations: true) }
+                var int8Twin = [Float](repeating: 0, count: m * 6), floatTwin = int8Twin
+                x.scalars.withUnsafeBufferPointer { xp in
+                    ReferenceKernels.gemmQuantizedInt8(m: m, a: xp.baseAddress!, lda: 96, weight: w, c: &int8Twin, ldc: 6)
+                    ReferenceKernels.gemmQuantized(m: m, a: xp.baseAddress!, lda: 96, weight: w, c: &floatTwin, ldc: 6)
+                }
+                let expected = Kernels.int8ActivationsAvailable && m <= 16 ? int8Twin : floatTwin
+                #expect(twin.scalars == expected, "m=\(m): the reference twin took the wrong path")
+                expectClose(fast.scalars, expected, atol: 1e-5, rtol: 1e-5, "m=\(m) fast vs the twin of its path")
+            }
+        }
+    }
+
     /// Past m = 16, and with the flag off, the float32 path runs (results equal the plain path's bits).
     @Test func flagOnlyAffectsSmallM() throws {
         var rng = SeededRNG(seed: 77)

@@ -110,7 +110,7 @@ extension Kernels {
                                      c: UnsafeMutablePointer<Float>, ldc: Int, int8Activations: Bool = false) {
         if m <= 0 || weight.rows == 0 { return }
         if useReference {
-            if int8Activations && int8ActivationsAvailable {
+            if int8Activations && int8ActivationsAvailable && m <= QuantGEMM.Tuning().directMaxM {
                 ReferenceKernels.gemmQuantizedInt8(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
             } else {
                 ReferenceKernels.gemmQuantized(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
