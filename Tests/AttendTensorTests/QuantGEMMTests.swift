@@ -191,6 +191,20 @@ private let quantTypes: [GGMLType] = [.q4_0, .q4_1, .q8_0]
         #expect(throws: TensorError.self) { try Tensor.linear(try Tensor(shape: [2, 63], scalars: Array(repeating: 0, count: 126)), quantized: w) }
     }
 
+    @Test func gatherRowsEqualsTheDequantizedRows() throws {
+        var rng = SeededRNG(seed: 55)
+        let w = try randomMatrix(.q8_0, rows: 7, columns: 64, rng: &rng)
+        let all = w.dequantized()
+        let picked = try w.gatherRows([6, 0, 6, 3])
+        #expect(picked.shape == [4, 64])
+        for (r, j) in [6, 0, 6, 3].enumerated() {
+            #expect(Array(picked.scalars[(r * 64)..<(r * 64 + 64)]) == Array(all.scalars[(j * 64)..<(j * 64 + 64)]), "row \(j)")
+        }
+        #expect(try w.gatherRows([]).shape == [0, 64])
+        #expect(throws: TensorError.invalidArgument(op: "QuantizedMatrix.gatherRows", "row 7 is outside 0..<7")) { try w.gatherRows([1, 7]) }
+        #expect(throws: TensorError.self) { try w.gatherRows([-1]) }
+    }
+
     @Test func quantizedMatrixRejectsBadBytes() throws {
         #expect(throws: TensorError.self) { try QuantizedMatrix(type: .q4_1, rows: 2, columns: 32, bytes: [UInt8](repeating: 0, count: 39)) }
         #expect(throws: TensorError.self) { try QuantizedMatrix(type: .q8_0, rows: 1, columns: 48, bytes: [UInt8](repeating: 0, count: 51)) }

@@ -23,7 +23,8 @@
 //   GGUF+Parse.swift         the header parser: every count and length checked against the bytes left
 //   GGUFFile.swift           `GGUFFile`: mmap, metadata accessors, tensors as Float32 or quantized blocks
 //   GGUF+Dequantize.swift    the plain dequantization twins (the specification of each block format)
-//   GGUF+Write.swift         `GGUFWriter`: builds GGUF bytes (tests, tools)
+//   GGUF+Write.swift         `GGUFWriter`: builds GGUF bytes (tests, tools); `GGUFQuantize`: ggml's reference quantizers
+//   QuantizedMatrix.swift    a matrix of quantized blocks, in place from the mapping (for Kernels/QuantGEMM.swift)
 
 /// Format constants.
 public enum GGUF {
