@@ -10,7 +10,7 @@ enum PerFamilyCapture {
     static func bert(_ embedder: SentenceEmbedder, text: String) throws -> ExplainTrace {
         let encoding = embedder.tokenizer.encode(text, maxLength: embedder.maxSeqLength)
         let capture = AttentionCapture(vectors: true)
-        _ = try embedder.model(ids: [encoding.ids], typeIds: [Array(repeating: 0, count: encoding.ids.count)], observer: capture)
+        _ = try embedder.model.encode(ids: [encoding.ids], typeIds: [Array(repeating: 0, count: encoding.ids.count)], attentionMask: nil, observer: capture)
         let layers = try (0..<embedder.model.layerCount).map { i in
             try capture.layer("L\(i)", label: "layer \(i)", kind: .selfAttention, queryTokens: encoding.tokens, keyTokens: encoding.tokens)
         }

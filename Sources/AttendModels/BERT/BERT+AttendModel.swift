@@ -4,7 +4,7 @@ import AttendTokenizers
 import Foundation
 
 extension SentenceEmbedder: AttendModel {
-    public var family: String { model.config.modelType ?? "bert" }
+    public var family: String { model.modelType }
 
     /// One self-attention site per layer, `"L0"` … `"L{n-1}"`, labelled `"layer i"`.
     public var attentionSites: [AttentionSite] {
@@ -25,7 +25,9 @@ extension SentenceEmbedder: AttendModel {
 
     /// Runs the encoder on one encoding; the observer receives "embeddings" and "L{i}.q/k/v/weights/context".
     public func runAttention(encoding: Encoding, text: String, observer: any IntermediateObserver) throws -> AttentionRun {
-        try model.runAttention(encoding: encoding, text: text, observer: observer)
+        let typeIds = encoding.typeIds.count == encoding.ids.count ? encoding.typeIds : Array(repeating: 0, count: encoding.ids.count)
+        _ = try model.encode(ids: [encoding.ids], typeIds: [typeIds], attentionMask: nil, observer: observer)   // [1, T, hidden]
+        return AttentionRun(text: text, sourceTokens: encoding.tokens, wasTruncated: encoding.wasTruncated)
     }
 }
 

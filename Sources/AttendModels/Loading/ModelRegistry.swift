@@ -25,6 +25,9 @@ public enum ModelRegistry {
         ModelFamily(modelType: "bert", summary: "BERT encoder with sentence-transformers pooling (all-MiniLM-L6-v2)") {
             try SentenceEmbedder.load(folder: $0)
         },
+        ModelFamily(modelType: "mpnet", summary: "MPNet encoder with relative position bias and sentence-transformers pooling (all-mpnet-base-v2)") {
+            try SentenceEmbedder.load(folder: $0)
+        },
         ModelFamily(modelType: "tiny-translator", summary: "Attend's encoder-decoder demo translator (English → French)") {
             try TinyTranslator.load(folder: $0)
         },
