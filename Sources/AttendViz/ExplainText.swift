@@ -66,7 +66,7 @@ public struct ExplainText: Sendable {
 
         // 2. Embeddings.
         if let e = trace.embeddings, e.rank == 2, e.shape[0] == trace.tokens.count {
-            out += "\n" + style.bold("\(step). Embeddings") + " x = LayerNorm(token + position + segment embedding): "
+            out += "\n" + style.bold("\(step). Embeddings") + " x = \(trace.embeddingsFormula ?? "LayerNorm(token + position + segment embedding)"): "
                 + "\(e.shape[0]) × \(e.shape[1]), first \(min(maxDims, e.shape[1])) dimensions\n"
             out += vectors(e, labels: trace.tokens, keep: focus.map { [$0] } ?? [])
             if layerIndex > 0 {
@@ -103,8 +103,17 @@ public struct ExplainText: Sendable {
         out += "\n" + style.bold("\(step). Scaled scores \(scaleText)") + ": keeps the softmax from saturating as d_k grows\n"
         out += matrix(h.scaledScores, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
         step += 1
+        if let bias = h.scoreBias {
+            out += "\n" + style.bold("\(step). Position bias B of head \(head)") + ": a learned number for each relative position j − i "
+                + "(one bucket per near distance, wider buckets farther away), the same in every layer, added to the scaled scores\n"
+            out += matrix(bias, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
+            step += 1
+        }
         if let masked = h.maskedScores {
-            out += "\n" + style.bold("\(step). Masked scores") + ": −∞ where a query may not attend, so its weight is exactly 0\n"
+            let title = h.scoreBias == nil ? "Masked scores" : (h.mask == nil ? "Scores with the bias S/√d_k + B" : "Scores with the bias, masked")
+            let what = h.scoreBias == nil ? ": −∞ where a query may not attend, so its weight is exactly 0"
+                : ": what the softmax reads" + (h.mask == nil ? "" : "; −∞ where a query may not attend")
+            out += "\n" + style.bold("\(step). \(title)") + what + "\n"
             out += matrix(masked, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
             step += 1
         }

@@ -8,10 +8,12 @@ import Foundation
 public final class AttentionCapture: IntermediateObserver {
     private let recorder: IntermediateRecorder
 
-    /// - Parameter vectors: also keep q, k, v and context (the step-by-step text needs them; heatmaps need only weights).
-    public init(vectors: Bool = true) {
+    /// - Parameters:
+    ///   - vectors: also keep q, k, v and context (the step-by-step text needs them; heatmaps need only weights)
+    ///   - also: further names to keep (the sites' score biases)
+    public init(vectors: Bool = true, also: Set<String> = []) {
         recorder = IntermediateRecorder { name in
-            if name == "embeddings" || name.hasSuffix(".weights") { return true }
+            if name == "embeddings" || name.hasSuffix(".weights") || also.contains(name) { return true }
             return vectors && (name.hasSuffix(".q") || name.hasSuffix(".k") || name.hasSuffix(".v") || name.hasSuffix(".context"))
         }
     }
@@ -25,7 +27,7 @@ public final class AttentionCapture: IntermediateObserver {
     /// Builds the trace of the attention layer the model reported under `name` (`"L3"` → `"L3.weights"`, …),
     /// taking batch item `batch`.
     public func layer(_ name: String, label: String, kind: AttentionKind, queryTokens: [String], keyTokens: [String],
-                      mask: [[Bool]]? = nil, scale: Float? = nil, batch: Int = 0) throws -> AttentionLayerTrace {
+                      mask: [[Bool]]? = nil, scale: Float? = nil, scoreBias: String? = nil, batch: Int = 0) throws -> AttentionLayerTrace {
         guard let w = recorder[name + ".weights"] else { throw VizError.missingIntermediate("\(name).weights") }
         func item(_ t: Tensor?) throws -> Tensor? {
             guard let t else { return nil }
@@ -41,10 +43,20 @@ public final class AttentionCapture: IntermediateObserver {
         guard qTokens.count == lq, kTokens.count == lk else {
             throw VizError.invalidTrace("\(name): weights are \(lq)×\(lk) but \(queryTokens.count)×\(keyTokens.count) tokens were given")
         }
-        return try AttentionLayerTrace(
+        var trace = try AttentionLayerTrace(
             name: name, label: label, kind: kind, queryTokens: qTokens, keyTokens: kTokens, weights: weights,
             q: item(recorder[name + ".q"]), k: item(recorder[name + ".k"]), v: item(recorder[name + ".v"]),
             context: item(recorder[name + ".context"]), mask: mask, scale: scale)
+        if let scoreBias {
+            guard let b = recorder[scoreBias], b.rank == 4, b.shape[1] == weights.shape[0],
+                  b.shape[2] >= lq, b.shape[3] >= lk else {
+                throw VizError.missingIntermediate("\(scoreBias) ([1, \(weights.shape[0]), \(lq), \(lk)] score bias of \(name))")
+            }
+            let item = try b.select(axis: 0, b.shape[0] == 1 ? 0 : batch)                 // [H, Lq', Lk']
+            trace.scoreBias = try item.slice(axis: 1, 0..<lq).slice(axis: 2, 0..<lk)       // [H, Lq, Lk]
+            trace.scoreBiasName = scoreBias
+        }
+        return trace
     }
 }
 
@@ -69,18 +81,21 @@ extension ExplainTrace {
     /// of `sites` becomes one layer trace, in order.
     public static func capture(sites: [AttentionSite], modelName: String, vectors: Bool = true,
                                run: (any IntermediateObserver) throws -> AttentionRun) throws -> ExplainTrace {
-        let capture = AttentionCapture(vectors: vectors)
+        let capture = AttentionCapture(vectors: vectors, also: Set(sites.compactMap(\.scoreBias)))
         let result = try run(capture)
         let layers = try sites.map { site -> AttentionLayerTrace in
             let queries = result.tokens(site.queries), keys = result.tokens(site.keys)
             var layer = try capture.layer(site.name, label: site.label, kind: site.kind, queryTokens: queries, keyTokens: keys,
-                                          mask: mask(site, queries: queries.count, keys: keys.count, run: result))
+                                          mask: mask(site, queries: queries.count, keys: keys.count, run: result),
+                                          scoreBias: site.scoreBias)
             layer.note = site.note
             return layer
         }
         let embeddings = try capture["embeddings"].map { try $0.select(axis: 0, 0) }   // [T, hidden]
-        return ExplainTrace(model: modelName, text: result.text, tokens: result.sourceTokens, embeddings: embeddings,
-                            layers: layers, wasTruncated: result.wasTruncated)
+        var trace = ExplainTrace(model: modelName, text: result.text, tokens: result.sourceTokens, embeddings: embeddings,
+                                 layers: layers, wasTruncated: result.wasTruncated)
+        trace.embeddingsFormula = result.embeddingsFormula
+        return trace
     }
 
     /// `[Lq][Lk]`, true = may attend: causal sites see themselves and earlier positions, padded source keys are

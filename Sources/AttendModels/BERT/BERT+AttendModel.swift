@@ -10,7 +10,7 @@ extension SentenceEmbedder: AttendModel {
     public var attentionSites: [AttentionSite] {
         (0..<model.layerCount).map {
             AttentionSite(name: "L\($0)", label: "layer \($0)", kind: .selfAttention, heads: model.heads,
-                          queries: .source, keys: .source)
+                          queries: .source, keys: .source, scoreBias: model.scoreBias)
         }
     }
 
@@ -27,7 +27,8 @@ extension SentenceEmbedder: AttendModel {
     public func runAttention(encoding: Encoding, text: String, observer: any IntermediateObserver) throws -> AttentionRun {
         let typeIds = encoding.typeIds.count == encoding.ids.count ? encoding.typeIds : Array(repeating: 0, count: encoding.ids.count)
         _ = try model.encode(ids: [encoding.ids], typeIds: [typeIds], attentionMask: nil, observer: observer)   // [1, T, hidden]
-        return AttentionRun(text: text, sourceTokens: encoding.tokens, wasTruncated: encoding.wasTruncated)
+        return AttentionRun(text: text, sourceTokens: encoding.tokens, wasTruncated: encoding.wasTruncated,
+                            embeddingsFormula: model.embeddingsFormula)
     }
 }
 

@@ -40,9 +40,13 @@ public struct AttentionSite: Sendable, Equatable {
     public var keys: SiteTokens
     /// What a reader of the reported q/k/v should know beyond the plain projections (rotary positions, …), or nil.
     public var note: String?
+    /// The observer name of an additive bias `[1 or B, H, Lq, Lk]` the site adds to the scaled scores before the
+    /// softmax (MPNet's relative-position bias, `"position_bias"`), or nil.
+    public var scoreBias: String?
 
     public init(name: String, label: String, kind: AttentionKind, heads: Int, queries: SiteTokens, keys: SiteTokens,
-                note: String? = nil) {
+                note: String? = nil, scoreBias: String? = nil) {
+        self.scoreBias = scoreBias
         self.name = name
         self.label = label
         self.kind = kind
@@ -65,9 +69,12 @@ public struct AttentionRun: Sendable {
     public var sourceIsReal: [Bool]?
     /// The input was cut to the model's length limit.
     public var wasTruncated: Bool
+    /// How the reported `"embeddings"` are made, for the step-by-step text (`"LayerNorm(token + position embedding)"`).
+    public var embeddingsFormula: String?
 
     public init(text: String, sourceTokens: [String], targetTokens: [String] = [], sourceIsReal: [Bool]? = nil,
-                wasTruncated: Bool = false) {
+                wasTruncated: Bool = false, embeddingsFormula: String? = nil) {
+        self.embeddingsFormula = embeddingsFormula
         self.text = text
         self.sourceTokens = sourceTokens
         self.targetTokens = targetTokens

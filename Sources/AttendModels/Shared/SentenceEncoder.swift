@@ -22,12 +22,18 @@ public protocol SentenceEncoder: AnyObject {
     var attentionLayers: [MultiHeadAttention] { get }
     /// The precision the linear layers run at.
     var inferencePrecision: InferencePrecision { get }
+    /// The observer name of the additive score bias every layer adds before the softmax (nil for BERT).
+    var scoreBias: String? { get }
+    /// How the embedding layer's output is made, in one line.
+    var embeddingsFormula: String { get }
     /// Runs the encoder: `ids`, `typeIds` and `attentionMask` (1 = real token) are `[B][T]` → hidden states `[B, T, hidden]`.
     func encode(ids: [[Int]], typeIds: [[Int]]?, attentionMask: [[Int]]?, observer: (any IntermediateObserver)?) throws -> Tensor
 }
 
 extension BertModel: SentenceEncoder {
     public var modelType: String { config.modelType ?? "bert" }
+    public var scoreBias: String? { nil }
+    public var embeddingsFormula: String { "LayerNorm(token + position + segment embedding)" }
     public var hiddenSize: Int { config.hiddenSize }
     public var maxTokens: Int { config.maxPositionEmbeddings }
     public var wordEmbeddings: Embedding { embeddings.words }
@@ -39,6 +45,8 @@ extension BertModel: SentenceEncoder {
 
 extension MPNetModel: SentenceEncoder {
     public var modelType: String { config.modelType ?? "mpnet" }
+    public var scoreBias: String? { "position_bias" }
+    public var embeddingsFormula: String { "LayerNorm(token + position embedding), positions counted from \(config.padTokenId + 1)" }
     public var hiddenSize: Int { config.hiddenSize }
     /// Positions count from `pad_token_id + 1`, so a table of 514 rows holds 512 tokens.
     public var maxTokens: Int { config.maxPositionEmbeddings - config.padTokenId - 1 }
