@@ -317,7 +317,7 @@ struct RowOpsTests {
 
     @Test("the public entries follow forcedISA, and useReference routes to the twins")
     func publicEntries() {
-        KernelSettingsLock.exclusive {
+        do {
             let rows = 97, cols = 384
             var rng = SeededRNG(seed: 4000)
             let x = (0..<(rows * cols)).map { _ in 4 * rng.float() }
@@ -351,10 +351,8 @@ struct RowOpsTests {
             let tolerances = [tolerance(.gelu), Self.layerNormTolerance, Self.layerNormTolerance, Self.softmaxTolerance,
                               tolerance(.geluTanh)]
             let expected = Kernels.$useReference.withValue(true) { runAll() }
-            defer { Kernels.forcedISA = nil }
             for isa in KernelISA.supported {
-                Kernels.forcedISA = isa
-                let got = runAll()
+                let got = Kernels.withSettings({ $0.isa = isa }) { runAll() }
                 for i in names.indices {
                     expectRowsClose(got[i], expected[i], rows: rows, cols: cols, ld: cols, atol: tolerances[i].atol,
                                     rtol: tolerances[i].rtol, "\(names[i]) forcedISA=\(isa)")
