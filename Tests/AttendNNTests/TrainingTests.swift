@@ -92,7 +92,7 @@ struct TrainingTests {
     /// Checkpoint → load into a fresh model and optimiser → the same parameters, moments and step; continuing gives
     /// the same numbers as never stopping.
     @Test func checkpointRoundTripAndResume() throws {
-        try KernelSettingsLock.exclusive {
+        do {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-ckpt-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
