@@ -92,7 +92,7 @@ func attend(
                                  : .contiguous(heads: g.h, length: g.lq, dim: g.dv)
     var output = [Float](repeating: 0, count: g.b * g.h * g.lq * g.dv)
     var weights = [Float](repeating: 0, count: returnWeights ? g.b * g.h * g.lq * g.lk : 0)
-    try withKernelMasks(mask, g) { masks in
+    if !output.isEmpty { try withKernelMasks(mask, g) { masks in
         try withOperands(query, key, value) { q, k, v in
             try output.withUnsafeMutableBufferPointer { op in
                 try weights.withUnsafeMutableBufferPointer { wp in
@@ -103,7 +103,7 @@ func attend(
                 }
             }
         }
-    }
+    } }   // no queries, heads or value features: nothing to compute
     let base = try Tensor(shape: mergedOutput ? [g.b, g.lq, g.h * g.dv] : [g.b, g.h, g.lq, g.dv], scalars: output)
     return HeadAttentionResult(
         output: try HeadView(base: base, offset: 0, batch: g.b, heads: g.h, length: g.lq, dim: g.dv, layout: outLayout),
