@@ -124,31 +124,29 @@ struct GEMMTests {
 
     @Test("concurrent calls share the thread pool safely")
     func concurrentCalls() {
-        do {
-            // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
-            // the others run their tasks themselves. Every result must still match the reference.
-            // (GCD's threads are outside this task: each binds its own settings.)
-            let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
-            var rng = SeededRNG(seed: c.seed)
-            let a = (0..<(c.m * c.k)).map { _ in rng.float() }
-            let b = (0..<(c.n * c.k)).map { _ in rng.float() }
-            let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
-            var expected = c0
-            run(c, a, c.k, b, c.k, &expected, c.n, reference: true)
-            let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
-            results.initialize(repeating: [])
-            defer { results.deallocate() }
-            DispatchQueue.concurrentPerform(iterations: 4) { t in
-                Kernels.withSettings({ $0.gemm.workPerThread = 1; $0.maxThreads = 2 }) {
-                    var out = c0
-                    for _ in 0..<20 { out = c0; run(c, a, c.k, b, c.k, &out, c.n, reference: false) }
-                    results[t] = out
-                }
+        // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
+        // the others run their tasks themselves. Every result must still match the reference.
+        // (GCD's threads are outside this task: each binds its own settings.)
+        let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
+        var rng = SeededRNG(seed: c.seed)
+        let a = (0..<(c.m * c.k)).map { _ in rng.float() }
+        let b = (0..<(c.n * c.k)).map { _ in rng.float() }
+        let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
+        var expected = c0
+        run(c, a, c.k, b, c.k, &expected, c.n, reference: true)
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            Kernels.withSettings({ $0.gemm.workPerThread = 1; $0.maxThreads = 2 }) {
+                var out = c0
+                for _ in 0..<20 { out = c0; run(c, a, c.k, b, c.k, &out, c.n, reference: false) }
+                results[t] = out
             }
-            for t in 0..<4 {
-                compare(results[t], expected, ldc: c.n, n: c.n, sentinel: .nan, atol: 1e-4, rtol: 1e-5,
-                        label: "thread \(t)")
-            }
+        }
+        for t in 0..<4 {
+            compare(results[t], expected, ldc: c.n, n: c.n, sentinel: .nan, atol: 1e-4, rtol: 1e-5,
+                    label: "thread \(t)")
         }
     }
 
@@ -189,32 +187,30 @@ struct GEMMTests {
 
 /// Runs `c` on every supported ISA through every driver path and compares each with the reference.
 private func checkAllPaths(_ c: GEMMCase) {
-    do {
-        var rng = SeededRNG(seed: c.seed)
-        let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
-        let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
-        let lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC
-        let a = (0..<(aRows * lda)).map { _ in rng.float() }
-        let b = (0..<(bRows * ldb)).map { _ in rng.float() }
-        // beta = 0 must ignore C entirely, so give it NaNs; the padding holds a sentinel that must survive.
-        let sentinel: Float = -12345
-        let c0: [Float] = (0..<(c.m * ldc)).map { idx in
-            if idx % ldc >= c.n { return sentinel }
-            return c.beta == 0 ? .nan : rng.float()
-        }
-        var expected = c0
-        run(c, a, lda, b, ldb, &expected, ldc, reference: true)
-        let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
+    var rng = SeededRNG(seed: c.seed)
+    let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
+    let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
+    let lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC
+    let a = (0..<(aRows * lda)).map { _ in rng.float() }
+    let b = (0..<(bRows * ldb)).map { _ in rng.float() }
+    // beta = 0 must ignore C entirely, so give it NaNs; the padding holds a sentinel that must survive.
+    let sentinel: Float = -12345
+    let c0: [Float] = (0..<(c.m * ldc)).map { idx in
+        if idx % ldc >= c.n { return sentinel }
+        return c.beta == 0 ? .nan : rng.float()
+    }
+    var expected = c0
+    run(c, a, lda, b, ldb, &expected, ldc, reference: true)
+    let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
 
-        for isa in KernelISA.supported {
-            for path in paths {
-                var got = c0
-                Kernels.withSettings({ path.apply(to: &$0); $0.isa = isa }) {
-                    run(c, a, lda, b, ldb, &got, ldc, reference: false)
-                }
-                compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
-                        label: "\(c.testDescription) isa=\(isa) path=\(path)")
+    for isa in KernelISA.supported {
+        for path in paths {
+            var got = c0
+            Kernels.withSettings({ path.apply(to: &$0); $0.isa = isa }) {
+                run(c, a, lda, b, ldb, &got, ldc, reference: false)
             }
+            compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
+                    label: "\(c.testDescription) isa=\(isa) path=\(path)")
         }
     }
 }
