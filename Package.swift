@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),
         .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"], resources: [.copy("Resources")]),
-        .target(name: "AttendViz", dependencies: ["AttendModels"]),
+        .target(name: "AttendViz", dependencies: ["AttendModels"], resources: [.copy("Resources")]),
         .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendViz"]),
         .executableTarget(
             name: "attend",
