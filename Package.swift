@@ -11,10 +11,17 @@ let package = Package(
         .library(name: "AttendTokenizers", targets: ["AttendTokenizers"]),
         .library(name: "AttendModels", targets: ["AttendModels"]),
         .library(name: "AttendViz", targets: ["AttendViz"]),
+        .library(name: "AttendServer", targets: ["AttendServer"]),
         .executable(name: "attend", targets: ["attend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The server only (AttendServer and the `attend` executable); the libraries stay free of networking.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Innermost micro-kernels in C, one function per ISA, chosen at run time.
@@ -25,10 +32,22 @@ let package = Package(
         .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"], resources: [.copy("Resources")]),
         .target(name: "AttendViz", dependencies: ["AttendModels"], resources: [.copy("Resources")]),
         .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendViz"]),
+        .target(
+            name: "AttendServer",
+            dependencies: [
+                "Attend",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources")]),
         .executableTarget(
             name: "attend",
             dependencies: [
                 "Attend",
+                "AttendServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(name: "AttendTestSupport", dependencies: ["AttendTensor", "AttendModels"], path: "Tests/AttendTestSupport"),
@@ -38,6 +57,7 @@ let package = Package(
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
         .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
+        .testTarget(name: "AttendServerTests", dependencies: ["AttendServer", "AttendTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

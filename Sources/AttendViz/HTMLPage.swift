@@ -15,8 +15,10 @@ public struct VizResourceError: Error, CustomStringConvertible, Equatable {
 
 /// The web files of AttendViz, byte for byte as they are in `Sources/AttendViz/Resources/`.
 public enum VizResources {
-    /// Every file a server may serve as-is, by name.
-    public static let names = ["attend.css", "attend.js", "report.html"]
+    /// Every resource, by name.
+    public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer.css"]
+    /// The files a server hands out as they are (report.html is a template with placeholders, so it is not one).
+    public static let servedNames = ["explorer.html", "explorer.js", "explorer.css", "attend.css"]
 
     /// The content type of a resource, from its extension.
     public static func contentType(of name: String) -> String {
