@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "AttendModelsTests", dependencies: ["AttendModels", "AttendTestSupport"]),
         .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
-        .testTarget(name: "AttendServerTests", dependencies: ["AttendServer", "AttendTestSupport"]),
+        .testTarget(name: "AttendServerTests", dependencies: ["AttendServer", "AttendViz", "AttendTokenizers", "AttendTestSupport"], exclude: ["openai_client.py"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -92,9 +92,15 @@ public final class AttendServer: Sendable {
             var response: Response
             do {
                 if !isPublic { try self.authorize(request) }
-                var data = Data()
-                if readsBody { data = try await self.readBody(request) }
-                response = try await body(data, request, context)
+                if readsBody {
+                    try self.checkLength(request)
+                    // A client that hangs up cancels this task, which drops its inputs from the batch queue.
+                    response = try await request.body.consumeWithCancellationOnInboundClose { requestBody in
+                        try await body(try await self.readBody(requestBody), request, context)
+                    }
+                } else {
+                    response = try await body(Data(), request, context)
+                }
             } catch {
                 response = self.errorResponse(error, flavor, route: route, context: context)
             }
@@ -116,13 +122,17 @@ public final class AttendServer: Sendable {
         guard given == "Bearer \(key)" else { throw APIError.unauthorized() }
     }
 
-    func readBody(_ request: Request) async throws -> Data {
-        let limit = options.payloadLimit
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw APIError.payloadTooLarge(limit: limit)
+    /// A declared length over the limit is refused before any byte of the body is read.
+    func checkLength(_ request: Request) throws {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.payloadLimit {
+            throw APIError.payloadTooLarge(limit: options.payloadLimit)
         }
+    }
+
+    func readBody(_ body: RequestBody) async throws -> Data {
+        let limit = options.payloadLimit
         do {
-            let buffer = try await request.body.collect(upTo: limit)
+            let buffer = try await body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw APIError.payloadTooLarge(limit: limit)

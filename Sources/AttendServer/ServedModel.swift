@@ -90,3 +90,10 @@ extension ServedModel {
                         sequenceIds: pick(e.sequenceIds), wasTruncated: true)
     }
 }
+
+extension ServedModel {
+    /// Test hooks: hold the batcher's worker so the queue fills on purpose, and read how many inputs wait.
+    func pauseForTests() async { await batcher.pause() }
+    func resumeForTests() async { await batcher.resume() }
+    func queuedInputsForTests() async -> Int { await batcher.queuedInputs }
+}
