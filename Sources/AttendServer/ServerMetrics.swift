@@ -16,41 +16,53 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
+    /// `attend_NAME_UNIT`, with help text.
+    static func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "attend", metricName: metric, unitName: unit, helpText: help)
+    }
+
+    static let requests = name("http_requests", "total", "HTTP requests by route and status")
+    static let tokenization = name("tokenization", "seconds", "Time to tokenize one request's inputs")
+    static let queueTime = name("queue", "seconds", "Time an input waited for its forward pass")
+    static let inferenceTime = name("inference", "seconds", "Time of one batched forward pass")
+    static let batchInputs = name("batch", "inputs", "Inputs per forward pass")
+    static let batchTokens = name("batch_padded", "tokens", "Padded length times inputs per forward pass")
+    static let queueInputs = name("queue", "inputs", "Inputs waiting when the last request arrived")
+    static let overloaded = name("overloaded", "total", "Requests refused with 429 because the queue was full")
+    static let dropped = name("dropped_inputs", "total", "Queued inputs dropped because their client went away")
+
     func request(route: String, status: Int) {
-        registry.makeCounter(name: "attend_http_requests_total", labels: [("route", route), ("status", String(status))],
-                             help: "HTTP requests by route and status").increment()
+        registry.makeCounter(descriptor: Self.requests, labels: [("route", route), ("status", String(status))]).increment()
     }
 
     func tokenized(model: String, duration: Duration) {
-        registry.makeDurationHistogram(descriptor: .init(metricName: "attend_tokenization_seconds", helpText: "Time to tokenize one request's inputs"), labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.tokenization, labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
     }
 
     func queued(model: String, duration: Duration) {
-        registry.makeDurationHistogram(descriptor: .init(metricName: "attend_queue_seconds", helpText: "Time an input waited for its forward pass"), labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.queueTime, labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
     }
 
     func inference(model: String, duration: Duration) {
-        registry.makeDurationHistogram(descriptor: .init(metricName: "attend_inference_seconds", helpText: "Time of one batched forward pass"), labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
+        registry.makeDurationHistogram(descriptor: Self.inferenceTime, labels: [("model", model)], buckets: Self.timeBuckets).record(duration)
     }
 
     func batch(model: String, inputs: Int, paddedTokens: Int) {
-        registry.makeValueHistogram(descriptor: .init(metricName: "attend_batch_inputs", helpText: "Inputs per forward pass"), labels: [("model", model)], buckets: Self.sizeBuckets).record(Double(inputs))
-        registry.makeValueHistogram(descriptor: .init(metricName: "attend_batch_padded_tokens", helpText: "Padded length times inputs per forward pass"), labels: [("model", model)], buckets: Self.tokenBuckets).record(Double(paddedTokens))
+        registry.makeValueHistogram(descriptor: Self.batchInputs, labels: [("model", model)], buckets: Self.sizeBuckets).record(Double(inputs))
+        registry.makeValueHistogram(descriptor: Self.batchTokens, labels: [("model", model)], buckets: Self.tokenBuckets)
+            .record(Double(paddedTokens))
     }
 
     func queueDepth(model: String, inputs: Int) {
-        registry.makeGauge(name: "attend_queue_inputs", labels: [("model", model)],
-                           help: "Inputs waiting when the last request arrived").set(Double(inputs))
+        registry.makeGauge(descriptor: Self.queueInputs, labels: [("model", model)]).set(Double(inputs))
     }
 
     func rejected(model: String) {
-        registry.makeCounter(name: "attend_overloaded_total", labels: [("model", model)],
-                             help: "Requests refused with 429 because the queue was full").increment()
+        registry.makeCounter(descriptor: Self.overloaded, labels: [("model", model)]).increment()
     }
 
     func dropped(model: String, inputs: Int) {
-        registry.makeCounter(name: "attend_dropped_inputs_total", labels: [("model", model)],
-                             help: "Queued inputs dropped because their client went away").increment(by: Int64(inputs))
+        registry.makeCounter(descriptor: Self.dropped, labels: [("model", model)]).increment(by: Int64(inputs))
     }
 
     /// The text exposition format.
