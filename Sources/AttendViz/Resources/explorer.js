@@ -1,6 +1,8 @@
 // The explorer served by `attend serve` at /: asks POST /v1/embeddings with "return_attention": true and draws
 // the chosen layer and head as a heatmap. Plain JavaScript, no libraries, no network beyond this server.
-// Test hook: window.__attendExplorer = { errors, ready, result, cell(layer, head, query, key) }.
+// Test hook: window.__attendExplorer = { errors, ready, result, cell(layer, head, query, key) }; with #selftest in
+// the URL the page switches to layer 1 · head 3 through its selects and writes what it shows into
+// <pre id="explorer-selftest"> (sentence, tokens, title, the row of query 1, painted cells).
 (function () {
   "use strict";
   const X = window.__attendExplorer = { errors: [], ready: false, result: null, runs: 0 };
@@ -100,6 +102,26 @@
   }
   $("ask").addEventListener("submit", run);
 
+  function selftest() {
+    const A = X.result, n = A ? A.tokens.length : 0;
+    $("layer").value = 1; $("layer").dispatchEvent(new Event("change"));
+    $("head").value = 3; $("head").dispatchEvent(new Event("change"));
+    const c = $("heatmap"), px = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+    let inked = 0;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+      const k = 4 * ((LABEL + i * CELL + 8) * c.width + LABEL + j * CELL + 8);   // a pixel inside cell (i, j)
+      if (px[k] !== 255 || px[k + 1] !== 255 || px[k + 2] !== 255) inked++;
+    }
+    const out = document.createElement("pre");
+    out.id = "explorer-selftest"; out.hidden = true;
+    out.textContent = JSON.stringify({
+      sentence: $("sentence").value, tokens: A ? A.tokens : [], layer: +$("layer").value, head: +$("head").value,
+      title: $("detail-title").textContent, row: A ? A.weights[1][3][1] : [], canvasWidth: c.width, inkedCells: inked,
+      status: $("status").textContent, errors: X.errors,
+    });
+    document.body.appendChild(out);
+  }
+
   (async function start() {
     try {
       const models = await api("v1/models");
@@ -107,6 +129,7 @@
       models.data.forEach(m => { const o = document.createElement("option"); o.value = m.id; o.textContent = m.id; sel.appendChild(o); });
       $("model-name").textContent = models.data.length ? "· " + models.data[0].id : "";
       await run();
+      if (location.hash === "#selftest") selftest();
     } catch (e) {
       $("status").textContent = "error: " + e.message + (/key/.test(e.message) ? " (enter the API key and press Run)" : "");
     }
