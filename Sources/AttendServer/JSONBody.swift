@@ -15,7 +15,12 @@ enum RequestJSON: Decodable, Equatable {
         else if let d = try? c.decode(Double.self) { self = .double(d) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
         else if let a = try? c.decode([RequestJSON].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: RequestJSON].self)) }
+        else if let o = try? c.decode([String: RequestJSON].self) { self = .object(o) }
+        else {
+            let path = decoder.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+            throw DecodingError.dataCorruptedError(in: c, debugDescription:
+                "the value at \(path.isEmpty ? "the top" : String(path.drop { $0 == "." })) cannot be read: a number outside Double's range or a string that is not valid Unicode")
+        }
     }
 
     /// The JSON type's name, for messages.

@@ -43,16 +43,17 @@ extension AttendServer {
 
         let started = ContinuousClock.now
         let encodings = try inputs.enumerated().map { i, input -> Encoding in
+            let label = inputs.count == 1 ? "\"input\"" : "input[\(i)]"
             do {
                 switch input {
                 case .text(let t): return try model.encode(t, truncate: false)
                 case .ids(let ids): return try model.encode(ids: ids, truncate: false)
                 }
             } catch InputProblem.tooLong(let tokens, let limit) {
-                throw APIError.badRequest("input[\(i)] has \(tokens) tokens; \(model.name) takes at most \(limit) (special tokens included). Shorten the input.",
+                throw APIError.badRequest("\(label) has \(tokens) tokens; \(model.name) takes at most \(limit) (special tokens included). Shorten the input.",
                                           param: "input", code: "context_length_exceeded")
             } catch InputProblem.tokenOutOfRange(let id, let vocab) {
-                throw APIError.badRequest("input[\(i)] holds token id \(id); \(model.name)'s ids are 0…\(vocab - 1)", param: "input")
+                throw APIError.badRequest("\(label) holds token id \(id); \(model.name)'s ids are 0…\(vocab - 1)", param: "input")
             }
         }
         metrics.tokenized(model: model.name, duration: ContinuousClock.now - started)

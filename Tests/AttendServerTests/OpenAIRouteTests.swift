@@ -143,6 +143,12 @@ struct OpenAIRouteTests {
                 if let param { #expect(error["param"] as? String == param, "\(body.prefix(60))") }
                 if let code { #expect(error["code"] as? String == code, "\(body.prefix(60))") }
             }
+            // Unreadable values: a lone surrogate, a number beyond Double, nesting deeper than the parser allows.
+            for raw in [#"{"input": "\ud800"}"#, #"{"input": [1e400]}"#,
+                        #"{"input":"# + String(repeating: "[", count: 2000) + String(repeating: "]", count: 2000) + "}"] {
+                let r = try await HTTP.post(port: port, "/v1/embeddings", raw: raw)
+                #expect(r.status == 400 && r.openAIError?["code"] as? String == "invalid_json", "\(raw.prefix(40)): \(r.text)")
+            }
             // Invalid UTF-8 and a body that is not JSON at all.
             for bytes in [Data([0x7B, 0x22, 0x69, 0xFF, 0xFE, 0x22, 0x7D]), Data("input=a".utf8), Data()] {
                 let r = try await HTTP.request(port: port, "POST", "/v1/embeddings", body: bytes, headers: ["Content-Type": "application/json"])
