@@ -169,14 +169,15 @@ public final class EmbeddingJob {
         let totalBytes = FileOps.size(options.input)
         var window: [ParsedRecord] = []
         var windowIndex = options.shardKey == .line ? reader.linesRead / options.window : 0
-        func flush() throws {
+        /// Embeds and writes the window, then checkpoints: the first `linesDone` input lines are finished.
+        func flush(linesDone: Int) throws {
             if !window.isEmpty {
                 let out = try embed(window, summary: &summary)
                 try sink.write(out)
                 window.removeAll(keepingCapacity: true)
             }
-            try sink.checkpoint(lines: reader.linesRead, summary: summary)
-            progress?(EmbeddingJobProgress(linesRead: reader.linesRead, documents: summary.documents, bytesRead: reader.bytesRead,
+            try sink.checkpoint(lines: linesDone, summary: summary)
+            progress?(EmbeddingJobProgress(linesRead: linesDone, documents: summary.documents, bytesRead: reader.bytesRead,
                                            totalBytes: totalBytes, seconds: Date().timeIntervalSince(started)))
         }
         while let line = try reader.next() {
@@ -184,7 +185,7 @@ public final class EmbeddingJob {
             if options.shardKey == .line {
                 // Window k = lines k·W+1 … (k+1)·W; a shard keeps the windows with k mod n = its index.
                 let k = (line.number - 1) / options.window
-                if k != windowIndex { try flush(); windowIndex = k }
+                if k != windowIndex { try flush(linesDone: line.number - 1); windowIndex = k }
                 if let shard = options.shard, k % shard.count != shard.index { continue }
                 window.append(parse(line))
             } else {
@@ -194,11 +195,11 @@ public final class EmbeddingJob {
                     guard Int(Shard.fnv1a(key) % UInt64(shard.count)) == shard.index else { continue }
                 }
                 window.append(record)
-                if window.count == options.window { try flush() }
+                if window.count == options.window { try flush(linesDone: line.number) }
             }
         }
         summary.linesRead = reader.linesRead
-        try flush()
+        try flush(linesDone: reader.linesRead)
         try sink.finish(summary: summary)
         return summary
     }

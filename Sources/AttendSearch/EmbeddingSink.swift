@@ -52,6 +52,11 @@ final class EmbeddingSink {
                 throw SearchError("\(options.progressPath): no \"lines\" or \"files\"")
             }
             for (k, v) in files { keep[k] = Int64(v.intValue ?? 0) }
+            // Killed while renaming the finished files: put back what was renamed (the main output goes last).
+            for path in [options.idsPath, options.errorsPath, options.output]
+            where !FileOps.exists(EmbeddingJobOptions.partPath(path)) && FileOps.exists(path) {
+                try FileOps.rename(path, to: EmbeddingJobOptions.partPath(path))
+            }
             var s = EmbeddingJobSummary()
             s.documents = p["documents"]?.intValue ?? 0
             s.errors = p["errors"]?.intValue ?? 0
