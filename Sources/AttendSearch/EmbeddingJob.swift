@@ -83,6 +83,8 @@ public struct EmbeddingJobOptions: Sendable {
     /// Drop bad records instead of writing error records.
     public var skipBad = false
     public var resume = false
+    /// Keep the text field in the output records (a corpus index stores the documents' texts).
+    public var keepText = false
 
     public init(input: String, output: String, inputFormat: EmbeddingInputFormat? = nil,
                 outputFormat: EmbeddingOutputFormat? = nil) {
@@ -225,6 +227,7 @@ public final class EmbeddingJob {
         case .text:
             r.id = .int(line.number)
             r.text = string
+            if options.keepText { r.passthrough["text"] = .string(string) }
         case .jsonl:
             let value: JSONValue
             do { value = try JSONValue.parse(string) } catch let e as JSONSyntaxError {
@@ -239,7 +242,7 @@ public final class EmbeddingJob {
             guard let field = object[options.textField] else { r.error = "no \"\(options.textField)\" field"; return r }
             guard case .string(let text) = field else { r.error = "\"\(options.textField)\" is \(field.kind), not a string"; return r }
             r.text = text
-            for (k, v) in object where k != options.idField && k != options.textField { r.passthrough[k] = v }
+            for (k, v) in object where k != options.idField && (options.keepText || k != options.textField) { r.passthrough[k] = v }
         }
         return r
     }

@@ -31,7 +31,7 @@ final class EmbeddingSink {
             ("text_field", .string(options.textField)), ("id_field", .string(options.idField)),
             ("batch_size", .int(options.batchSize)), ("window", .int(options.window)),
             ("shard", options.shard.map { .string($0.description) } ?? .null), ("shard_by", .string(options.shardKey.rawValue)),
-            ("skip_bad", .bool(options.skipBad)), ("model", model.json),
+            ("skip_bad", .bool(options.skipBad)), ("keep_text", .bool(options.keepText)), ("model", model.json),
         ])
     }
 
