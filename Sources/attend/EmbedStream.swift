@@ -21,6 +21,7 @@ struct EmbedStreamOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Embed only shard i of n (0-based).", valueName: "i/n")) var shard: String?
     @Option(help: "Number of shards, the index coming from JOB_COMPLETION_INDEX.") var shards: Int?
     @Option(help: ArgumentHelp("Assign windows of lines, or records by a hash of their id.", valueName: "line|id")) var shardBy: Shard.Key = .line
+    @Flag(help: "Keep the text field in the output records (e.g. for `attend index build --embeddings`).") var keepText = false
     @Flag(help: "Drop bad records instead of writing error records.") var skipBad = false
     @Flag(help: "Continue an interrupted run of the same command from its last finished window.") var resume = false
     @Option(help: "Threads for the matrix kernels (default: all cores); the output is the same for any value.") var threads: Int?
@@ -36,6 +37,7 @@ struct EmbedStreamOptions: ParsableArguments {
         o.window = window
         o.shardKey = shardBy
         o.skipBad = skipBad
+        o.keepText = keepText
         o.resume = resume
         do {
             if let shard {

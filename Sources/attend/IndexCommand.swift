@@ -42,10 +42,12 @@ struct IndexBuildCommand: ParsableCommand {
         Examples:
           attend index build --input docs.jsonl --out corpus.attendindex
           attend index build --input docs.txt --out corpus.attendindex --storage int8 --hnsw --m 16 --ef-construction 100
+          attend embed --input docs.jsonl --output vectors.npy --keep-text && attend index build --embeddings vectors.npy --out corpus.attendindex
         """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: ArgumentHelp("Documents: plain lines or JSON Lines.", valueName: "file")) var input: String
+    @Option(help: ArgumentHelp("Documents: plain lines or JSON Lines.", valueName: "file")) var input: String?
+    @Option(help: ArgumentHelp("Instead of --input: a float32 .npy written by `attend embed --keep-text`, with its .ids.jsonl and .meta.json beside it (nothing is embedded again).", valueName: "file.npy")) var embeddings: String?
     @Option(help: ArgumentHelp("The index file to write.", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("How vectors are stored.", valueName: "f32|f16|int8")) var storage: VectorStorage = .float32
     @Option(help: ArgumentHelp("text or jsonl (default: from the extension).", valueName: "text|jsonl")) var inputFormat: EmbeddingInputFormat?
@@ -61,7 +63,29 @@ struct IndexBuildCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            guard out != input else { throw CLIError("--out and --input are the same file") }
+            guard (input == nil) != (embeddings == nil) else { throw CLIError("give --input FILE (documents) or --embeddings FILE.npy (one of them)") }
+            guard out != input, out != embeddings else { throw CLIError("--out is the input file") }
+            let hnswParameters = hnsw ? HNSWParameters(m: m, efConstruction: efConstruction, seed: seed) : nil
+            if let embeddings {
+                do {
+                    try hnswParameters?.validate()
+                    let job = EmbeddingJobOptions(input: "-", output: embeddings)
+                    guard let data = FileManager.default.contents(atPath: job.metaPath) else {
+                        throw CLIError("\(job.metaPath): not found; --embeddings needs the .meta.json that `attend embed` writes beside the .npy")
+                    }
+                    let meta = try JSONValue.parse(data, source: job.metaPath)
+                    let identity = try ModelIdentity(json: meta["model"] ?? .null, source: job.metaPath)
+                    let summary = try CorpusIndexWriter.write(vectorsNpy: embeddings, records: job.idsPath, model: identity,
+                                                              to: out, storage: storage, hnsw: hnswParameters)
+                    report(summary)
+                } catch let e as SearchError {
+                    throw CLIError(e.message)
+                } catch let e as JSONSyntaxError {
+                    throw CLIError(e.description)
+                }
+                return
+            }
+            guard let input else { return }
             let embedder = try modelOptions.loadEmbedder()
             do {
                 let identity = try ModelIdentity.of(embedder, name: URL(fileURLWithPath: modelOptions.model).lastPathComponent)
@@ -72,7 +96,6 @@ struct IndexBuildCommand: ParsableCommand {
                 options.window = window
                 options.resume = resume
                 options.keepText = true
-                let hnswParameters = hnsw ? HNSWParameters(m: m, efConstruction: efConstruction, seed: seed) : nil
                 try hnswParameters?.validate()
                 let line = StreamProgress()
                 let job = try EmbeddingJob(options: options, embedder: embedder, model: identity)
@@ -86,13 +109,17 @@ struct IndexBuildCommand: ParsableCommand {
                     if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
                 }
                 for f in [options.output, options.idsPath, options.metaPath] { FileOps.remove(f) }
-                var text = "\(out): \(summary.count) documents, \(summary.dimension) dims, \(storage.rawValue), \(summary.bytes) bytes"
-                if let s = summary.hnswSeconds { text += String(format: ", HNSW built in %.1f s", s) }
-                print(text)
+                report(summary)
             } catch let e as SearchError {
                 throw CLIError(e.message)
             }
         }
+    }
+
+    func report(_ summary: CorpusIndexWriter.Summary) {
+        var text = "\(out): \(summary.count) documents, \(summary.dimension) dims, \(storage.rawValue), \(summary.bytes) bytes"
+        if let s = summary.hnswSeconds { text += String(format: ", HNSW built in %.1f s", s) }
+        print(text)
     }
 }
 
