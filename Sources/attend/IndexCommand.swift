@@ -24,7 +24,7 @@ struct IndexCommand: ParsableCommand {
           attend index info corpus.attendindex
           attend search --index corpus.attendindex "a pet sleeping indoors"
         """,
-        subcommands: [IndexBuildCommand.self, IndexInfoCommand.self])
+        subcommands: [IndexBuildCommand.self, IndexInfoCommand.self, IndexBenchCommand.self])
 }
 
 struct IndexBuildCommand: ParsableCommand {
@@ -148,6 +148,49 @@ struct IndexInfoCommand: ParsableCommand {
             print("\(index): \(ix.count) documents embedded by \(ix.model.name) (sha256 \(ix.model.sha256.prefix(12))…)")
             print("  \(ix.dimension) dims stored as \(ix.storage.rawValue) (\(ix.storage.bytesPerVector(dimension: ix.dimension)) bytes per vector)")
             if let g = ix.graph { print("  HNSW graph: M \(g.parameters.m), efConstruction \(g.parameters.efConstruction), seed \(g.parameters.seed)") }
+        }
+    }
+}
+
+struct IndexBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time exact and HNSW search on an index with seeded random unit queries (no model needed).",
+        discussion: """
+        Prints the exact search latency for one query at a time and for a batch, and with an HNSW graph its latency \
+        and recall@k against the exact result. Use a release build; numbers from debug builds mean little.
+
+        Examples:
+          attend index bench corpus.attendindex --queries 20 --top 10 --ef 64
+        """)
+
+    @Argument(help: "The index file.") var index: String
+    @Option(help: "Random queries.") var queries = 20
+    @Option(help: "k of the top-k.") var top = 10
+    @Option(help: "HNSW beam widths to try (comma-separated).") var ef = "32,64,128"
+    @Option(help: "Query seed.") var seed: UInt64 = 1
+    @Flag(help: "Queries near stored rows (a row plus a little noise, normalised) instead of random directions.") var nearRows = false
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        try runReportingErrors {
+            guard queries >= 1, top >= 1 else { throw CLIError("--queries and --top must be at least 1") }
+            let efs = ef.split(separator: ",").compactMap { Int($0) }
+            do {
+                let ix = try CorpusIndex(path: index)
+                let qs = nearRows ? IndexBenchmark.queriesNearRows(ix, queries, seed: seed)
+                    : IndexBenchmark.randomUnitVectors(queries, ix.dimension, seed: seed)
+                let result = try IndexBenchmark.run(ix, queries: qs, k: top, efs: ix.graph == nil ? [] : efs)
+                if json { print(result.json.rendered()); return }
+                print("\(index): \(ix.count) × \(ix.dimension) \(ix.storage.rawValue), \(queries) \(nearRows ? "queries near stored rows" : "random unit queries"), top \(top)")
+                print(String(format: "  exact, one query at a time: %.2f ms per query (median)", result.exactMillis))
+                print(String(format: "  exact, %d queries in one batch: %.2f ms per query", queries, result.exactBatchMillis))
+                for a in result.approximate {
+                    print(String(format: "  HNSW ef %d: %.3f ms per query (median), recall@%d %.3f, %.1f× faster than exact", a.ef, a.millis, top, a.recall, result.exactMillis / a.millis))
+                }
+            } catch let e as SearchError {
+                throw CLIError(e.message)
+            }
         }
     }
 }
