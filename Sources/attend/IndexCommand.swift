@@ -170,6 +170,7 @@ struct IndexBenchCommand: ParsableCommand {
     @Option(help: "HNSW beam widths to try (comma-separated).") var ef = "32,64,128"
     @Option(help: "Query seed.") var seed: UInt64 = 1
     @Flag(help: "Queries near stored rows (a row plus a little noise, normalised) instead of random directions.") var nearRows = false
+    @Option(help: ArgumentHelp("Another index of the same vectors (e.g. float32): also print the recall@k of this index's exact top-k against its exact top-k.", valueName: "file")) var reference: String?
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -185,6 +186,13 @@ struct IndexBenchCommand: ParsableCommand {
                 print("\(index): \(ix.count) × \(ix.dimension) \(ix.storage.rawValue), \(queries) \(nearRows ? "queries near stored rows" : "random unit queries"), top \(top)")
                 print(String(format: "  exact, one query at a time: %.2f ms per query (median)", result.exactMillis))
                 print(String(format: "  exact, %d queries in one batch: %.2f ms per query", queries, result.exactBatchMillis))
+                if let reference {
+                    let other = try CorpusIndex(path: reference)
+                    let mine = try ix.searchExact(qs, k: top), theirs = try other.searchExact(qs, k: top)
+                    let recall = zip(mine, theirs).map { a, b in Double(Set(a.map(\.index)).intersection(b.map(\.index)).count) / Double(max(1, b.count)) }
+                        .reduce(0, +) / Double(qs.count)
+                    print(String(format: "  exact recall@%d against %@ (%@): %.4f", top, reference, other.storage.rawValue, recall))
+                }
                 for a in result.approximate {
                     print(String(format: "  HNSW ef %d: %.3f ms per query (median), recall@%d %.3f, %.1f× faster than exact", a.ef, a.millis, top, a.recall, result.exactMillis / a.millis))
                 }
