@@ -31,7 +31,10 @@ extension CorpusIndex {
                 for b in firstBlock..<endBlock {
                     let rows = (b * Self.blockRows)..<min(count, (b + 1) * Self.blockRows)
                     scores.withUnsafeMutableBufferPointer { sp in
-                        if let f32 = float32Rows {
+                        if qn <= Self.gemvMaxQueries {
+                            // A few queries: one pass over the stored rows, decoding in registers (no GEMM packing).
+                            for q in 0..<qn { rowDots(rows, query: qp.baseAddress! + q * dimension, into: sp.baseAddress! + q * rows.count) }
+                        } else if let f32 = float32Rows {
                             Kernels.sgemm(transA: false, transB: true, m: qn, n: rows.count, k: dimension,
                                           a: qp.baseAddress!, lda: dimension, b: f32 + rows.lowerBound * dimension, ldb: dimension,
                                           c: sp.baseAddress!, ldc: rows.count)                     // [Q, rows]
@@ -56,6 +59,37 @@ extension CorpusIndex {
             var merged = TopK(k: k)
             for w in 0..<workers { for hit in partial[w][q].items { merged.offer(hit.score, hit.index) } }
             return merged.sorted()
+        }
+    }
+
+    /// Up to this many queries run as row-by-row dot products; more as GEMMs over decoded blocks.
+    static let gemvMaxQueries = 4
+
+    /// `out[j]` = row `rows.lowerBound + j` · `query`, reading float16/int8 rows in place.
+    func rowDots(_ rows: Range<Int>, query: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        let d = dimension
+        switch storage {
+        case .float32:
+            let base = vectors.assumingMemoryBound(to: Float.self)
+            for (j, r) in rows.enumerated() { out[j] = dot(base + r * d, query, d) }
+        case .float16:
+            let base = vectors.assumingMemoryBound(to: UInt16.self)
+            for (j, r) in rows.enumerated() { out[j] = HalfConversion.dot(base + r * d, query, d) }
+        case .int8:
+            let base = vectors.assumingMemoryBound(to: Int8.self)
+            for (j, r) in rows.enumerated() {
+                let q = base + r * d
+                var acc = SIMD8<Float>(repeating: 0)
+                var i = 0
+                while i + 8 <= d {
+                    let b = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Int8>.self)))
+                    acc += b * UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self)
+                    i += 8
+                }
+                var sum = acc.sum()
+                while i < d { sum += Float(q[i]) * query[i]; i += 1 }
+                out[j] = sum * scales![r]
+            }
         }
     }
 

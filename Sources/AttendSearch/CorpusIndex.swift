@@ -58,8 +58,8 @@ public final class CorpusIndex: @unchecked Sendable {
     /// The approximate-search graph, when the index was built with one.
     public let graph: HNSWGraph?
     private let map: MappedFile
-    private let vectors: UnsafeRawPointer
-    private let scales: UnsafePointer<Float>?
+    let vectors: UnsafeRawPointer
+    let scales: UnsafePointer<Float>?
     private let offsets: UnsafeRawPointer
     private let documents: UnsafeRawPointer
     private let documentsBytes: Int
@@ -190,6 +190,23 @@ public enum HalfConversion {
     public static func decode(_ h: UInt16) -> Float {
         let magnitude = Float(bitPattern: UInt32(h & 0x7FFF) << 13) * 0x1p112
         return Float(bitPattern: magnitude.bitPattern | (UInt32(h & 0x8000) << 16))
+    }
+
+    /// Σ decode(h[i]) · q[i], decoding eight at a time in registers.
+    public static func dot(_ h: UnsafePointer<UInt16>, _ q: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: 0)
+        let rebias = SIMD8<Float>(repeating: 0x1p112)
+        var i = 0
+        while i + 8 <= n {
+            let x = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<UInt16>.self))
+            let magnitude = unsafeBitCast((x & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * rebias
+            let v = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | ((x & 0x8000) &<< 16), to: SIMD8<Float>.self)
+            acc += v * UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += decode(h[i]) * q[i]; i += 1 }
+        return s
     }
 
     /// `count` values, eight at a time.
