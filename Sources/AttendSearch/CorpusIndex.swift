@@ -192,19 +192,25 @@ public enum HalfConversion {
         return Float(bitPattern: magnitude.bitPattern | (UInt32(h & 0x8000) << 16))
     }
 
-    /// Σ decode(h[i]) · q[i], decoding eight at a time in registers.
+    /// Σ decode(h[i]) · q[i], decoding in registers; four independent accumulators of eight lanes.
     public static func dot(_ h: UnsafePointer<UInt16>, _ q: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>(repeating: 0)
-        let rebias = SIMD8<Float>(repeating: 0x1p112)
-        var i = 0
-        while i + 8 <= n {
+        @inline(__always) func load(_ i: Int) -> SIMD8<Float> {
             let x = SIMD8<UInt32>(truncatingIfNeeded: UnsafeRawPointer(h + i).loadUnaligned(as: SIMD8<UInt16>.self))
-            let magnitude = unsafeBitCast((x & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * rebias
-            let v = unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | ((x & 0x8000) &<< 16), to: SIMD8<Float>.self)
-            acc += v * UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self)
-            i += 8
+            let magnitude = unsafeBitCast((x & 0x7FFF) &<< 13, to: SIMD8<Float>.self) * SIMD8<Float>(repeating: 0x1p112)
+            return unsafeBitCast(unsafeBitCast(magnitude, to: SIMD8<UInt32>.self) | ((x & 0x8000) &<< 16), to: SIMD8<Float>.self)
         }
-        var s = acc.sum()
+        @inline(__always) func query(_ i: Int) -> SIMD8<Float> { UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Float>.self) }
+        var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+        var i = 0
+        while i + 32 <= n {
+            a0 += load(i) * query(i)
+            a1 += load(i + 8) * query(i + 8)
+            a2 += load(i + 16) * query(i + 16)
+            a3 += load(i + 24) * query(i + 24)
+            i += 32
+        }
+        while i + 8 <= n { a0 += load(i) * query(i); i += 8 }
+        var s = ((a0 + a1) + (a2 + a3)).sum()
         while i < n { s += decode(h[i]) * q[i]; i += 1 }
         return s
     }

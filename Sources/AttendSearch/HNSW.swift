@@ -262,16 +262,17 @@ struct SplitMix64 {
     mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
 
-/// Inner product of two float rows, eight lanes at a time.
+/// Inner product of two float rows: four independent accumulators of eight lanes.
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var acc = SIMD8<Float>(repeating: 0)
-    var i = 0
-    while i + 8 <= n {
-        acc += UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
+    @inline(__always) func mul(_ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(b + i).loadUnaligned(as: SIMD8<Float>.self)
     }
-    var s = acc.sum()
+    var a0 = SIMD8<Float>(repeating: 0), a1 = a0, a2 = a0, a3 = a0
+    var i = 0
+    while i + 32 <= n { a0 += mul(i); a1 += mul(i + 8); a2 += mul(i + 16); a3 += mul(i + 24); i += 32 }
+    while i + 8 <= n { a0 += mul(i); i += 8 }
+    var s = ((a0 + a1) + (a2 + a3)).sum()
     while i < n { s += a[i] * b[i]; i += 1 }
     return s
 }
