@@ -165,14 +165,26 @@ struct EmbedJobTests {
             let out = dir.appendingPathComponent("resumed.\(ext)")
             var kills = 0, checkpointed = 0
             var delays: [Double] = []
-            for _ in 0..<4 {
+            func linesDone() -> Int {
+                guard let d = FileManager.default.contents(atPath: out.path + ".progress"),
+                      let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] else { return -1 }
+                return o["lines"] as? Int ?? -1
+            }
+            for attempt in 0..<4 {
                 let p = Process()
                 p.executableURL = binary
                 p.arguments = ["embed"] + common + ["--output", out.path, "--resume"]
                 p.standardOutput = FileHandle.nullDevice
                 p.standardError = FileHandle.nullDevice
+                let before = linesDone()
                 try p.run()
-                let delay = Double.random(in: 1.0...5.0)
+                // The first kill comes at a random early point (often before any checkpoint); the others a random
+                // time after the run has checkpointed a new window, whatever the machine's load.
+                if attempt > 0 {
+                    let deadline = Date().addingTimeInterval(120)
+                    while p.isRunning, linesDone() <= before, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+                }
+                let delay = Double.random(in: attempt == 0 ? 0.2...1.5 : 0.0...1.0)
                 delays.append(delay)
                 Thread.sleep(forTimeInterval: delay)
                 if p.isRunning {
