@@ -167,7 +167,7 @@ final class MappedFile: @unchecked Sendable {
     init(path: String) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw SearchError("\(path): cannot be opened (\(String(cString: strerror(errno))))") }
-        defer { _ = Glibc.close(fd) }
+        defer { _ = sysClose(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { throw SearchError("\(path): not a regular file") }
         let size = Int(st.st_size)

@@ -177,7 +177,7 @@ final class EmbeddingSink {
         try bytes.withUnsafeBytes { buf in
             var done = 0
             while done < buf.count {
-                let n = Glibc.write(STDOUT_FILENO, buf.baseAddress! + done, buf.count - done)
+                let n = sysWrite(STDOUT_FILENO, buf.baseAddress! + done, buf.count - done)
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw SearchError("stdout: write failed (\(String(cString: strerror(errno))))")

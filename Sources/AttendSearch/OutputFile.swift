@@ -22,19 +22,19 @@ public final class OutputFile {
         guard d >= 0 else { throw SearchError("\(path): cannot be written (\(String(cString: strerror(errno))))") }
         fd = d
         var st = stat()
-        guard fstat(d, &st) == 0 else { Glibc.close(d); throw SearchError("\(path): cannot be inspected") }
+        guard fstat(d, &st) == 0 else { sysClose(d); throw SearchError("\(path): cannot be inspected") }
         guard Int64(st.st_size) >= keeping else {
-            Glibc.close(d)
+            sysClose(d)
             throw SearchError("\(path): has \(st.st_size) bytes, the checkpoint expects at least \(keeping); delete it and its .progress file to start again")
         }
         guard ftruncate(d, off_t(keeping)) == 0, lseek(d, off_t(keeping), SEEK_SET) >= 0 else {
-            Glibc.close(d)
+            sysClose(d)
             throw SearchError("\(path): cannot be truncated to \(keeping) bytes")
         }
         length = keeping
     }
 
-    deinit { if fd >= 0 { _ = Glibc.close(fd) } }
+    deinit { if fd >= 0 { _ = sysClose(fd) } }
 
     /// Appends `bytes`.
     public func append(_ bytes: [UInt8]) throws {
@@ -53,7 +53,7 @@ public final class OutputFile {
     }
 
     public func close() {
-        if fd >= 0 { _ = Glibc.close(fd) }
+        if fd >= 0 { _ = sysClose(fd) }
         fd = -1
     }
 
@@ -89,7 +89,7 @@ public enum FileOps {
 
     /// `rename(2)`: replaces `to` in one step.
     public static func rename(_ from: String, to: String) throws {
-        guard Glibc.rename(from, to) == 0 else {
+        guard sysRename(from, to) == 0 else {
             throw SearchError("cannot rename \(from) to \(to) (\(String(cString: strerror(errno))))")
         }
     }
@@ -104,4 +104,29 @@ public enum FileOps {
         guard path != "-", stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
         return Int64(st.st_size)
     }
+}
+
+// The C library's calls under names that the methods called close/rename here do not shadow.
+@inline(__always) @discardableResult func sysClose(_ fd: Int32) -> Int32 {
+    #if canImport(Glibc)
+    return Glibc.close(fd)
+    #else
+    return Darwin.close(fd)
+    #endif
+}
+
+@inline(__always) func sysRename(_ from: String, _ to: String) -> Int32 {
+    #if canImport(Glibc)
+    return Glibc.rename(from, to)
+    #else
+    return Darwin.rename(from, to)
+    #endif
+}
+
+@inline(__always) func sysWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, buffer, count)
+    #else
+    return Darwin.write(fd, buffer, count)
+    #endif
 }
