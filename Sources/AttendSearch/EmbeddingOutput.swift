@@ -86,12 +86,32 @@ public struct ModelIdentity: Sendable, Equatable {
         self.normalize = normalize
     }
 
-    /// The identity of a loaded embedder; hashes its `model.safetensors` (once per process and file).
+    /// The identity of a loaded embedder; hashes its `model.safetensors` (once per process and file). Pooling and
+    /// normalisation are read from the folder's sentence-transformers files (`modules.json`, `1_Pooling/config.json`),
+    /// as the embedder itself reads them; a folder without them is mean-pooled and not normalised.
     public static func of(_ embedder: SentenceEmbedder, name: String) throws -> ModelIdentity {
-        let file = embedder.folder.appendingPathComponent("model.safetensors")
-        let sha = try ModelHashCache.shared.sha256(of: file)
-        return ModelIdentity(name: name, sha256: sha, dimension: embedder.dimension,
-                             pooling: embedder.pooling.map(\.rawValue), normalize: embedder.normalize)
+        let folder = embedder.folder
+        let sha = try ModelHashCache.shared.sha256(of: folder.appendingPathComponent("model.safetensors"))
+        var pooling = ["mean"]
+        var normalize = false
+        if let data = FileManager.default.contents(atPath: folder.appendingPathComponent("modules.json").path),
+           let modules = try? JSONValue.parse(data).arrayValue {
+            for m in modules {
+                switch m["type"]?.stringValue {
+                case "sentence_transformers.models.Normalize": normalize = true
+                case "sentence_transformers.models.Pooling":
+                    let path = folder.appendingPathComponent(m["path"]?.stringValue ?? "").appendingPathComponent("config.json").path
+                    if let c = FileManager.default.contents(atPath: path).flatMap({ try? JSONValue.parse($0) }) {
+                        let modes = [("pooling_mode_cls_token", "cls"), ("pooling_mode_max_tokens", "max"),
+                                     ("pooling_mode_mean_tokens", "mean"), ("pooling_mode_mean_sqrt_len_tokens", "mean_sqrt_len")]
+                        let on = modes.filter { c[$0.0]?.boolValue == true }.map(\.1)
+                        if !on.isEmpty { pooling = on }
+                    }
+                default: break
+                }
+            }
+        }
+        return ModelIdentity(name: name, sha256: sha, dimension: embedder.dimension, pooling: pooling, normalize: normalize)
     }
 
     public var json: JSONValue {
