@@ -19,6 +19,7 @@ struct AttendCommand: ParsableCommand {
             EmbedCommand.self,
             SimilarityCommand.self,
             SearchCommand.self,
+            IndexCommand.self,
             NeighborsCommand.self,
             ModelsCommand.self,
             BenchCommand.self,

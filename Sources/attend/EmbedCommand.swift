@@ -15,9 +15,27 @@ struct EmbedCommand: ParsableCommand {
         With --json, one object per line: {"text", "tokens", "ids", "embedding"}, plus with --attentions \
         "attentions" shaped [layer][head][query][key] for that text run alone.
 
+        Streaming job: with --input or --output, the input is read one line at a time (plain lines, or JSON Lines \
+        with the text in the --text-field and an optional --id-field) and each record is written as \
+        {"id", …other fields, "embedding"} in input order, or as a binary matrix (.npy float32/float16, .fbin \
+        float32) with NAME.ids.jsonl beside it (one line per row); NAME.meta.json names the model, its SHA-256, the \
+        dimension, pooling and normalisation. Memory is bounded by the --window (lines sorted by length and embedded \
+        in batches), not by the input. A bad record (invalid JSON or UTF-8, no text) becomes \
+        {"id", "error", "line"} (in NAME.errors.jsonl for binary outputs) or is dropped with --skip-bad; the exit \
+        status is non-zero only when the job itself cannot go on.
+
+        Sharding: --shard i/n embeds window k (lines k·W+1 … (k+1)·W) when k mod n = i, so shards merged window by \
+        window equal one run byte for byte; --shard-by id hashes each record's id instead. --shards n takes i from \
+        JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). Outputs are written to NAME.part and renamed when \
+        complete; --resume continues a killed run from its last finished window (NAME.progress) and gives the same \
+        bytes as an uninterrupted run, whatever the thread count.
+
         Examples:
           attend embed "The cat sat on the mat" "A dog lay on the rug"
           cat sentences.txt | attend embed --json > embeddings.jsonl
+          attend embed --input docs.jsonl --output docs.embeddings.jsonl
+          attend embed --input docs.jsonl --output vectors.npy --dtype float16 --shard 0/4 --resume
+          JOB_COMPLETION_INDEX=2 attend embed --input docs.jsonl --output part-2.fbin --shards 8 --resume
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -26,9 +44,16 @@ struct EmbedCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per line.") var json = false
     @Flag(help: "Include every layer's and head's attention weights (with --json).") var attentions = false
     @Option(name: .long, help: "Texts per forward pass.") var batchSize = 32
+    @OptionGroup var stream: EmbedStreamOptions
 
     func run() throws {
         try runReportingErrors {
+            if stream.isStreaming {
+                guard texts.isEmpty else { throw CLIError("give texts as arguments or --input, not both") }
+                guard !json, !attentions else { throw CLIError("--json and --attentions are for texts given as arguments; --input/--output write JSON Lines already") }
+                try stream.run(modelOptions: modelOptions, precision: precisionOption.precision, batchSize: batchSize)
+                return
+            }
             guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
             if attentions && !json { throw CLIError("--attentions needs --json (the weights are [layer][head][query][key] arrays)") }
             let inputs = try TextInput.read(arguments: texts)

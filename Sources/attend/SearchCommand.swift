@@ -13,23 +13,44 @@ struct SearchCommand: ParsableCommand {
         the query attends to the documents as a query attends to keys. A lower temperature makes it \
         sharper (toward the single best match), a higher one spreads it out.
 
+        With --index (made by `attend index build`), the corpus is not embedded again: only the queries are, and \
+        the top-k comes from one matrix product over the stored vectors (exact), or from the index's HNSW graph with \
+        --approximate. The soft lookup then runs over the retrieved documents. Several queries may be given; with \
+        --json each prints one line. An index built with another model is refused.
+
         Examples:
           attend search --corpus Examples/corpus.txt "a pet sleeping indoors"
           attend search --corpus Examples/corpus.txt --top 3 --temperature 0.1 --json "stock market"
+          attend search --index corpus.attendindex "a pet sleeping indoors" "stock market" --top 10 --json
+          attend search --index corpus.attendindex --approximate --ef 64 "a pet sleeping indoors"
         """)
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var precisionOption: PrecisionOption
-    @Option(name: .long, help: "A text file, one document per line.") var corpus: String
+    @Option(name: .long, help: "A text file, one document per line.") var corpus: String?
+    @Option(name: .long, help: ArgumentHelp("A corpus index made by `attend index build`.", valueName: "file")) var index: String?
     @Option(name: .long, help: "How many results to show.") var top = 5
     @Option(name: .long, help: "Softmax temperature of the soft lookup (> 0).") var temperature: Float = 0.05
-    @Argument(help: "The query.") var query: String
+    @Flag(help: "Search the index's HNSW graph instead of every vector (with --index).") var approximate = false
+    @Option(help: "HNSW beam width on the bottom level (with --approximate; at least --top).") var ef = 64
+    @Argument(help: "The query (several with --index).") var queries: [String]
     @Flag(help: "Print JSON.") var json = false
+
+    var query: String { queries.first ?? "" }
+
+    func validate() throws {
+        guard !queries.isEmpty else { throw ValidationError("give a query") }
+        guard (corpus == nil) != (index == nil) else { throw ValidationError("give --corpus FILE or --index FILE (one of them)") }
+        if corpus != nil && queries.count > 1 { throw ValidationError("--corpus takes one query; use --index for several") }
+        if approximate && index == nil { throw ValidationError("--approximate needs --index") }
+    }
 
     func run() throws {
         try runReportingErrors {
             guard top >= 1 else { throw CLIError("--top must be at least 1, got \(top)") }
             guard temperature > 0, temperature.isFinite else { throw CLIError("--temperature must be a positive number, got \(temperature)") }
+            if let index { try searchIndex(index); return }
+            guard let corpus else { throw CLIError("give --corpus FILE or --index FILE") }
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
                 throw CLIError("\(corpus): no such file")
@@ -69,6 +90,37 @@ struct SearchCommand: ParsableCommand {
             let shown = lookup.share(of: ranked)
             print("\nThe top \(ranked.count) hold \(fmt(shown * 100, decimals: 1))% of the attention; it is spread like "
                   + "\(fmt(lookup.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
+        }
+    }
+
+    /// `--index`: embed the queries, top-k from the stored vectors, soft lookup over the hits.
+    func searchIndex(_ path: String) throws {
+        guard ef >= 1 else { throw CLIError("--ef must be at least 1, got \(ef)") }
+        let results: [IndexSearchResult]
+        do {
+            let ix = try CorpusIndex(path: path)
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
+            let identity = try ModelIdentity.of(embedder, name: URL(fileURLWithPath: modelOptions.model).lastPathComponent)
+            results = try ix.search(queries, embedder: embedder, identity: identity,
+                                    options: IndexSearchOptions(top: top, temperature: temperature, approximateEF: approximate ? max(ef, top) : nil))
+            if !json {
+                print("\(ix.count) documents in \(path) (\(ix.storage.rawValue), \(approximate ? "approximate: HNSW, ef \(max(ef, top))" : "exact"))")
+            }
+        } catch let e as SearchError {
+            throw CLIError(e.message)
+        }
+        for r in results {
+            if json { print(r.json.rendered()); continue }
+            print("\nQuery: \(r.query)")
+            print("soft lookup weights = softmax(cosine / \(fmt(temperature, decimals: 3))) over the \(r.hits.count) retrieved, summing to 1\n")
+            print("  rank  cosine  weight  id  document")
+            for h in r.hits {
+                let bar = String(repeating: "▇", count: Int((h.weight * 20).rounded()))
+                let id = h.id.stringValue ?? h.id.rendered()
+                print("  " + padLeft(String(h.rank), 4) + "  " + padLeft(fmt(h.score, decimals: 3), 6) + "  "
+                      + padLeft(fmt(h.weight, decimals: 3), 6) + "  " + id + "  " + h.text + (bar.isEmpty ? "" : "  " + Terminal.dim(bar)))
+            }
+            print("\nThe soft lookup is spread like \(fmt(r.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
         }
     }
 }
