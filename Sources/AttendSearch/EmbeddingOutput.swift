@@ -151,7 +151,7 @@ final class ModelHashCache: @unchecked Sendable {
             if digest.count == 64 { cache[key] = digest; return digest }
         }
         let digest: String
-        do { digest = try SHA256.hexDigest(ofFile: file) } catch {
+        do { digest = try Checksum.sha256Hex(ofFile: file) } catch {
             throw SearchError("\(file.path): cannot be hashed (\(error))")
         }
         cache[key] = digest
