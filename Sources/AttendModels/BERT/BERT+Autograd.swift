@@ -24,8 +24,10 @@ extension BertModel {
     ///     fix the shape); position and token-type embeddings are added as usual
     ///   - tape: where to record (nil: nothing recorded); parameters are constants unless `watchParameters`
     ///   - tapAttention: expose ∂y/∂A of every layer through ``TracedForward/attentionTaps``
+    ///   - attentionOffsets: per layer, a constant added to the weights (finite-difference checks of ∂y/∂A)
     public func tracedForward(ids: [[Int]], typeIds: [[Int]]? = nil, wordEmbeddings: Variable? = nil, tape: Tape?,
-                              watchParameters: Bool = false, tapAttention: Bool = false) throws -> TracedForward {
+                              watchParameters: Bool = false, tapAttention: Bool = false,
+                              attentionOffsets: [Tensor]? = nil) throws -> TracedForward {
         let b = ids.count, t = ids.first?.count ?? 0
         guard b > 0, t > 0, ids.allSatisfy({ $0.count == t }) else {
             throw ModelError.invalidInput("ids must be \(b)×T with equal, non-zero lengths")
@@ -49,12 +51,13 @@ extension BertModel {
         var x = try embeddings.norm(words + embeddings.tokenTypes(types, tape: pt) + pos, tape: pt)   // [B, T, hidden]
         var weights: [Tensor] = [], taps: [Variable] = []
         let heads = config.numAttentionHeads
-        for layer in layers {
+        for (layerIndex, layer) in layers.enumerated() {
             let mha = layer.attention
             let q = try mha.qProj(x, tape: pt).splitHeads(heads)                                // [B, H, T, d]
             let k = try mha.kProj(x, tape: pt).splitHeads(heads)                                // [B, H, T, d]
             let v = try mha.vProj(x, tape: pt).splitHeads(heads)                                // [B, H, T, d]
-            let attn = try Variable.attentionExposingWeights(query: q, key: k, value: v, tapOn: tapAttention ? tape : nil)  // [B, H, T, d]
+            let attn = try Variable.attentionExposingWeights(query: q, key: k, value: v, tapOn: tapAttention ? tape : nil,
+                                                             offset: attentionOffsets?[layerIndex])  // [B, H, T, d]
             weights.append(attn.weights)
             if let tap = attn.tap { taps.append(tap) }
             let a = try mha.outProj(attn.output.mergeHeads(), tape: pt)                         // [B, T, hidden]

@@ -18,8 +18,9 @@ extension TinyGPT {
     }
 
     /// - Parameters:
-    ///   - ids: `[B][T]`; tape: where to record (parameters are constants); tapAttention: expose ∂y/∂A
-    public func tracedForward(_ ids: [[Int]], tape: Tape?, tapAttention: Bool = false) throws -> TracedForward {
+    ///   - ids: `[B][T]`; tape: where to record (parameters are constants); tapAttention: expose ∂y/∂A; attentionOffsets: per layer, added to the weights (finite-difference checks)
+    public func tracedForward(_ ids: [[Int]], tape: Tape?, tapAttention: Bool = false,
+                              attentionOffsets: [Tensor]? = nil) throws -> TracedForward {
         let t = ids.first?.count ?? 0
         guard t > 0, ids.allSatisfy({ $0.count == t }) else { throw ModelError.invalidInput("ids must be B×T with equal, non-zero lengths") }
         guard t <= config.maxPositionEmbeddings else { throw ModelError.sequenceTooLong(length: t, max: config.maxPositionEmbeddings) }
@@ -31,14 +32,15 @@ extension TinyGPT {
         var x = try wte(ids, tape: nil)                                                              // [B, T, D]
         var weights: [Tensor] = [], inputs: [Tensor] = [], taps: [Variable] = []
         let heads = config.numHeads
-        for block in blocks {
+        for (layerIndex, block) in blocks.enumerated() {
             let a = try block.ln1(x, tape: nil)                                                      // [B, T, D]
             inputs.append(a.value)
             let q = try block.attention.qProj(a, tape: nil).splitHeads(heads).rotary()               // [B, H, T, d]
             let k = try block.attention.kProj(a, tape: nil).splitHeads(heads).rotary()               // [B, H, T, d]
             let v = try block.attention.vProj(a, tape: nil).splitHeads(heads)                        // [B, H, T, d]
             let attn = try Variable.attentionExposingWeights(query: q, key: k, value: v, additiveMask: causal,
-                                                             tapOn: tapAttention ? tape : nil)      // [B, H, T, d]
+                                                             tapOn: tapAttention ? tape : nil,
+                                                             offset: attentionOffsets?[layerIndex])      // [B, H, T, d]
             weights.append(attn.weights)
             if let tap = attn.tap { taps.append(tap) }
             x = try x + block.attention.outProj(attn.output.mergeHeads(), tape: nil)                 // [B, T, D]

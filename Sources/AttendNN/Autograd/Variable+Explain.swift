@@ -48,7 +48,7 @@ extension Variable {
     /// Attention with the weights as a node of the graph:
     ///
     ///     S = Q·Kᵀ · scale (+ additive mask)        [B, H, Lq, Lk]
-    ///     A = softmax(S) + Z                        Z = 0, a leaf of `tapOn` when given (so ∂y/∂A = ∂y/∂Z)
+    ///     A = softmax(S) + Z                        Z = 0 (or `offset`), a leaf of `tapOn` when given (so ∂y/∂A = ∂y/∂Z)
     ///     O = A · V                                 [B, H, Lq, d_v]
     ///
     /// The same maths as the fused ``attention(query:key:value:mask:isCausal:scale:returnWeights:)``, slower, for
@@ -57,9 +57,12 @@ extension Variable {
     ///   - query: `[B, H, Lq, d]`; key: `[B, H, Lk, d]`; value: `[B, H, Lk, d_v]`
     ///   - additiveMask: broadcastable to `[B, H, Lq, Lk]` (−∞ = may not attend), a constant
     ///   - tapOn: make `Z` a leaf of this tape (the tape of the tracked inputs, if any)
+///   - offset: the value of `Z` (default zeros), broadcastable to the weights: finite-difference checks
+///     perturb the weights through it
     /// - Returns: the output, the weights `[B, H, Lq, Lk]` and the tap `Z` (nil unless asked)
     public static func attentionExposingWeights(query: Variable, key: Variable, value: Variable, additiveMask: Tensor? = nil,
-                                                scale: Float? = nil, tapOn tapTape: Tape?)
+                                                scale: Float? = nil, tapOn tapTape: Tape?,
+                                                offset: Tensor? = nil)
         throws -> (output: Variable, weights: Tensor, tap: Variable?) {
         guard query.rank == 4, key.rank == 4, value.rank == 4, query.shape[1] == key.shape[1], key.shape[1] == value.shape[1] else {
             throw TensorError.invalidArgument(op: "attentionExposingWeights",
@@ -72,9 +75,11 @@ extension Variable {
         let weights = a.value
         var tap: Variable? = nil
         if let tape = tapTape {
-            let z = tape.variable(.zeros(weights.shape))                        // [B, H, Lq, Lk]
+            let z = tape.variable(offset ?? .zeros(weights.shape))              // [B, H, Lq, Lk]
             a = try a + z
             tap = z
+        } else if let offset {
+            a = try a + Variable(offset)                                        // [B, H, Lq, Lk]
         }
         return (try Variable.matmul(a, value), weights, tap)                   // [B, H, Lq, d_v]
     }
