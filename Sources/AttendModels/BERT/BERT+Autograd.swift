@@ -36,6 +36,9 @@ extension BertModel {
         for row in ids { for id in row where id < 0 || id >= config.vocabSize {
             throw ModelError.invalidInput("token id \(id) is outside the vocabulary of \(config.vocabSize)")
         } }
+        if let attentionOffsets, attentionOffsets.count != layers.count {
+            throw ModelError.invalidInput("\(attentionOffsets.count) attention offsets for \(layers.count) layers")
+        }
         let types = typeIds ?? Array(repeating: Array(repeating: 0, count: t), count: b)
         let pt = watchParameters ? tape : nil                                                   // parameters' tape
         let words: Variable

@@ -27,6 +27,9 @@ extension TinyGPT {
         for row in ids { for id in row where id < 0 || id >= config.vocabSize {
             throw ModelError.invalidInput("token \(id) outside the vocabulary of \(config.vocabSize)")
         } }
+        if let attentionOffsets, attentionOffsets.count != blocks.count {
+            throw ModelError.invalidInput("\(attentionOffsets.count) attention offsets for \(blocks.count) layers")
+        }
         // Causal: query i sees keys 0…i.
         let causal = try Tensor(shape: [t, t], scalars: (0..<(t * t)).map { $0 % t <= $0 / t ? 0 : -Float.infinity })  // [T, T]
         var x = try wte(ids, tape: nil)                                                              // [B, T, D]
