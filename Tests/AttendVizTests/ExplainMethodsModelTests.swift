@@ -126,6 +126,9 @@ struct ExplainMethodsMiniLMTests {
                 #expect(abs(x.total - x.cosine) < 1e-5, "pair \(a),\(b): Σ \(x.total) vs cosine \(x.cosine)")
                 #expect(abs(x.cosine - Double(cosineSimilarity(vectors[a], vectors[b]))) < 1e-5, "pair \(a),\(b) vs the embedder")
                 #expect(abs(x.cosine - pytorch[a][b]) < 1e-4, "pair \(a),\(b) vs PyTorch \(pytorch[a][b])")
+                let h = MatchHighlight(x)
+                #expect(abs(h.queryWords.reduce(0) { $0 + $1.contribution } - x.cosine) < 1e-5)
+                #expect(abs(h.documentWords.reduce(0) { $0 + $1.contribution } - x.cosine) < 1e-5)
             }
         }
     }

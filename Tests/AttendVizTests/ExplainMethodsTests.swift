@@ -255,4 +255,23 @@ struct ExplainMethodsTests {
         expectClose(traced.hidden.value, fast, atol: 1e-5, rtol: 1e-5)
         #expect(traced.attention.count == 2 && traced.attention[0].shape == [2, 4, 5, 5])
     }
+
+    /// The decomposition of random vectors sums to their cosine; word pieces merge into words for highlighting.
+    @Test func similarityDecompositionAndHighlight() throws {
+        var rng = SeededRNG(seed: 21)
+        let ha = (0..<4).map { _ in (0..<8).map { _ in rng.float() } }, hb = (0..<6).map { _ in (0..<8).map { _ in rng.float() } }
+        let (cosine, c) = try SimilarityExplanation.decompose(hiddenA: ha, hiddenB: hb)
+        func mean(_ v: [[Float]]) -> [Float] { (0..<8).map { k in v.reduce(0) { $0 + $1[k] } / Float(v.count) } }
+        #expect(abs(cosine - Double(cosineSimilarity(mean(ha), mean(hb)))) < 1e-6)
+        #expect(abs(c.flatMap { $0 }.reduce(0, +) - cosine) < 1e-12)
+        let x = SimilarityExplanation(textA: "q", textB: "d", tokensA: ["[CLS]", "bin", "##ocular", "##s", "[SEP]"],
+                                      tokensB: ["[CLS]", "cat", "[SEP]"],
+                                      contributions: [[0.1, 0, 0], [0, 0.2, 0], [0, 0.05, 0], [0, 0.01, 0], [0, 0, 0.3]], cosine: 0.66)
+        let h = MatchHighlight(x)
+        #expect(h.queryWords.map(\.word) == ["[CLS]", "binoculars", "[SEP]"])
+        #expect(abs(h.queryWords[1].contribution - 0.26) < 1e-12 && h.queryWords[0].isSpecial && !h.queryWords[1].isSpecial)
+        #expect(MatchHighlight.render(h.queryWords, top: 1) == "[binoculars]")
+        #expect(MatchHighlight.render(h.documentWords) == "[cat]")
+        #expect(throws: ExplainMethodError.self) { try SimilarityExplanation.decompose(hiddenA: [], hiddenB: hb) }
+    }
 }

@@ -23,6 +23,15 @@ public struct SimilarityExplanation: Sendable {
     /// ē_a·ē_b / (‖ē_a‖‖ē_b‖), in Double.
     public var cosine: Double
 
+    public init(textA: String, textB: String, tokensA: [String], tokensB: [String], contributions: [[Double]], cosine: Double) {
+        self.textA = textA
+        self.textB = textB
+        self.tokensA = tokensA
+        self.tokensB = tokensB
+        self.contributions = contributions
+        self.cosine = cosine
+    }
+
     /// The decomposition from the last-layer vectors `hiddenA` `[n][D]` and `hiddenB` `[m][D]`.
     public static func decompose(hiddenA: [[Float]], hiddenB: [[Float]]) throws -> (cosine: Double, contributions: [[Double]]) {
         let n = hiddenA.count, m = hiddenB.count
