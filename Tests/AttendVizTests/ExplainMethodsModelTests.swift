@@ -74,12 +74,18 @@ struct ExplainMethodsMiniLMTests {
     @Test(arguments: [0, 2])
     func valueNormMatchesTheReference(_ index: Int) throws {
         let e = try MiniLM.embedder()
-        let enc = e.tokenizer.encode(try Self.sentences()[index])
-        let run = try ValueNorm.bertLayerInputs(model: e.model, encoding: enc)
+        let sites = try e.valueSites(try Self.sentences()[index])
+        #expect(sites.count == 6)
+        // Layer 0 reads the embeddings, layer l the previous layer's output.
+        let recorder = IntermediateRecorder { $0 == "embeddings" || $0 == "L4.hidden" }
+        _ = try e.embedBatch([e.tokenizer.encode(try Self.sentences()[index])], observer: recorder)
+        expectClose(sites[0].input, try #require(recorder["embeddings"]).select(axis: 0, 0), atol: 0, rtol: 0)
+        expectClose(sites[5].input, try #require(recorder["L4.hidden"]).select(axis: 0, 0), atol: 0, rtol: 0)
         for l in [0, 5] {
             let att = e.model.layers[l].attention
-            let n = try ValueNorm.compute(weights: run.weights[l], input: run.inputs[l], attention: att)
-            let ref = referenceValueNorm(weights: run.weights[l], input: run.inputs[l], wv: att.vProj.weight.value,
+            #expect(sites[l].attention === att)
+            let n = try ValueNorm.compute(weights: sites[l].weights, input: sites[l].input, attention: att)
+            let ref = referenceValueNorm(weights: sites[l].weights, input: sites[l].input, wv: att.vProj.weight.value,
                                          bv: att.vProj.bias?.value, wo: att.outProj.weight.value)
             expectMatrixClose(n.layer, ref.layer, atol: 1e-9, rtol: 1e-7, "layer \(l)")
             for h in [0, 7, 11] { expectMatrixClose(n.perHead[h], ref.perHead[h], atol: 1e-9, rtol: 1e-7, "layer \(l) head \(h)") }
@@ -222,7 +228,7 @@ struct ExplainMethodsTinyGPTTests {
     /// ∂ log p(next token)/∂A_l from the tape equals central finite differences in every layer.
     @Test func gradAttentionGradientsMatchFiniteDifferences() throws {
         let gpt = try TinyGPT.demo()
-        let g = try GradAttention.gradients(gpt: gpt, ids: Self.ids, target: 2, tokens: Self.tokens)
+        let g = try GradAttention.gradients(gpt: gpt, ids: Self.ids, target: 2)
         func y(_ offsets: [Tensor]?) throws -> Double {
             let logits = try gpt.tracedForward([Self.ids], tape: nil, attentionOffsets: offsets).logits.value.scalars
             let v = gpt.config.vocabSize, last = Array(logits[((Self.ids.count - 1) * v)...])
@@ -240,7 +246,11 @@ struct ExplainMethodsTinyGPTTests {
                 #expect(abs(fd - analytic) <= 1e-3 + 0.03 * abs(analytic), "layer \(l) entry \(k): fd \(fd) vs tape \(analytic)")
             }
         }
-        let r = try GradAttention.result(gpt: gpt, ids: Self.ids, target: 2, tokens: Self.tokens, targetName: "ba")
-        #expect(r.matrix.count == Self.ids.count && r.method == .gradAttention)
+        let r = try GradAttention.result(model: gpt, text: Self.tokens.joined(separator: " "), target: .nextToken("bi"))
+        #expect(r.matrix.count == Self.ids.count && r.method == .gradAttention && g.tokens == Self.tokens)
+        #expect(r.target?.hasPrefix("log p(bi) at the last position") == true)
+        #expect(throws: (any Error).self) { try GradAttention.result(model: gpt, text: "de fe", target: .similarity(to: "x")) }
+        let sites = try gpt.valueSites(Self.tokens.joined(separator: " "))
+        #expect(sites.count == gpt.blocks.count && sites[0].queryTokens == Self.tokens)
     }
 }
