@@ -71,6 +71,23 @@ struct ExplainMethodsMiniLMTests {
         } }
     }
 
+    /// Every method through the one entry point, on the captured trace of the tutorials' sentence.
+    @Test func everyMethodThroughTheEntryPoint() throws {
+        let e = try MiniLM.embedder()
+        let trace = try MiniLM.trace()
+        let (_, w) = try e.attentions(MiniLM.animal)
+        let rollout = try ExplainMethods.result(.rollout, trace: trace, layer: 5, head: nil)
+        expectMatrixClose(rollout.matrix.map { $0.map(Double.init) }, referenceRollout(w, upTo: 5), atol: 1e-6, rtol: 0, "rollout")
+        let flow = try ExplainMethods.result(.flow, trace: trace, layer: 2, head: nil)
+        expectMatrixClose(flow.matrix.map { $0.map(Double.init) }, try AttentionFlow.compute(layers: Array(w.prefix(3))), atol: 1e-6, rtol: 0, "flow")
+        let vn = try ExplainMethods.result(.valueNorm, trace: trace, layer: 5, head: 11, model: e, text: MiniLM.animal)
+        #expect(vn.head == 11 && abs(vn.matrix[10][2] - 4.059) < 1e-3, "“it” → animal in layer 5, head 11: \(vn.matrix[10][2])")
+        #expect(throws: ExplainMethodError.self) { try ExplainMethods.result(.gradAttention, trace: trace, layer: 5, head: nil, model: e, text: MiniLM.animal) }
+        let g = try ExplainMethods.result(.gradAttention, trace: trace, layer: 5, head: nil, model: e, text: MiniLM.animal,
+                                          target: .similarity(to: "The tired animal stayed on this side of the road"))
+        #expect(g.matrix.count == 15 && g.target?.hasPrefix("cosine similarity to") == true)
+    }
+
     @Test(arguments: [0, 2])
     func valueNormMatchesTheReference(_ index: Int) throws {
         let e = try MiniLM.embedder()

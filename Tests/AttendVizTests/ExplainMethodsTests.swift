@@ -274,4 +274,22 @@ struct ExplainMethodsTests {
         #expect(MatchHighlight.render(h.documentWords) == "[cat]")
         #expect(throws: ExplainMethodError.self) { try SimilarityExplanation.decompose(hiddenA: [], hiddenB: hb) }
     }
+
+    /// The methods on a captured encoder-decoder-shaped trace: rollout composes the layers of one sequence only.
+    @Test func methodsOnATraceChooseTheirLayers() throws {
+        let trace = try Synthetic.trace()
+        #expect(try ExplainMethods.chain(trace, upTo: 0) == [0])
+        #expect(try ExplainMethods.chain(trace, upTo: 1) == [1], "the decoder's self-attention does not compose with the encoder's")
+        #expect(throws: ExplainMethodError.self) { try ExplainMethods.chain(trace, upTo: 2) }
+        let raw = try ExplainMethods.result(.raw, trace: trace, layer: 2, head: 1)
+        #expect(raw.matrix == trace.layers[2].weightRows(head: 1) && raw.queryTokens == Synthetic.target && raw.keyTokens == Synthetic.source)
+        let r = try ExplainMethods.result(.rollout, trace: trace, layer: 1, head: nil)
+        expectMatrixClose(r.matrix.map { $0.map(Double.init) }, referenceRollout([trace.layers[1].weights], upTo: 0), atol: 1e-6, rtol: 0, "decoder rollout")
+        for (i, row) in r.matrix.enumerated() { for (j, v) in row.enumerated() where j > i { #expect(v == 0) } }
+        #expect(throws: ExplainMethodError.self) { try ExplainMethods.result(.valueNorm, trace: trace, layer: 0, head: nil) }
+        #expect(throws: (any Error).self) { try ExplainMethods.result(.raw, trace: trace, layer: 3, head: 0) }
+        #expect(throws: (any Error).self) { try ExplainMethods.result(.raw, trace: trace, layer: 0, head: 9) }
+        let json = r.json.rendered()
+        #expect(json.hasPrefix("{\"method\":\"rollout\",\"matrix\":[[") && json.contains("\"query_tokens\"") && json.contains("\"key_tokens\""))
+    }
 }
