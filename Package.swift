@@ -16,6 +16,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Innermost micro-kernels in C, one function per ISA, chosen at run time.
@@ -23,7 +24,7 @@ let package = Package(
         .target(name: "AttendTensor", dependencies: ["AttendKernelsC"]),
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),
-        .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers"], resources: [.copy("Resources")]),
+        .target(name: "AttendModels", dependencies: ["AttendNN", "AttendTokenizers", .product(name: "Crypto", package: "swift-crypto")], resources: [.copy("Resources")]),
         .target(name: "AttendSearch", dependencies: ["AttendModels"]),
         .target(name: "AttendViz", dependencies: ["AttendModels"]),
         .target(name: "Attend", dependencies: ["AttendTensor", "AttendNN", "AttendTokenizers", "AttendModels", "AttendSearch", "AttendViz"]),

@@ -7,7 +7,9 @@ import Foundation
 ///      "query_tokens", "key_tokens",             tokens of this layer's rows and columns (differ for cross-attention)
 ///      "embeddings": [T][hidden],                output of the embedding layer (when the model reports it)
 ///      "q": [Lq][d_k], "k": [Lk][d_k], "v": [Lk][d_v],
-///      "scores": Q·Kᵀ, "scaled_scores": × scale, "masked_scores" (only with a mask; null = −∞),
+///      "scores": Q·Kᵀ, "scaled_scores": × scale, "score_bias": B [Lq][Lk] (only for a site with an additive bias,
+///      MPNet's relative-position bias), "masked_scores" (scaled + bias, −∞ where masked; only with a mask or a bias;
+///      null = −∞),
 ///      "weights": softmax rows [Lq][Lk], "output": weights·V [Lq][d_v] (this head, before W_O),
 ///      "mask": [Lq][Lk] booleans (true = may attend) or null,
 ///      "summary": {"entropy_bits", "max_entropy_bits", "mostly", "mostly_share", "shares": {…}},
@@ -48,6 +50,7 @@ public enum ExplainJSON {
             ("scores", JSONValue.tensor(h.scores)),
             ("scaled_scores", JSONValue.tensor(h.scaledScores)),
         ]
+        if let b = h.scoreBias { pairs.append(("score_bias", JSONValue.tensor(b))) }
         if let m = h.maskedScores { pairs.append(("masked_scores", JSONValue.tensor(m))) }
         pairs += [
             ("weights", JSONValue.tensor(h.weights)),

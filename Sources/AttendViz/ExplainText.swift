@@ -61,12 +61,12 @@ public struct ExplainText: Sendable {
         out += "\n" + style.bold("\(step). Tokens") + " (\(trace.tokens.count)"
             + (cross ? "; this layer: \(lq) decoder tokens attend to \(lk) encoder tokens" : "") + ")\n"
         out += tokenList(trace.tokens)
-        if cross && qt != trace.tokens { out += "   decoder tokens:\n" + tokenList(qt) }
+        if qt != trace.tokens { out += "   decoder tokens (the rows of this layer):\n" + tokenList(qt) }
         step += 1
 
         // 2. Embeddings.
         if let e = trace.embeddings, e.rank == 2, e.shape[0] == trace.tokens.count {
-            out += "\n" + style.bold("\(step). Embeddings") + " x = LayerNorm(token + position + segment embedding): "
+            out += "\n" + style.bold("\(step). Embeddings") + " x = \(trace.embeddingsFormula ?? "LayerNorm(token + position + segment embedding)"): "
                 + "\(e.shape[0]) × \(e.shape[1]), first \(min(maxDims, e.shape[1])) dimensions\n"
             out += vectors(e, labels: trace.tokens, keep: focus.map { [$0] } ?? [])
             if layerIndex > 0 {
@@ -82,6 +82,7 @@ public struct ExplainText: Sendable {
         if cross {
             out += "   Q comes from the decoder tokens; K and V from the encoder's output (its memory of the source).\n"
         }
+        if let note = layer.note { out += "   \(note).\n" }
         out += "   Q (\(lq) × \(h.dk))\n" + vectors(h.q, labels: qt, keep: focus.map { [$0] } ?? [])
         out += "   K (\(lk) × \(h.dk))\n" + vectors(h.k, labels: kt, keep: [])
         out += "   V (\(lk) × \(h.v.shape[1]))\n" + vectors(h.v, labels: kt, keep: [])
@@ -102,8 +103,17 @@ public struct ExplainText: Sendable {
         out += "\n" + style.bold("\(step). Scaled scores \(scaleText)") + ": keeps the softmax from saturating as d_k grows\n"
         out += matrix(h.scaledScores, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
         step += 1
+        if let bias = h.scoreBias {
+            out += "\n" + style.bold("\(step). Position bias B of head \(head)") + ": a learned number for each relative position j − i "
+                + "(one bucket per near distance, wider buckets farther away), the same in every layer, added to the scaled scores\n"
+            out += matrix(bias, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
+            step += 1
+        }
         if let masked = h.maskedScores {
-            out += "\n" + style.bold("\(step). Masked scores") + ": −∞ where a query may not attend, so its weight is exactly 0\n"
+            let title = h.scoreBias == nil ? "Masked scores" : (h.mask == nil ? "Scores with the bias S/√d_k + B" : "Scores with the bias, masked")
+            let what = h.scoreBias == nil ? ": −∞ where a query may not attend, so its weight is exactly 0"
+                : ": what the softmax reads" + (h.mask == nil ? "" : "; −∞ where a query may not attend")
+            out += "\n" + style.bold("\(step). \(title)") + what + "\n"
             out += matrix(masked, rows: qt, cols: kt, keepRows: keepRows, keepCols: keepCols)
             step += 1
         }

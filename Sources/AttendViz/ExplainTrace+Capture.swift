@@ -8,10 +8,12 @@ import Foundation
 public final class AttentionCapture: IntermediateObserver {
     private let recorder: IntermediateRecorder
 
-    /// - Parameter vectors: also keep q, k, v and context (the step-by-step text needs them; heatmaps need only weights).
-    public init(vectors: Bool = true) {
+    /// - Parameters:
+    ///   - vectors: also keep q, k, v and context (the step-by-step text needs them; heatmaps need only weights)
+    ///   - also: further names to keep (the sites' score biases)
+    public init(vectors: Bool = true, also: Set<String> = []) {
         recorder = IntermediateRecorder { name in
-            if name == "embeddings" || name.hasSuffix(".weights") { return true }
+            if name == "embeddings" || name.hasSuffix(".weights") || also.contains(name) { return true }
             return vectors && (name.hasSuffix(".q") || name.hasSuffix(".k") || name.hasSuffix(".v") || name.hasSuffix(".context"))
         }
     }
@@ -25,7 +27,7 @@ public final class AttentionCapture: IntermediateObserver {
     /// Builds the trace of the attention layer the model reported under `name` (`"L3"` → `"L3.weights"`, …),
     /// taking batch item `batch`.
     public func layer(_ name: String, label: String, kind: AttentionKind, queryTokens: [String], keyTokens: [String],
-                      mask: [[Bool]]? = nil, scale: Float? = nil, batch: Int = 0) throws -> AttentionLayerTrace {
+                      mask: [[Bool]]? = nil, scale: Float? = nil, scoreBias: String? = nil, batch: Int = 0) throws -> AttentionLayerTrace {
         guard let w = recorder[name + ".weights"] else { throw VizError.missingIntermediate("\(name).weights") }
         func item(_ t: Tensor?) throws -> Tensor? {
             guard let t else { return nil }
@@ -41,74 +43,104 @@ public final class AttentionCapture: IntermediateObserver {
         guard qTokens.count == lq, kTokens.count == lk else {
             throw VizError.invalidTrace("\(name): weights are \(lq)×\(lk) but \(queryTokens.count)×\(keyTokens.count) tokens were given")
         }
-        return try AttentionLayerTrace(
+        var trace = try AttentionLayerTrace(
             name: name, label: label, kind: kind, queryTokens: qTokens, keyTokens: kTokens, weights: weights,
             q: item(recorder[name + ".q"]), k: item(recorder[name + ".k"]), v: item(recorder[name + ".v"]),
             context: item(recorder[name + ".context"]), mask: mask, scale: scale)
+        if let scoreBias {
+            guard let b = recorder[scoreBias], b.rank == 4, b.shape[1] == weights.shape[0],
+                  b.shape[2] >= lq, b.shape[3] >= lk else {
+                throw VizError.missingIntermediate("\(scoreBias) ([1, \(weights.shape[0]), \(lq), \(lk)] score bias of \(name))")
+            }
+            let item = try b.select(axis: 0, b.shape[0] == 1 ? 0 : batch)                 // [H, Lq', Lk']
+            trace.scoreBias = try item.slice(axis: 1, 0..<lq).slice(axis: 2, 0..<lk)       // [H, Lq, Lk]
+            trace.scoreBiasName = scoreBias
+        }
+        return trace
     }
 }
 
 extension ExplainTrace {
+    /// Runs any model on `text` and captures every attention site it lists (``AttendModel/attentionSites``): the
+    /// tokens on each axis come from the site (source or target tokens), causal sites get the causal mask, and padded
+    /// source keys are masked. No per-family code: a new family is explained as soon as it conforms to ``AttendModel``.
+    /// - Parameter vectors: also keep q, k, v and context (the step-by-step text needs them; heatmaps need only weights)
+    public static func capture(model: any AttendModel, text: String, modelName: String,
+                               vectors: Bool = true) throws -> ExplainTrace {
+        try capture(sites: model.attentionSites, modelName: modelName, vectors: vectors) { observer in
+            try model.runAttention(text, observer: observer)
+        }
+    }
+
+    /// A loaded model under its own name.
+    public static func capture(_ loaded: LoadedModel, text: String, vectors: Bool = true) throws -> ExplainTrace {
+        try capture(model: loaded.model, text: text, modelName: loaded.name, vectors: vectors)
+    }
+
+    /// The generic capture: `run` runs the model with the observer it is given and says which tokens it read; each
+    /// of `sites` becomes one layer trace, in order.
+    public static func capture(sites: [AttentionSite], modelName: String, vectors: Bool = true,
+                               run: (any IntermediateObserver) throws -> AttentionRun) throws -> ExplainTrace {
+        let capture = AttentionCapture(vectors: vectors, also: Set(sites.compactMap(\.scoreBias)))
+        let result = try run(capture)
+        let layers = try sites.map { site -> AttentionLayerTrace in
+            let queries = result.tokens(site.queries), keys = result.tokens(site.keys)
+            var layer = try capture.layer(site.name, label: site.label, kind: site.kind, queryTokens: queries, keyTokens: keys,
+                                          mask: mask(site, queries: queries.count, keys: keys.count, run: result),
+                                          scoreBias: site.scoreBias)
+            layer.note = site.note
+            return layer
+        }
+        let embeddings = try capture["embeddings"].map { try $0.select(axis: 0, 0) }   // [T, hidden]
+        var trace = ExplainTrace(model: modelName, text: result.text, tokens: result.sourceTokens, embeddings: embeddings,
+                                 layers: layers, wasTruncated: result.wasTruncated)
+        trace.embeddingsFormula = result.embeddingsFormula
+        return trace
+    }
+
+    /// `[Lq][Lk]`, true = may attend: causal sites see themselves and earlier positions, padded source keys are
+    /// masked; nil when nothing is.
+    static func mask(_ site: AttentionSite, queries: Int, keys: Int, run: AttentionRun) -> [[Bool]]? {
+        let causal = site.kind == .causalSelfAttention
+        let padding = site.keys == .source ? run.sourceIsReal.map { Array($0.prefix(keys)) } : nil
+        guard causal || padding != nil else { return nil }
+        return (0..<queries).map { i in
+            (0..<keys).map { j in (!causal || j <= i) && (padding?[j] ?? true) }
+        }
+    }
+}
+
+// Compatibility: the per-family entry points, now thin calls of the generic capture.
+extension ExplainTrace {
     /// Runs a BERT encoder on one encoding and captures every layer.
     public static func capture(bert model: BertModel, encoding: Encoding, text: String, modelName: String,
                                vectors: Bool = true) throws -> ExplainTrace {
-        let capture = AttentionCapture(vectors: vectors)
-        _ = try model(ids: [encoding.ids], typeIds: [encoding.typeIds.count == encoding.ids.count ? encoding.typeIds : Array(repeating: 0, count: encoding.ids.count)],
-                      observer: capture)
-        let layers = try (0..<model.layerCount).map { i in
-            try capture.layer("L\(i)", label: "layer \(i)", kind: .selfAttention,
-                              queryTokens: encoding.tokens, keyTokens: encoding.tokens)
+        let sites = (0..<model.layerCount).map {
+            AttentionSite(name: "L\($0)", label: "layer \($0)", kind: .selfAttention, heads: model.heads, queries: .source, keys: .source)
         }
-        let embeddings = try capture["embeddings"].map { try $0.select(axis: 0, 0) }   // [T, hidden]
-        return ExplainTrace(model: modelName, text: text, tokens: encoding.tokens, embeddings: embeddings,
-                            layers: layers, wasTruncated: encoding.wasTruncated)
+        return try capture(sites: sites, modelName: modelName, vectors: vectors) { observer in
+            try model.runAttention(encoding: encoding, text: text, observer: observer)
+        }
     }
 
     /// Tokenizes `text` as the sentence-transformers model does (its `max_seq_length`) and captures every layer.
     public static func capture(embedder: SentenceEmbedder, text: String, modelName: String,
                                vectors: Bool = true) throws -> ExplainTrace {
-        let encoding = embedder.tokenizer.encode(text, maxLength: embedder.maxSeqLength)
-        return try capture(bert: embedder.model, encoding: encoding, text: text, modelName: modelName, vectors: vectors)
+        try capture(model: embedder, text: text, modelName: modelName, vectors: vectors)
     }
-}
 
-extension ExplainTrace {
-    /// Runs the encoder-decoder translator with teacher forcing and captures every attention layer: encoder
-    /// self-attention (source × source), decoder causal self-attention (target × target, the future masked) and
-    /// cross-attention (target rows × source columns; `<pad>` columns masked). This model reports weights only,
-    /// so the heatmap, flow and HTML views work and the step-by-step text does not.
+    /// Runs the encoder-decoder translator with teacher forcing on the given tokens and captures every site.
     /// - Parameters:
     ///   - sourceTokens: the encoder's input words (as the translator's source vocabulary spells them)
     ///   - targetTokens: the decoder's input, starting with `<bos>` (teacher forcing)
+    ///   - vectors: also keep q, k, v and context (default false, as this entry point always did: weights only)
     public static func capture(translator: TinyTranslator, sourceTokens: [String], targetTokens: [String],
-                               modelName: String) throws -> ExplainTrace {
+                               modelName: String, vectors: Bool = false) throws -> ExplainTrace {
         guard !sourceTokens.isEmpty, !targetTokens.isEmpty else {
             throw VizError.invalidTrace("the translator needs at least one source and one target token")
         }
-        let src = translator.sourceVocabulary.encode(sourceTokens)   // [S]
-        let tgt = translator.targetVocabulary.encode(targetTokens)   // [T]
-        let capture = AttentionCapture(vectors: false)
-        var ctx = ForwardContext.inference(observer: capture)
-        _ = try translator(source: [src], targetIn: [tgt], &ctx)
-        let real = src.map { $0 != WordVocabulary.pad }
-        let padded = real.contains(false)
-        let (s, t) = (src.count, tgt.count)
-        var layers: [AttentionLayerTrace] = []
-        for i in 0..<translator.config.encoderLayers {
-            layers.append(try capture.layer("encoder.L\(i).self_attn", label: "encoder \(i) · self", kind: .selfAttention,
-                                            queryTokens: sourceTokens, keyTokens: sourceTokens,
-                                            mask: padded ? Array(repeating: real, count: s) : nil))
+        return try capture(sites: translator.attentionSites, modelName: modelName, vectors: vectors) { observer in
+            try translator.runAttention(sourceTokens: sourceTokens, targetTokens: targetTokens, observer: observer)
         }
-        let causal = (0..<t).map { i in (0..<t).map { $0 <= i } }
-        let pooled = translator.config.isBottleneck
-        for i in 0..<translator.config.decoderLayers {
-            layers.append(try capture.layer("decoder.L\(i).self_attn", label: "decoder \(i) · self", kind: .causalSelfAttention,
-                                            queryTokens: targetTokens, keyTokens: targetTokens, mask: causal))
-            // The bottleneck baseline attends to one pooled vector instead of the source tokens.
-            layers.append(try capture.layer("decoder.L\(i).encoder_attn", label: "decoder \(i) · cross", kind: .crossAttention,
-                                            queryTokens: targetTokens, keyTokens: pooled ? ["⟨pooled source⟩"] : sourceTokens,
-                                            mask: padded && !pooled ? Array(repeating: real, count: t) : nil))
-        }
-        return ExplainTrace(model: modelName, text: sourceTokens.joined(separator: " "), tokens: sourceTokens, layers: layers)
     }
 }

@@ -7,15 +7,7 @@
 import AttendNN
 import Foundation
 
-/// What kind of attention a layer does; the views use it for labels and the head summary.
-public enum AttentionKind: String, Sendable, Codable {
-    /// Every token attends to every token of the same sequence (BERT).
-    case selfAttention = "self"
-    /// A token attends to itself and earlier tokens only (a decoder).
-    case causalSelfAttention = "causal"
-    /// Decoder tokens (rows) attend to encoder tokens (columns).
-    case crossAttention = "cross"
-}
+// `AttentionKind` (self / causal / cross) lives in AttendModels with the attention sites that declare it.
 
 /// Every head of one attention layer for one input (batch axis removed).
 public struct AttentionLayerTrace: Sendable {
@@ -42,6 +34,13 @@ public struct AttentionLayerTrace: Sendable {
     public var mask: [[Bool]]?
     /// The factor applied to `QKᵀ`; nil means `1/√d_k`.
     public var scale: Float?
+    /// The model's note on its q/k/v (``AttentionSite/note``), shown by the step-by-step text.
+    public var note: String?
+    /// An additive bias `[H, Lq, Lk]` added to the scaled scores before the softmax (MPNet's relative-position
+    /// bias), when the site has one.
+    public var scoreBias: Tensor?
+    /// The name the model reported the bias under (`"position_bias"`).
+    public var scoreBiasName: String?
 
     public init(name: String, label: String, kind: AttentionKind, queryTokens: [String], keyTokens: [String],
                 weights: Tensor, q: Tensor? = nil, k: Tensor? = nil, v: Tensor? = nil, context: Tensor? = nil,
@@ -108,7 +107,13 @@ public struct AttentionLayerTrace: Sendable {
         let w = try weights.select(axis: 0, h)                // [Lq, Lk]
         let dk = qh.shape[1]
         var maskTensor: AttentionMask? = nil
-        if let mask {
+        let bias = try scoreBias.map { try $0.select(axis: 0, h) }                           // [Lq, Lk]
+        if let bias {
+            // The bias added to every scaled score, −∞ where the mask forbids: one additive mask.
+            var values = bias.scalars
+            if let mask { for i in 0..<queryLength { for j in 0..<keyLength where !mask[i][j] { values[i * keyLength + j] = -.infinity } } }
+            maskTensor = .additive(try Tensor(shape: [1, 1, queryLength, keyLength], scalars: values))  // [1, 1, Lq, Lk]
+        } else if let mask {
             maskTensor = .boolean(try Tensor(shape: [1, 1, queryLength, keyLength],
                                              scalars: mask.flatMap { $0.map { $0 ? 1 : 0 } }))   // [1, 1, Lq, Lk]
         }
@@ -125,8 +130,9 @@ public struct AttentionLayerTrace: Sendable {
                          queryTokens: queryTokens, keyTokens: keyTokens, q: qh, k: kh, v: vh,
                          scores: try ref.scores.reshaped([queryLength, keyLength]),
                          scaledScores: try ref.scaledScores.reshaped([queryLength, keyLength]),
-                         maskedScores: mask == nil ? nil : try ref.maskedScores.reshaped([queryLength, keyLength]),
-                         weights: w, output: output, scale: ref.scale, mask: mask, recomputationError: err)
+                         maskedScores: mask == nil && bias == nil ? nil : try ref.maskedScores.reshaped([queryLength, keyLength]),
+                         weights: w, output: output, scale: ref.scale, mask: mask, recomputationError: err,
+                         scoreBias: bias, scoreBiasName: scoreBiasName)
     }
 }
 
@@ -149,7 +155,7 @@ public struct HeadTrace: Sendable {
     public var scores: Tensor
     /// `Q·Kᵀ · scale`: `[Lq, Lk]`
     public var scaledScores: Tensor
-    /// Scaled scores with −∞ where masked: `[Lq, Lk]`; nil without a mask.
+    /// Scaled scores plus the score bias, with −∞ where masked: `[Lq, Lk]`; nil with neither a mask nor a bias.
     public var maskedScores: Tensor?
     /// The model's softmax weights `[Lq, Lk]`.
     public var weights: Tensor
@@ -159,6 +165,9 @@ public struct HeadTrace: Sendable {
     public var mask: [[Bool]]?
     /// Largest |difference| between the model's weights/output and a plain Double recomputation from Q, K, V.
     public var recomputationError: Float
+    /// This head's additive score bias `[Lq, Lk]` (MPNet's relative-position bias), when the site has one.
+    public var scoreBias: Tensor? = nil
+    public var scoreBiasName: String? = nil
 
     public var dk: Int { q.shape[1] }
     public var mayAttend: (Int, Int) -> Bool { { [mask] i, j in mask?[i][j] ?? true } }
@@ -178,6 +187,8 @@ public struct ExplainTrace: Sendable {
     public var layers: [AttentionLayerTrace]
     /// The input was cut to the model's length limit.
     public var wasTruncated: Bool
+    /// How the embeddings are made, in one line (from the model); nil for the generic wording.
+    public var embeddingsFormula: String?
 
     public init(model: String, text: String, tokens: [String], embeddings: Tensor? = nil,
                 layers: [AttentionLayerTrace], wasTruncated: Bool = false) {

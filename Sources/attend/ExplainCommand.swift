@@ -7,10 +7,9 @@ struct ExplainCommand: ParsableCommand {
         commandName: "explain",
         abstract: "Attention on a sentence, step by step, with a real model's numbers; heatmaps, SVG and HTML views.",
         discussion: """
-        Text (the default) walks one head of one layer: the tokens, their embeddings, Q, K and V, the scores
-        Q·Kᵀ, the scaled scores, the softmax weights with row sums and a heatmap, and for --token the output
-        as a weighted sum of value vectors, in numbers and in words. Layers and heads count from 0 (as in
-        PyTorch); a negative --layer or --head counts from the end (--layer=-1 is the last layer).
+        Text (the default) walks one head of one layer: the tokens, their embeddings, Q, K and V, the scores Q·Kᵀ, the scaled scores, the softmax weights with row sums and a heatmap, and for --token the output as a weighted sum of value vectors, in numbers and in words.
+
+        Numbering, the same for every model: --layer counts the model's attention layers from 0 in model order, and --head counts the heads of that layer from 0 (as in PyTorch); a negative --layer or --head counts from the end (--layer=-1 is the last layer). For BERT and tiny-gpt layer i is the i-th block. For tiny-translator the layers are the encoder's self-attention layers first, then for each decoder layer its causal self-attention and its cross-attention: with 2 + 2 layers, 0 and 1 are encoder 0 and 1 · self, 2 is decoder 0 · self, 3 decoder 0 · cross, 4 decoder 1 · self and 5 decoder 1 · cross. Every output names the layer it shows (for example "decoder 1 · cross").
 
         Formats:
           text   the step-by-step trace (colour on a terminal unless NO_COLOR is set; --values prints weights in the heatmap)
@@ -19,20 +18,21 @@ struct ExplainCommand: ParsableCommand {
           html   one standalone page, no network: head view, model view (layers × heads), per-head summary
         SVG and HTML go to --out FILE; without it they go to stdout, or to attend-explain.svg/.html when stdout is a terminal.
 
-        Model: --model takes a folder or an installed name. The default is all-MiniLM-L6-v2 when installed
-        (attend models install all-MiniLM-L6-v2); the output always says which model was used.
+        Model: --model takes a folder, an installed name, or an embedded demo model, and the family comes from the folder's config.json (model_type). The embedded demos work offline: tiny-translator (English → French; the text is the English source, and the target is the translator's own greedy translation after <bos>, fed back teacher-forced, so decoder rows are target words and cross-attention columns are source words) and tiny-gpt (a line of syllables such as "na ro zi"; its layer 1 has an induction head). The default is all-MiniLM-L6-v2 when installed (attend models install all-MiniLM-L6-v2); the output always says which model was used.
 
         Examples:
           attend explain "The animal didn't cross the street because it was too tired" --model all-MiniLM-L6-v2 --layer 5 --head 11 --token it
           attend explain "The cat sat on the mat" --format svg --view flow --token cat --out cat.svg
           attend explain "The cat sat on the mat" --format html --out cat.html
           attend explain "The cat sat on the mat" --layer 2 --head 3 --format json
+          attend explain "the small dog sees the red car" --model tiny-translator --format html --out t.html
+          attend explain "na ro zi li bo si va ba na ro zi" --model tiny-gpt
         """)
 
     @Argument(help: "The sentence to explain.")
     var sentence: String
 
-    @Option(name: .long, help: "Model folder or installed name (default: the embedded demo model when there is one, else all-MiniLM-L6-v2).")
+    @Option(name: .long, help: "Model folder, installed name, or embedded demo (tiny-translator, tiny-gpt); default all-MiniLM-L6-v2.")
     var model: String?
 
     @Option(name: .long, help: "Layer, from 0 (default: the last layer).")
@@ -41,7 +41,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: "Head, from 0 (default: 0).")
     var head: Int?
 
-    @Option(name: .long, help: "A token (word piece) or its index: work out its output in full.")
+    @Option(name: .long, help: "A query token (word piece; a target word for decoder layers) or its index: work out its output in full.")
     var token: String?
 
     @Option(name: .long, help: "text, json, svg or html.")
@@ -74,27 +74,21 @@ struct ExplainCommand: ParsableCommand {
             }
             if let out { try ExplainOutput.checkWritable(out) }
             let source = try ExplainModel.resolve(model)
-            let embedder = try SentenceEmbedder.load(folder: source.folder)
-            // Check the layer, head and token before running the model.
-            let layerCount = embedder.model.layerCount
-            guard layerCount > 0 else { throw CLIError("\(source.name) has no attention layers to explain") }
-            let layerIndex = try Self.index(layer ?? layerCount - 1, count: layerCount) {
-                VizError.layerOutOfRange($0, layers: layerCount)
+            let loaded = try ModelRegistry.load(folder: source.folder, name: source.name)
+            // Check the layer and head before running the model.
+            let sites = loaded.attentionSites
+            guard !sites.isEmpty else { throw CLIError("\(source.name) has no attention layers to explain") }
+            let layerIndex = try Self.index(layer ?? sites.count - 1, count: sites.count) {
+                VizError.layerOutOfRange($0, layers: sites.count)
             }
-            let headIndex = try Self.index(head ?? 0, count: embedder.model.heads) {
-                VizError.headOutOfRange($0, heads: embedder.model.heads)
+            let headIndex = try Self.index(head ?? 0, count: sites[layerIndex].heads) {
+                VizError.headOutOfRange($0, heads: sites[layerIndex].heads)
             }
-            let encoding = embedder.tokenizer.encode(sentence, maxLength: embedder.maxSeqLength)
-            var focus: Int? = nil
-            if let token {
-                let found = try ExplainTrace.findToken(token, in: encoding.tokens)
-                focus = found.index
-                if found.occurrences.count > 1 && format == "text" {
-                    Terminal.printWarning("“\(token)” occurs \(found.occurrences.count) times (tokens \(found.occurrences.map(String.init).joined(separator: ", "))); "
-                                          + "explaining token \(found.index). Pass --token INDEX for another.")
-                }
-            }
-            let trace = try ExplainTrace.capture(bert: embedder.model, encoding: encoding, text: sentence, modelName: source.name)
+            if sites[layerIndex].queries == .source { _ = try focusToken(in: loaded.tokens(sentence), format: format) }
+            let trace = try ExplainTrace.capture(loaded, text: sentence)
+            // Rows of decoder layers are target tokens, known once the model has run.
+            let focus = try focusToken(in: trace.layer(layerIndex).queryTokens,
+                                       format: sites[layerIndex].queries == .source ? "" : format)
             let layerTrace = try trace.layer(layerIndex)
             let caption = SVGCaption(model: source.name, layerLabel: layerTrace.label, head: headIndex, text: sentence)
             switch format {
@@ -123,6 +117,17 @@ struct ExplainCommand: ParsableCommand {
         }
     }
 
+    /// The index of `--token` among `tokens` (nil without `--token`); warns on text output when it occurs more than once.
+    func focusToken(in tokens: [String], format: String) throws -> Int? {
+        guard let token else { return nil }
+        let found = try ExplainTrace.findToken(token, in: tokens)
+        if found.occurrences.count > 1 && format == "text" {
+            Terminal.printWarning("“\(token)” occurs \(found.occurrences.count) times (tokens \(found.occurrences.map(String.init).joined(separator: ", "))); "
+                                  + "explaining token \(found.index). Pass --token INDEX for another.")
+        }
+        return found.index
+    }
+
     /// A layer or head index; negative counts from the end.
     static func index(_ i: Int, count: Int, error: (Int) -> VizError) throws -> Int {
         let resolved = i < 0 ? count + i : i
@@ -138,13 +143,13 @@ struct ExplainModel {
     /// Where it came from, for the text header.
     var note: String
 
-    /// The model named on the command line, else the default.
-    ///
-    /// Default-model hook: when the training issue ships a demo model inside Attend (Sources/AttendModels/Resources),
-    /// return it here first, so `attend explain "…"` works on a fresh machine with no network. Until then the
-    /// default is all-MiniLM-L6-v2 when it is installed.
+    /// The model named on the command line (an embedded demo model's name, an installed name or a folder), else the
+    /// default, all-MiniLM-L6-v2 when it is installed.
     static func resolve(_ requested: String?) throws -> ExplainModel {
         if let requested {
+            if let folder = DemoModels.folder(named: requested) {
+                return ExplainModel(name: requested, folder: folder, note: "embedded demo model: \(folder.lastPathComponent)")
+            }
             let folder = try ModelStore.resolve(requested)
             let isPath = requested.contains("/") || requested.hasPrefix(".") || requested.hasPrefix("~")
             let name = isPath ? folder.lastPathComponent : requested

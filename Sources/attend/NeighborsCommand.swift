@@ -30,7 +30,7 @@ struct NeighborsCommand: ParsableCommand {
             guard top >= 1 else { throw CLIError("--top must be at least 1, got \(top)") }
             let parsed = try NeighborExpression(parsing: expression)
             let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
-            let table = embedder.model.embeddings.words.weight.value   // [vocab, hidden]
+            let table = embedder.model.wordEmbeddings.weight.value   // [vocab, hidden]
             let found = try EmbeddingNeighbors(of: parsed, table: table, tokenizer: embedder.tokenizer, top: top, allPieces: allPieces) {
                 Terminal.printWarning("\"\($0)\" contains an unknown piece ([UNK])")
             }

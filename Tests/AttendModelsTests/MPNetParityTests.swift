@@ -118,6 +118,25 @@ struct MPNetParityTests {
         expectClose(v, flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(text.prefix(30)): embedding")
     }
 
+    /// The sentence-transformers folder loads through SentenceEmbedder (family from model_type, pooling, normalisation
+    /// and max_seq_length from its files) and `embed` — length-sorted padded batches — gives PyTorch's embeddings.
+    @Test func sentenceEmbedderGivesSentenceTransformersEmbeddings() throws {
+        let folder = installedModelFolder("all-mpnet-base-v2")
+        let loaded = try ModelRegistry.load(folder: folder)
+        #expect(loaded.family == "mpnet")
+        let e = try #require(loaded.model as? SentenceEmbedder)
+        #expect(e.model.modelType == "mpnet" && e.maxSeqLength == 384 && e.pooling == [.mean] && e.normalize && e.dimension == 768)
+        let sentences = try MPNetFixture.sentences()
+        let texts = sentences.compactMap { $0["text"] as? String }
+        let vectors = try e.embed(texts, batchSize: 3)
+        for (v, s) in zip(vectors, sentences) {
+            expectClose(v.vector, flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(v.text.prefix(30)): embedding in a batch")
+        }
+        let cosine = try #require(MPNetFixture.fixture?["cosine_similarity"] as? [[Double]])
+        #expect(abs(Double(cosineSimilarity(vectors[0].vector, vectors[2].vector)) - cosine[0][2]) < 1e-5)
+        #expect(e.attentionSites.count == 12 && e.attentionSites.allSatisfy { $0.heads == 12 })
+    }
+
     /// Sentences padded into one batch give what each gives alone.
     @Test func paddedBatchEqualsSingles() throws {
         let (m, tok) = try MPNetFixture.model()

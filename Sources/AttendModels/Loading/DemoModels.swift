@@ -37,16 +37,7 @@ public enum DemoModels {
 
     /// Reads a config, turning decoding errors into messages that name the file and key.
     static func readConfig<C: Decodable>(_ type: C.Type, from url: URL) throws -> C {
-        guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
-        do {
-            return try JSONDecoder().decode(C.self, from: data)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw ModelError.invalidConfig(url.path, "missing key \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.invalidConfig(url.path, "wrong type at \"\(ctx.codingPath.map(\.stringValue).joined(separator: "."))\"")
-        } catch {
-            throw ModelError.invalidConfig(url.path, "not valid JSON")
-        }
+        try ModelFolder.readJSON(type, from: url)
     }
 
     /// The "training" object of a config.json (empty if absent).
@@ -58,13 +49,7 @@ public enum DemoModels {
 
     /// Strictly loads `model.safetensors` into `model`: every parameter present with its shape, nothing extra.
     static func loadWeights(_ model: any Module, folder: URL) throws {
-        let url = folder.appendingPathComponent("model.safetensors")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelError.missingFile(url.path) }
-        let file = try SafetensorsFile(url: url)
-        var tensors: [String: Tensor] = [:]
-        for name in file.names { tensors[name] = try file.tensor(name) }
-        let unused = try model.load(tensors, source: url.lastPathComponent)
-        if !unused.isEmpty { throw WeightLoadingError.unused(source: url.lastPathComponent, tensors: Array(unused)) }
+        try ModelFolder.loadWeights(model, folder: folder)
     }
 
     static func saveWeights(_ model: any Module, folder: URL, metadata: [String: String]) throws {
@@ -88,7 +73,9 @@ extension TinyTranslator {
 
     /// Loads a folder written by ``save(to:training:)``, strictly.
     public static func load(folder: URL) throws -> TinyTranslator {
-        let config = try DemoModels.readConfig(TinyTranslatorConfig.self, from: folder.appendingPathComponent("config.json"))
+        let configURL = folder.appendingPathComponent(ModelFolder.configFile)
+        let config = try DemoModels.readConfig(TinyTranslatorConfig.self, from: configURL)
+        try config.validate(source: configURL.path)
         let vocab = try DemoModels.readConfig([String: WordVocabulary].self, from: folder.appendingPathComponent("vocab.json"))
         guard let source = vocab["source"], let target = vocab["target"] else {
             throw ModelError.invalidConfig(folder.appendingPathComponent("vocab.json").path, "needs \"source\" and \"target\" token lists")

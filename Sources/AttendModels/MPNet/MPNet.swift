@@ -70,22 +70,20 @@ public struct MPNetConfig: Codable, Sendable, Equatable {
 
     /// Checks sizes against sane bounds before anything is allocated; errors name the file and the field.
     func validate(source: String) throws {
-        func check(_ field: String, _ value: Int, _ range: ClosedRange<Int>) throws {
-            guard range.contains(value) else {
-                throw ModelError.invalidConfig(source, "\(field) = \(value) is outside \(range.lowerBound)…\(range.upperBound)")
-            }
-        }
-        try check("vocab_size", vocabSize, 1...(1 << 22))
-        try check("hidden_size", hiddenSize, 1...(1 << 16))
-        try check("num_hidden_layers", numHiddenLayers, 0...1024)
-        try check("num_attention_heads", numAttentionHeads, 1...1024)
-        try check("intermediate_size", intermediateSize, 1...(1 << 18))
-        try check("max_position_embeddings", maxPositionEmbeddings, 2...(1 << 20))
-        try check("relative_attention_num_buckets", relativeAttentionNumBuckets, 2...4096)
-        try check("pad_token_id", padTokenId, 0...(maxPositionEmbeddings - 2))
-        guard hiddenSize % numAttentionHeads == 0 else {
-            throw ModelError.invalidConfig(source, "hidden_size \(hiddenSize) must be divisible by num_attention_heads \(numAttentionHeads)")
-        }
+        let check = ConfigCheck(source: source)
+        try check.size(vocabSize, "vocab_size")
+        try check.size(hiddenSize, "hidden_size")
+        try check.count(numHiddenLayers, "num_hidden_layers")
+        try check.count(numAttentionHeads, "num_attention_heads", positive: true)
+        try check.divisible(hiddenSize, "hidden_size", by: numAttentionHeads, "num_attention_heads")
+        try check.size(intermediateSize, "intermediate_size")
+        try check.size(maxPositionEmbeddings, "max_position_embeddings")
+        try check.require(relativeAttentionNumBuckets, "relative_attention_num_buckets", in: 2...4096)
+        try check.require(padTokenId, "pad_token_id", in: 0...Swift.max(0, maxPositionEmbeddings - 2))
+        try check.elements([vocabSize, hiddenSize], "vocab_size × hidden_size")
+        try check.elements([maxPositionEmbeddings, hiddenSize], "max_position_embeddings × hidden_size")
+        try check.elements([numHiddenLayers, intermediateSize, hiddenSize], "num_hidden_layers × intermediate_size × hidden_size")
+        try check.elements([numHiddenLayers, 4, hiddenSize, hiddenSize], "num_hidden_layers × 4 × hidden_size²")
         guard Activation(hfName: hiddenAct) != nil else {
             throw ModelError.invalidConfig(source, "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new, gelu_pytorch_tanh, relu)")
         }
@@ -93,7 +91,7 @@ public struct MPNetConfig: Codable, Sendable, Equatable {
 
     /// Reads and checks `config.json`.
     public static func load(_ url: URL) throws -> MPNetConfig {
-        let config = try DemoModels.readConfig(MPNetConfig.self, from: url)
+        let config = try ModelFolder.readJSON(MPNetConfig.self, from: url)
         try config.validate(source: url.path)
         return config
     }
@@ -299,52 +297,24 @@ public final class MPNetModel: Module {
     public var inferencePrecision: InferencePrecision { layers.first?.output.inferencePrecision ?? .fp32 }
 
     /// Renames a checkpoint's tensors to this module's names: an `mpnet.` prefix (MPNetForMaskedLM and friends)
-    /// is dropped; the pooler, `lm_head.*` and `embeddings.position_ids` are not parameters of the encoder.
-    public static func sanitize(_ name: String) -> String? {
+    /// is dropped; the pooler, `lm_head.*` and the `embeddings.position_ids` buffer are not parameters of the encoder.
+    public static func sanitize(_ name: String) -> SanitizedTensor {
         let n = name.hasPrefix("mpnet.") ? String(name.dropFirst("mpnet.".count)) : name
-        if n.hasPrefix("pooler.") || n.hasPrefix("lm_head.") || n == "embeddings.position_ids" { return nil }
-        return n
+        if n.hasPrefix("pooler.") || n.hasPrefix("lm_head.") || n == "embeddings.position_ids" { return .ignore }
+        return .parameter(n)
     }
 }
 
 extension MPNetModel {
-    /// Loads a Hugging Face MPNet folder (`config.json` + `model.safetensors`) strictly: every parameter present
-    /// with its shape, every tensor of the file used or named by ``sanitize(_:)`` as not part of the encoder.
-    /// Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM.
+    /// Loads a Hugging Face MPNet folder (`config.json` + `model.safetensors`) strictly (``ModelFolder/loadWeights(_:folder:file:sanitize:mapThreshold:)``):
+    /// every parameter present with its shape, every tensor used or named by ``sanitize(_:)`` as not part of the
+    /// encoder. Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM.
     public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> MPNetModel {
-        let config = try MPNetConfig.load(folder.appendingPathComponent("config.json"))
-        let weightsURL = folder.appendingPathComponent("model.safetensors")
-        guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
-        let file = try SafetensorsFile(url: weightsURL)
+        let config = try MPNetConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
         let model = try Parameter.$placeholders.withValue(true) { try MPNetModel(config: config, seed: nil) }
-        var byName: [String: String] = [:]     // module name → file name
-        var ignored: [String] = []
-        for name in file.names {
-            if let n = sanitize(name) { byName[n] = name } else { ignored.append(name) }
-        }
-        var used = Set(ignored)
-        var mappedNames: [String] = []
-        for (name, parameter) in model.namedParameters() {
-            guard let fileName = byName[name] else {
-                throw WeightLoadingError.missing(source: weightsURL.lastPathComponent, tensor: name, shape: parameter.shape)
-            }
-            let info = try file.info(fileName)
-            guard info.shape == parameter.shape else {
-                throw WeightLoadingError.shapeMismatch(source: weightsURL.lastPathComponent, tensor: fileName,
-                                                       expected: parameter.shape, actual: info.shape)
-            }
-            if info.byteCount >= BertModel.mapThreshold, let mapped = try file.mappedTensor(fileName) {
-                parameter.map(mapped)
-                mappedNames.append(fileName)
-            } else {
-                parameter.value = try file.tensor(fileName, releasingPages: true)
-            }
-            used.insert(fileName)
-        }
-        let unused = file.names.filter { !used.contains($0) }
-        if !unused.isEmpty { throw WeightLoadingError.unused(source: weightsURL.lastPathComponent, tensors: unused) }
+        let (file, mapped) = try ModelFolder.loadWeights(model, folder: folder, sanitize: sanitize)
         try model.prepareForInference(precision: precision)
-        for name in mappedNames { file.releasePages(of: name) }
+        for name in mapped { file.releasePages(of: name) }
         return model
     }
 }

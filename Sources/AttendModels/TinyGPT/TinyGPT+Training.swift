@@ -195,7 +195,9 @@ extension TinyGPT {
 
     /// Loads a folder written by ``save(to:training:)``, strictly.
     public static func load(folder: URL) throws -> TinyGPT {
-        let config = try DemoModels.readConfig(TinyGPTConfig.self, from: folder.appendingPathComponent("config.json"))
+        let configURL = folder.appendingPathComponent(ModelFolder.configFile)
+        let config = try DemoModels.readConfig(TinyGPTConfig.self, from: configURL)
+        try config.validate(source: configURL.path)
         let model = try TinyGPT(config: config)
         try DemoModels.loadWeights(model, folder: folder)
         return model

@@ -12,7 +12,8 @@
 //       ─▶ LN ─▶ lm_head ─▶ logits [B, T, V]
 //
 // The MLP is optional (`intermediate_size: 0` gives the attention-only models of the induction-head papers).
-// Intermediates reported to an observer: "L{i}.weights" [B, H, T, T].
+// Intermediates reported to an observer: "L{i}.weights" [B, H, T, T]; "L{i}.q", ".k" (after RoPE), ".v" and
+// ".context" (weights · V, before the output projection) [B, H, T, d].
 // Tokens are ids 0..<V, shown as syllables ("ba", "be", … see `TinyGPT.syllable`).
 import AttendNN
 import Foundation
@@ -45,12 +46,17 @@ public struct TinyGPTConfig: Codable, Sendable, Equatable {
     }
 
     func validate(source: String) throws {
-        guard hiddenSize > 0, numHeads > 0, hiddenSize % numHeads == 0 else {
-            throw ModelError.invalidConfig(source, "hidden_size \(hiddenSize) must be divisible by num_heads \(numHeads)")
-        }
-        guard vocabSize > 0, maxPositionEmbeddings > 0, numLayers >= 0, intermediateSize >= 0 else {
-            throw ModelError.invalidConfig(source, "sizes must be positive")
-        }
+        let check = ConfigCheck(source: source)
+        try check.size(vocabSize, "vocab_size")
+        try check.size(maxPositionEmbeddings, "max_position_embeddings")
+        try check.size(hiddenSize, "hidden_size")
+        try check.count(numLayers, "num_layers")
+        try check.count(numHeads, "num_heads", positive: true)
+        try check.divisible(hiddenSize, "hidden_size", by: numHeads, "num_heads")
+        try check.size(intermediateSize, "intermediate_size", allowZero: true)
+        try check.elements([vocabSize, hiddenSize], "vocab_size × hidden_size")
+        try check.elements([numLayers, 2 * intermediateSize, hiddenSize], "num_layers × 2 × intermediate_size × hidden_size")
+        try check.elements([numLayers, 4, hiddenSize, hiddenSize], "num_layers × 4 × hidden_size²")
     }
 }
 
@@ -87,9 +93,16 @@ public final class GPTBlock: Module {
         let q = try attention.qProj(a, tape: tape).splitHeads(heads).rotary()                        // [B, H, T, d]
         let k = try attention.kProj(a, tape: tape).splitHeads(heads).rotary()                        // [B, H, T, d]
         let v = try attention.vProj(a, tape: tape).splitHeads(heads)                                 // [B, H, T, d]
+        if let observer = ctx.observer {
+            // q and k as the scores see them (after RoPE), so the step-by-step view recomputes the model's weights.
+            for (suffix, t) in [("q", q), ("k", k), ("v", v)] where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", t.value)                                     // [B, H, T, d]
+            }
+        }
         let wants = ctx.observer?.wants(name + ".weights") ?? false
         let attn = try Variable.attention(query: q, key: k, value: v, isCausal: true, returnWeights: wants)  // [B, H, T, d]
         if wants, let w = attn.weights { ctx.observer?.observe(name + ".weights", w) }
+        if let observer = ctx.observer, observer.wants(name + ".context") { observer.observe(name + ".context", attn.output.value) }
         let h = try x + attention.outProj(attn.output.mergeHeads(), tape: tape)                      // [B, T, D]
         guard let ln2, let fc, let proj else { return h }
         return try h + proj(fc(ln2(h, tape: tape), tape: tape).gelu(), tape: tape)                    // [B, T, D]

@@ -67,41 +67,27 @@ public struct TinyTranslatorConfig: Codable, Sendable, Equatable {
     public var isBottleneck: Bool { crossAttention == "pooled" }
 
     func validate(source: String) throws {
-        guard dModel > 0, attentionHeads > 0, dModel % attentionHeads == 0 else {
-            throw ModelError.invalidConfig(source, "d_model \(dModel) must be divisible by attention_heads \(attentionHeads)")
-        }
-        guard encoderLayers >= 0, decoderLayers >= 0, ffnDim > 0, maxPositionEmbeddings > 0,
-              sourceVocabSize > 4, targetVocabSize > 4, dropout >= 0, dropout < 1 else {
-            throw ModelError.invalidConfig(source, "sizes must be positive and dropout in [0, 1)")
+        let check = ConfigCheck(source: source)
+        try check.size(dModel, "d_model")
+        try check.count(encoderLayers, "encoder_layers")
+        try check.count(decoderLayers, "decoder_layers")
+        try check.count(attentionHeads, "attention_heads", positive: true)
+        try check.divisible(dModel, "d_model", by: attentionHeads, "attention_heads")
+        try check.size(ffnDim, "ffn_dim")
+        try check.size(maxPositionEmbeddings, "max_position_embeddings")
+        try check.require(sourceVocabSize, "source_vocab_size", in: 5...ConfigCheck.maxSize)
+        try check.require(targetVocabSize, "target_vocab_size", in: 5...ConfigCheck.maxSize)
+        let layers = encoderLayers + decoderLayers
+        try check.elements([Swift.max(sourceVocabSize, targetVocabSize), dModel], "vocab size × d_model")
+        try check.elements([maxPositionEmbeddings, dModel], "max_position_embeddings × d_model")
+        try check.elements([layers, 2 * ffnDim, dModel], "layers × 2 × ffn_dim × d_model")
+        try check.elements([layers, 8, dModel, dModel], "layers × 8 × d_model²")
+        guard dropout >= 0, dropout < 1 else {
+            throw ModelError.invalidConfig(source, "dropout is \(dropout), expected a value in [0, 1)")
         }
         guard crossAttention == "full" || crossAttention == "pooled" else {
             throw ModelError.invalidConfig(source, "cross_attention \"\(crossAttention)\" is not \"full\" or \"pooled\"")
         }
-    }
-}
-
-/// Per-step training context: the tape (nil at inference) and the dropout generator.
-public struct ForwardContext {
-    public var tape: Tape?
-    public var dropout: Float
-    public var rng: SeededRNG
-    public var observer: (any IntermediateObserver)?
-
-    public init(tape: Tape? = nil, dropout: Float = 0, rng: SeededRNG = SeededRNG(seed: 0), observer: (any IntermediateObserver)? = nil) {
-        self.tape = tape
-        self.dropout = dropout
-        self.rng = rng
-        self.observer = observer
-    }
-
-    /// Inference: no tape, no dropout.
-    public static func inference(observer: (any IntermediateObserver)? = nil) -> ForwardContext {
-        ForwardContext(observer: observer)
-    }
-
-    mutating func drop(_ x: Variable) -> Variable {
-        guard tape != nil, dropout > 0 else { return x }
-        return x.dropout(dropout, rng: &rng)
     }
 }
 

@@ -31,7 +31,8 @@ extension MultiHeadAttention {
     /// - Parameters:
     ///   - query: `[B, Lq, embedDim]`; key/value: `[B, Lk, …]`, default `query` (self-attention)
     ///   - keyPaddingMask: `[B, Lk]`, 1 = real token, 0 = padding (a constant)
-    ///   - observer/name: reports `"\(name).weights"` `[B, H, Lq, Lk]` when wanted
+    ///   - observer/name: reports, when wanted, `"\(name).weights"` `[B, H, Lq, Lk]`, `.q`, `.k`, `.v` (after
+    ///     projection, `[B, H, L, d]`) and `.context` (weights · V before the output projection, `[B, H, Lq, d]`)
     public func callAsFunction(
         query: Variable, key: Variable? = nil, value: Variable? = nil, keyPaddingMask: Tensor? = nil,
         mask: AttentionMask? = nil, isCausal: Bool = false, tape: Tape?,
@@ -46,11 +47,17 @@ extension MultiHeadAttention {
         let q = try qProj(query, tape: tape).splitHeads(heads)      // [B, H, Lq, d]
         let k = try kProj(key, tape: tape).splitHeads(kvHeads)      // [B, Hkv, Lk, d]
         let v = try vProj(value, tape: tape).splitHeads(kvHeads)    // [B, Hkv, Lk, d]
+        if let observer {
+            for (suffix, t) in [("q", q), ("k", k), ("v", v)] where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", t.value)                                           // [B, H(kv), L, d]
+            }
+        }
         let combined = try Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: query.shape[0], keyLen: key.shape[1])
         let wantWeights = observer?.wants(name + ".weights") ?? false
         let attn = try Variable.attention(query: q, key: k, value: v, mask: combined, isCausal: isCausal,
                                           returnWeights: wantWeights)                                    // [B, H, Lq, d]
         if wantWeights, let w = attn.weights { observer?.observe(name + ".weights", w) }
+        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", attn.output.value) }  // [B, H, Lq, d]
         return try outProj(attn.output.mergeHeads(), tape: tape)                                      // [B, Lq, E]
     }
 }
