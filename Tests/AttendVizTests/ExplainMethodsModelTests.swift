@@ -36,8 +36,9 @@ struct ExplainMethodsMiniLMTests {
     func tracedForwardEqualsTheFastForward(_ index: Int) throws {
         let e = try MiniLM.embedder()
         let enc = e.tokenizer.encode(try Self.sentences()[index])
-        let fast = try e.model(ids: [enc.ids], typeIds: [enc.typeIds])                        // [1, T, 384]
-        let traced = try e.model.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], tape: nil)
+        let bert = try #require(e.model as? BertModel)
+        let fast = try bert(ids: [enc.ids], typeIds: [enc.typeIds])                           // [1, T, 384]
+        let traced = try bert.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], tape: nil)
         expectClose(traced.hidden.value, fast, atol: 1e-5, rtol: 1e-5)
         let (_, weights) = try e.attentions(try Self.sentences()[index])
         for l in 0..<6 { expectClose(try traced.attention[l].select(axis: 0, 0), weights[l], atol: 1e-5, rtol: 1e-5) }
@@ -99,7 +100,7 @@ struct ExplainMethodsMiniLMTests {
         expectClose(sites[0].input, try #require(recorder["embeddings"]).select(axis: 0, 0), atol: 0, rtol: 0)
         expectClose(sites[5].input, try #require(recorder["L4.hidden"]).select(axis: 0, 0), atol: 0, rtol: 0)
         for l in [0, 5] {
-            let att = e.model.layers[l].attention
+            let att = e.model.attentionLayers[l]
             #expect(sites[l].attention === att)
             let n = try ValueNorm.compute(weights: sites[l].weights, input: sites[l].input, attention: att)
             let ref = referenceValueNorm(weights: sites[l].weights, input: sites[l].input, wv: att.vProj.weight.value,
@@ -117,8 +118,9 @@ struct ExplainMethodsMiniLMTests {
         let enc = e.tokenizer.encode(text)
         let targetVector = try e.embed([target])[0].vector
         #expect(abs(Double(g.output) - Double(cosineSimilarity(try e.embed([text])[0].vector, targetVector))) < 1e-5)
+        let bert = try #require(e.model as? BertModel)
         func y(_ offsets: [Tensor]) throws -> Double {
-            let run = try e.model.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], tape: nil, attentionOffsets: offsets)
+            let run = try bert.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], tape: nil, attentionOffsets: offsets)
             let pooled = try run.hidden.mean(axis: 1)
             return Double(try Variable.cosineSimilarity(pooled, Variable(Tensor(shape: [1, 384], scalars: targetVector))).value.scalars[0])
         }
@@ -170,10 +172,11 @@ struct ExplainMethodsMiniLMTests {
         // ∂y/∂x of the word embeddings at the input, against central differences.
         let enc = e.tokenizer.encode(a)
         let target = try e.embed([b])[0].vector
-        let x0 = try e.model.embeddings.words([enc.ids])                                      // [1, T, 384]
+        let bert = try #require(e.model as? BertModel)
+        let x0 = try bert.embeddings.words([enc.ids])                                      // [1, T, 384]
         func y(_ x: Tensor, tape: Tape?) throws -> (Variable, Variable) {
             let input = tape?.variable(x) ?? Variable(x)
-            let run = try e.model.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], wordEmbeddings: input, tape: tape)
+            let run = try bert.tracedForward(ids: [enc.ids], typeIds: [enc.typeIds], wordEmbeddings: input, tape: tape)
             return (try Variable.cosineSimilarity(run.hidden.mean(axis: 1), Variable(Tensor(shape: [1, 384], scalars: target))), input)
         }
         let tape = Tape()

@@ -53,7 +53,10 @@ public enum IntegratedGradients {
         guard embedder.pooling == [.mean] else {
             throw ExplainMethodError.unsupported("integrated gradients of a similarity need mean pooling; this model pools by \(embedder.pooling.map(\.rawValue))")
         }
-        let model = embedder.model, hidden = model.config.hiddenSize
+        guard let model = embedder.model as? BertModel else {
+            throw ExplainMethodError.unsupported("integrated gradients need a differentiable forward of the encoder; \(embedder.model.modelType) has none yet (BERT has)")
+        }
+        let hidden = model.config.hiddenSize
         guard target.count == hidden else { throw ExplainMethodError.invalidInput("target vector has \(target.count) dimensions, the model \(hidden)") }
         let enc = embedder.tokenizer.encode(text, maxLength: embedder.maxSeqLength)
         let t = enc.count

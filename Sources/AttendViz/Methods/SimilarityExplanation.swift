@@ -68,7 +68,7 @@ public struct SimilarityExplanation: Sendable {
         }
         func run(_ text: String) throws -> (tokens: [String], hidden: [[Float]]) {
             let e = embedder.tokenizer.encode(text, maxLength: embedder.maxSeqLength)
-            let h = try embedder.model(ids: [e.ids], typeIds: [e.typeIds])                  // [1, T, hidden]
+            let h = try embedder.model.encode(ids: [e.ids], typeIds: [e.typeIds], attentionMask: nil, observer: nil)  // [1, T, hidden]
             let d = h.shape[2], s = h.scalars
             return (e.tokens, (0..<e.count).map { Array(s[($0 * d)..<(($0 + 1) * d)]) })
         }
