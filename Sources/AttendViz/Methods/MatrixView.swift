@@ -36,8 +36,9 @@ public struct MatrixView: Sendable {
     }
 
     /// A method's result drawn as a non-negative heatmap.
-    public init(_ r: MethodResult, model: String, text: String) {
-        var where_ = r.layer.map { "layer \($0)" } ?? ""
+    /// - Parameter layerLabel: how the model names the layer (`"decoder 1 · self"`), default `"layer N"`.
+    public init(_ r: MethodResult, model: String, text: String, layerLabel: String? = nil) {
+        var where_ = layerLabel ?? r.layer.map { "layer \($0)" } ?? ""
         if let h = r.head { where_ += " · head \(h)" }
         let title = "\(r.method.rawValue) · \(model)\(where_.isEmpty ? "" : " · " + where_)"
         self.init(title: title, subtitle: text, matrix: r.matrix.map { $0.map(Double.init) }, rowTokens: r.queryTokens,
