@@ -1,4 +1,4 @@
-// One standalone HTML page (no network; scripts and styles inline) with three views of a model run:
+// One standalone HTML page (no network; scripts and styles inline from Resources/) with three views of a model run:
 // a head view (tokens in two columns, lines whose opacity is the weight, heads overlaid in colours),
 // a model view (layers × heads grid of small heatmaps on one canvas) and a per-head summary.
 // Heatmaps are drawn to canvas, so 256 tokens stay usable.
@@ -86,28 +86,9 @@ public struct HTMLReport: Sendable {
 
     public func render() throws -> String {
         let title = "Attention · \(trace.model) · “\(VizFormat.truncate(trace.text, 60))”"
-        return """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-        <title>\(VizFormat.xmlEscape(title))</title>
-        <style>
-        \(HTMLPage.css)
-        </style>
-        </head>
-        <body>
-        \(HTMLPage.body(model: VizFormat.xmlEscape(trace.model), text: VizFormat.xmlEscape(trace.text),
-                        tokenCount: trace.tokens.count, layers: trace.layers.count, truncated: trace.wasTruncated))
-        <script id="attend-data" type="application/json">\(try payload())</script>
-        <script>
-        \(HTMLPage.script)
-        </script>
-        </body>
-        </html>
-
-        """
+        return try HTMLPage.render(
+            title: VizFormat.xmlEscape(title), model: VizFormat.xmlEscape(trace.model), text: VizFormat.xmlEscape(trace.text),
+            meta: HTMLPage.meta(tokenCount: trace.tokens.count, layers: trace.layers.count, truncated: trace.wasTruncated),
+            data: try payload())
     }
 }

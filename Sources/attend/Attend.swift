@@ -23,5 +23,6 @@ struct AttendCommand: ParsableCommand {
             ModelsCommand.self,
             BenchCommand.self,
             TrainCommand.self, TranslateCommand.self, GenerateCommand.self,
+            ServeCommand.self,
         ])
 }

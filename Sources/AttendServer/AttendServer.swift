@@ -1,0 +1,193 @@
+// `attend serve`: one process, models loaded once and shared, the OpenAI- and TEI-compatible routes, Attend's
+// attention extension, metrics, and the explorer's files. Every handler runs inside `handle`, which checks the
+// key, reads the body within the payload limit, and turns every failure into the route family's JSON error, so
+// nothing a client sends reaches the process as an unhandled error.
+import AttendModels
+import AttendViz
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+public final class AttendServer: Sendable {
+    public let options: ServerOptions
+    public let models: [ServedModel]
+    public let metrics: ServerMetrics
+    let logger: Logger
+
+    /// Serves already-loaded embedders (tests share one loaded model across servers this way).
+    public init(embedders: [(name: String, embedder: SentenceEmbedder)], options: ServerOptions,
+                metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "attend.serve")) throws {
+        let problems = options.problems()
+        guard problems.isEmpty else { throw ServerError.badOptions(problems) }
+        guard !embedders.isEmpty else { throw ServerError.noModels }
+        var seen = Set<String>()
+        for (name, _) in embedders where !seen.insert(name).inserted { throw ServerError.duplicateModel(name) }
+        let batcher = BatcherOptions(maxBatchTokens: options.maxBatchTokens, maxQueuedTokens: options.maxQueuedTokens)
+        self.options = options
+        self.metrics = metrics
+        self.logger = logger
+        self.models = embedders.map {
+            ServedModel(name: $0.name, embedder: $0.embedder, maxInputTokens: options.maxInputTokens, batcher: batcher, metrics: metrics)
+        }
+    }
+
+    /// Loads each model (a known name or a folder) once; the first is the default.
+    public static func load(models names: [String], options: ServerOptions, logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+        let names = names.isEmpty ? ["all-MiniLM-L6-v2"] : names
+        var loaded: [(name: String, embedder: SentenceEmbedder)] = []
+        for name in names {
+            let folder = try ModelStore.resolve(name)
+            let embedder: SentenceEmbedder
+            do { embedder = try SentenceEmbedder.load(folder: folder) } catch {
+                throw ServerError.cannotLoad(name, folder.path, "\(error)")
+            }
+            loaded.append((folder.lastPathComponent, embedder))
+            logger.info("model loaded", metadata: ["model": "\(folder.lastPathComponent)", "folder": "\(folder.path)",
+                                                   "dimension": "\(embedder.dimension)", "max_tokens": "\(embedder.maxSeqLength)"])
+        }
+        return try AttendServer(embedders: loaded, options: options, logger: logger)
+    }
+
+    /// The model a request names (the default when it names none).
+    func model(_ name: String?) throws -> ServedModel {
+        guard let name else { return models[0] }
+        if let m = models.first(where: { $0.name == name }) { return m }
+        throw APIError.unknownModel(name, served: models.map(\.name))
+    }
+
+    /// The application, ready to run; `onRunning` gets the bound port (useful with port 0).
+    public func application(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        let router = Router(context: BasicRequestContext.self)
+        if let origin = options.corsOrigin {
+            router.add(middleware: CORSMiddleware(allowOrigin: origin == "*" ? .all : .custom(origin),
+                                                  allowHeaders: [.accept, .authorization, .contentType, .origin],
+                                                  allowMethods: [.get, .post, .options]))
+        }
+        router.add(middleware: FallbackMiddleware(server: self))
+        addRoutes(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(options.host, port: options.port), serverName: "attend"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// Runs until SIGINT or SIGTERM; in-flight requests finish first.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = application(onRunning: onRunning)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    // MARK: - The common handler
+
+    /// Wraps a route: key check, body within the limit, errors in `flavor`'s shape, metrics and one log line.
+    func handle(_ route: String, _ flavor: Flavor, isPublic: Bool = false, readsBody: Bool = false,
+                _ body: @escaping @Sendable (Data, Request, BasicRequestContext) async throws -> Response)
+        -> @Sendable (Request, BasicRequestContext) async throws -> Response {
+        { request, context in
+            let started = ContinuousClock.now
+            var response: Response
+            do {
+                if !isPublic { try self.authorize(request) }
+                if readsBody {
+                    try self.checkLength(request)
+                    // A client that hangs up cancels this task, which drops its inputs from the batch queue.
+                    response = try await request.body.consumeWithCancellationOnInboundClose { requestBody in
+                        try await body(try await self.readBody(requestBody), request, context)
+                    }
+                } else {
+                    response = try await body(Data(), request, context)
+                }
+            } catch {
+                response = self.errorResponse(error, flavor, route: route, context: context)
+            }
+            response.headers[.init("X-Request-Id")!] = context.id
+            let status = response.status.code
+            self.metrics.request(route: route, status: status)
+            let elapsed = ContinuousClock.now - started
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            context.logger.log(level: status >= 500 ? .error : .info, "request",
+                               metadata: ["method": "\(request.method)", "route": "\(route)", "status": "\(status)",
+                                          "ms": "\(String(format: "%.1f", ms))"])
+            return response
+        }
+    }
+
+    func authorize(_ request: Request) throws {
+        guard let key = options.apiKey else { return }
+        let given = request.headers[.authorization] ?? ""
+        guard given == "Bearer \(key)" else { throw APIError.unauthorized() }
+    }
+
+    /// A declared length over the limit is refused before any byte of the body is read.
+    func checkLength(_ request: Request) throws {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > options.payloadLimit {
+            throw APIError.payloadTooLarge(limit: options.payloadLimit)
+        }
+    }
+
+    func readBody(_ body: RequestBody) async throws -> Data {
+        let limit = options.payloadLimit
+        do {
+            let buffer = try await body.collect(upTo: limit)
+            return Data(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
+        }
+    }
+
+    func errorResponse(_ error: any Error, _ flavor: Flavor, route: String, context: BasicRequestContext) -> Response {
+        var api: APIError
+        switch error {
+        case let e as APIError: api = e
+        case BatcherError.overloaded(let seconds): api = .overloaded(retryAfter: seconds)
+        case is CancellationError:
+            api = APIError(status: .init(code: 499, reasonPhrase: "Client Closed Request"), message: "the request was cancelled",
+                           type: "cancelled", teiType: "Cancelled")
+        case let e as HTTPError:
+            api = APIError(status: e.status, message: e.body ?? e.status.reasonPhrase, type: "invalid_request_error", teiType: "Validation")
+        default:
+            context.logger.error("internal error", metadata: ["route": "\(route)", "error": "\(error)"])
+            api = .internalError("the server failed on this request: \(error)")
+        }
+        // TEI answers 422 for a well-formed body with wrong contents, 400 only for JSON that does not parse.
+        if flavor == .tei && api.status == .badRequest && api.code != "invalid_json" { api.status = .unprocessableContent }
+        return api.response(flavor)
+    }
+}
+
+public enum ServerError: Error, CustomStringConvertible, Equatable {
+    case badOptions([String])
+    case noModels
+    case duplicateModel(String)
+    case cannotLoad(String, String, String)
+
+    public var description: String {
+        switch self {
+        case .badOptions(let p): return p.joined(separator: "; ")
+        case .noModels: return "no model to serve"
+        case .duplicateModel(let n): return "model \"\(n)\" is listed twice"
+        case let .cannotLoad(name, path, why): return "cannot load model '\(name)' from \(path): \(why)"
+        }
+    }
+}
+
+/// Unknown routes and anything thrown outside a handler still answer in JSON (OpenAI's shape under /v1).
+struct FallbackMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let server: AttendServer
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            let flavor: Flavor = request.uri.path.hasPrefix("/v1/") ? .openAI : .tei
+            let e: any Error = (error as? HTTPError)?.status == .notFound ? APIError.notFound(request.uri.path) : error
+            let response = server.errorResponse(e, flavor, route: "unmatched", context: context)
+            server.metrics.request(route: "unmatched", status: response.status.code)
+            return response
+        }
+    }
+}

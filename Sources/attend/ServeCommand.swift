@@ -1,0 +1,75 @@
+import ArgumentParser
+import Attend
+import AttendServer
+import Dispatch
+import Foundation
+
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve embeddings over HTTP (OpenAI- and TEI-compatible) with attention weights on request.",
+        discussion: """
+        Loads each --model once (weights memory-mapped) and shares it across requests; concurrent requests are tokenized on their own tasks and coalesced into forward passes up to --max-batch-tokens (padded length × inputs), with a bounded queue: when it is full a request gets 429 with Retry-After. The server listens on 127.0.0.1 unless --host says otherwise, and stops gracefully on Ctrl-C or SIGTERM (requests in flight finish).
+
+        Routes: POST /v1/embeddings and GET /v1/models (the official OpenAI clients work against http://127.0.0.1:8080/v1); POST /embed, /embed_all, /similarity, /rerank, /tokenize, /decode and GET /info, /health, /metrics (as Hugging Face text-embeddings-inference); GET /openapi.json describes them all. Add "return_attention": true to /v1/embeddings, /embed or /embed_all to get every layer's and head's attention weights, [layer][head][query][key], from the same forward pass as the embedding. Layers and heads count from 0.
+
+        With --api-key KEY every route except /health, /openapi.json and the explorer page wants the header `Authorization: Bearer KEY`.
+
+        Examples:
+          attend serve
+          attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
+          curl -s localhost:8080/v1/embeddings -H 'Content-Type: application/json' -d '{"input": "The cat sat on the mat"}'
+        """)
+
+    @Option(name: .long, help: ArgumentHelp("A model to serve: a known name or a folder in Hugging Face layout; repeat to serve several (the first is the default).", valueName: "name|folder"))
+    var model: [String] = []
+    @Option(help: "Interface to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface).") var host = "127.0.0.1"
+    @Option(help: "TCP port (0 picks a free one and prints it).") var port = 8080
+    @Option(name: .customLong("api-key"), help: "Require `Authorization: Bearer KEY` on every route but /health, /openapi.json and the page.") var apiKey: String?
+    @Option(name: .customLong("max-batch-tokens"), help: "Token budget of one forward pass (padded length × inputs).") var maxBatchTokens = 16_384
+    @Option(name: .customLong("max-client-batch"), help: "Inputs one request may send.") var maxClientBatch = 256
+    @Option(name: .customLong("max-input-tokens"), help: "Tokens per input, special tokens included (default and upper bound: the model's max_seq_length).") var maxInputTokens: Int?
+    @Option(name: .customLong("payload-limit"), help: "Largest request body in bytes.") var payloadLimit = 2_000_000
+    @Option(name: .customLong("cors-origin"), help: "Allow browsers on this origin (or *) to call the API.") var corsOrigin: String?
+
+    func run() throws {
+        try runReportingErrors {
+            var options = ServerOptions()
+            options.host = host
+            options.port = port
+            options.apiKey = apiKey
+            options.maxBatchTokens = maxBatchTokens
+            options.maxClientBatch = maxClientBatch
+            options.maxInputTokens = maxInputTokens
+            options.payloadLimit = payloadLimit
+            options.corsOrigin = corsOrigin
+            options.maxQueuedTokens = max(options.maxQueuedTokens, maxBatchTokens)
+            let problems = options.problems()
+            guard problems.isEmpty else { throw CLIError(problems.joined(separator: "; ")) }
+            let server: AttendServer
+            do { server = try AttendServer.load(models: model, options: options) } catch { throw CLIError("\(error)") }
+            let host = self.host
+            // The server runs on Swift's task pool; this (synchronous) command waits for it to stop.
+            let done = DispatchSemaphore(value: 0)
+            let failure = LockedError()
+            Task {
+                do {
+                    try await server.run { port in
+                        FileHandle.standardError.write(Data("attend: serving \(server.models.map(\.name).joined(separator: ", ")) on http://\(host):\(port) (Ctrl-C stops)\n".utf8))
+                    }
+                } catch { failure.set(error) }
+                done.signal()
+            }
+            done.wait()
+            if let error = failure.get() { throw CLIError("the server stopped: \(error)") }
+        }
+    }
+}
+
+/// The server task's error, handed back to the waiting command.
+private final class LockedError: @unchecked Sendable {
+    private var error: Error?
+    private let lock = NSLock()
+    func set(_ e: Error) { lock.lock(); error = e; lock.unlock() }
+    func get() -> Error? { lock.lock(); defer { lock.unlock() }; return error }
+}
