@@ -18,6 +18,8 @@ struct ExplainCommand: ParsableCommand {
           html   one standalone page, no network: head view, model view (layers × heads), per-head summary
         SVG and HTML go to --out FILE; without it they go to stdout, or to attend-explain.svg/.html when stdout is a terminal.
 
+        Methods (--method; see docs/EXPLAINING.md for what each shows and does not): raw (default) is one head's softmax weights, the views above. rollout multiplies the head-averaged, residual-augmented attention of the layers up to --layer: R₀ = I, Â_l = ½·mean_h A_l + ½·I, R_{l+1} = Â_l·R_l (rows sum to 1). flow is the maximum flow from each input token to each output token through the layered graph of those Â_l (exact; at most 40 tokens). value-norm is ‖α^h_ij·f^h(x_j)‖ with f^h(x) = (x·W_V^h + b_V^h)·W_O^h for --head h, or ‖Σ_h α^h_ij·f^h(x_j)‖ for the whole layer without --head. grad-attention is Chefer et al.'s R ← R + mean_h(∂y/∂A_l ⊙ A_l)⁺·R from R = I, where y is the cosine similarity to --target "another sentence" (sentence encoders) or the log-probability of --target-token after the text (tiny-gpt); its gradients come from Attend's autograd, a slower path. With a method, every format shows that method's token × token matrix (text: a table in thousandths; json: {"method", "matrix", "query_tokens", "key_tokens", …}; svg: a heatmap; html: a page with the heatmap), and --token prints that token's row in words.
+
         Model: --model takes a folder, an installed name, or an embedded demo model, and the family comes from the folder's config.json (model_type). The embedded demos work offline: tiny-translator (English → French; the text is the English source, and the target is the translator's own greedy translation after <bos>, fed back teacher-forced, so decoder rows are target words and cross-attention columns are source words) and tiny-gpt (a line of syllables such as "na ro zi"; its layer 1 has an induction head). The default is all-MiniLM-L6-v2 when installed (attend models install all-MiniLM-L6-v2); the output always says which model was used.
 
         Examples:
@@ -27,6 +29,10 @@ struct ExplainCommand: ParsableCommand {
           attend explain "The cat sat on the mat" --layer 2 --head 3 --format json
           attend explain "the small dog sees the red car" --model tiny-translator --format html --out t.html
           attend explain "na ro zi li bo si va ba na ro zi" --model tiny-gpt
+          attend explain "The animal didn't cross the street because it was too tired" --method rollout --token it
+          attend explain "The animal didn't cross the street because it was too tired" --method value-norm --layer 5 --head 11 --format svg --out vn.svg
+          attend explain "The cat sat on the mat" --method grad-attention --target "A cat was sitting on a mat" --format json
+          attend explain "de fe ge bi do pa de fe ge" --model tiny-gpt --method grad-attention --target-token bi
         """)
 
     @Argument(help: "The sentence to explain.")
@@ -62,6 +68,15 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: "Decimals in the text trace (0…8).")
     var decimals = 4
 
+    @Option(name: .long, help: "raw (default), rollout, flow, value-norm or grad-attention.")
+    var method: ExplainMethod?
+
+    @Option(name: .long, help: "For --method grad-attention on a sentence encoder: the sentence whose cosine similarity is explained.")
+    var target: String?
+
+    @Option(name: .long, help: "For --method grad-attention on a decoder: the next token whose log-probability is explained.")
+    var targetToken: String?
+
     func run() throws {
         try runReportingErrors {
             let format = json ? "json" : self.format.lowercased()
@@ -72,6 +87,7 @@ struct ExplainCommand: ParsableCommand {
             guard ["heatmap", "flow"].contains(view) else {
                 throw CLIError("unknown view '\(self.view)': use heatmap or flow (with --format svg)")
             }
+            try checkMethodOptions()
             if let out { try ExplainOutput.checkWritable(out) }
             let source = try ExplainModel.resolve(model)
             let loaded = try ModelRegistry.load(folder: source.folder, name: source.name)
@@ -90,6 +106,11 @@ struct ExplainCommand: ParsableCommand {
             let focus = try focusToken(in: trace.layer(layerIndex).queryTokens,
                                        format: sites[layerIndex].queries == .source ? "" : format)
             let layerTrace = try trace.layer(layerIndex)
+            if let method, method != .raw {
+                try runMethod(trace: trace, loaded: loaded, source: source, layer: layerIndex,
+                              head: head == nil ? nil : headIndex, focus: focus, format: format)
+                return
+            }
             let caption = SVGCaption(model: source.name, layerLabel: layerTrace.label, head: headIndex, text: sentence)
             switch format {
             case "text":
@@ -100,8 +121,9 @@ struct ExplainCommand: ParsableCommand {
                 text.decimals = Swift.max(0, Swift.min(decimals, 8))
                 try ExplainOutput.emit(try text.render(), to: out, defaultName: nil, describe: "text trace")
             case "json":
-                let value = try ExplainJSON.make(trace: trace, layer: layerIndex, head: headIndex, focus: focus,
+                var value = try ExplainJSON.make(trace: trace, layer: layerIndex, head: headIndex, focus: focus,
                                                  model: ExplainJSON.ModelInfo(path: source.folder.path))
+                if method == .raw { value = try Self.withMethodKeys(value, trace: trace, layer: layerIndex, head: headIndex) }
                 try ExplainOutput.emit(value.rendered() + "\n", to: out, defaultName: nil, describe: "JSON")
             case "svg":
                 let svg = view == "flow"
