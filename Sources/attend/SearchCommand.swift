@@ -35,6 +35,7 @@ struct SearchCommand: ParsableCommand {
     @Option(help: "HNSW beam width on the bottom level (with --approximate; at least --top).") var ef = 64
     @Argument(help: "The query (several with --index).") var queries: [String]
     @Flag(help: "Print JSON.") var json = false
+    @Flag(help: "For each hit, mark the words of the query and of the document that made it match: the cosine split exactly into per-token contributions (see `attend similarity --explain`), word pieces merged into words; in JSON each hit gains \"explanation\".") var explain = false
 
     var query: String { queries.first ?? "" }
 
@@ -66,13 +67,16 @@ struct SearchCommand: ParsableCommand {
             let lookup = try SoftLookup(query: q, documents: docVectors, temperature: temperature)
             let ranked = lookup.top(top)
             let (cosines, weights) = (lookup.cosines, lookup.weights)
+            let highlights = try ranked.map { try explain ? MatchHighlight.explain(embedder: embedder, query: query, document: documents[$0]) : nil }
             if json {
                 print(JSONValue.object([
                     ("query", .string(query)),
                     ("temperature", .float(temperature)),
                     ("results", .array(ranked.enumerated().map { r, i in
-                        .object([("rank", .int(r + 1)), ("line", .string(documents[i])),
-                                 ("cosine", .float(cosines[i])), ("weight", .float(weights[i]))])
+                        var hit: JSONObject = [("rank", .int(r + 1)), ("line", .string(documents[i])),
+                                               ("cosine", .float(cosines[i])), ("weight", .float(weights[i]))]
+                        if let h = highlights[r] { hit.append(("explanation", h.json)) }
+                        return .object(hit)
                     })),
                     ("weights", .array(weights.map { .float($0) })),
                     ("effective_documents", .float(lookup.effectiveDocuments)),
@@ -86,11 +90,19 @@ struct SearchCommand: ParsableCommand {
                 let bar = String(repeating: "▇", count: Int((weights[i] * 20).rounded()))
                 print("  " + padLeft(String(r + 1), 4) + "  " + padLeft(fmt(cosines[i], decimals: 3), 6) + "  "
                       + padLeft(fmt(weights[i], decimals: 3), 6) + "  " + documents[i] + (bar.isEmpty ? "" : "  " + Terminal.dim(bar)))
+                if let h = highlights[r] { printHighlight(h) }
             }
             let shown = lookup.share(of: ranked)
             print("\nThe top \(ranked.count) hold \(fmt(shown * 100, decimals: 1))% of the attention; it is spread like "
                   + "\(fmt(lookup.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
         }
+    }
+
+    /// Two lines under a hit: the query's and the document's words, the three that contributed most marked.
+    func printHighlight(_ h: MatchHighlight) {
+        let color: TerminalColor = Terminal.useColor ? .detect() : .none
+        print("        query:    " + MatchHighlight.render(h.queryWords, color: color))
+        print("        document: " + MatchHighlight.render(h.documentWords, color: color))
     }
 
     /// `--index`: embed the queries, top-k from the stored vectors, soft lookup over the hits.
@@ -109,8 +121,19 @@ struct SearchCommand: ParsableCommand {
         } catch let e as SearchError {
             throw CLIError(e.message)
         }
+        let embedder = explain ? try modelOptions.loadEmbedder(precision: precisionOption.precision) : nil
         for r in results {
-            if json { print(r.json.rendered()); continue }
+            let highlights = try r.hits.map { hit in try embedder.map { try MatchHighlight.explain(embedder: $0, query: r.query, document: hit.text) } }
+            if json {
+                guard explain, case .object(var object) = r.json, case .array(let hits)? = object["results"] else { print(r.json.rendered()); continue }
+                object["results"] = .array(zip(hits, highlights).map { hit, h in
+                    guard case .object(var o) = hit, let h else { return hit }
+                    o.append(("explanation", h.json))
+                    return .object(o)
+                })
+                print(JSONValue.object(object).rendered())
+                continue
+            }
             print("\nQuery: \(r.query)")
             print("soft lookup weights = softmax(cosine / \(fmt(temperature, decimals: 3))) over the \(r.hits.count) retrieved, summing to 1\n")
             print("  rank  cosine  weight  id  document")
@@ -119,6 +142,7 @@ struct SearchCommand: ParsableCommand {
                 let id = h.id.stringValue ?? h.id.rendered()
                 print("  " + padLeft(String(h.rank), 4) + "  " + padLeft(fmt(h.score, decimals: 3), 6) + "  "
                       + padLeft(fmt(h.weight, decimals: 3), 6) + "  " + id + "  " + h.text + (bar.isEmpty ? "" : "  " + Terminal.dim(bar)))
+                if let x = highlights[h.rank - 1] { printHighlight(x) }
             }
             print("\nThe soft lookup is spread like \(fmt(r.effectiveDocuments, decimals: 1)) equally weighted documents (exp of the entropy).")
         }
