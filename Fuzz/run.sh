@@ -36,12 +36,13 @@ build_libraries() {
 }
 
 build_target() {
-    local t="$1" debug="$scratch/debug"
+    local t="$1" debug
+    debug="$(ls -d "$scratch"/*-linux-gnu/debug "$scratch"/*/debug 2>/dev/null | head -1)"
     mkdir -p "$bin"
     local objects=() flags=() d
     for d in "$debug"/*.build; do
         case "$(basename "$d")" in attend.build|*Tests.build|AttendTestSupport.build|*-tool.build|*Plugin*) continue ;; esac
-        for o in "$d"/*.o "$d"/*/*.o; do [ -f "$o" ] && objects+=("$o"); done
+        while IFS= read -r o; do objects+=("$o"); done < <(find "$d" -name '*.o')
         [ -f "$d/module.modulemap" ] && flags+=(-Xcc "-fmodule-map-file=$d/module.modulemap")
     done
     for d in "$root/Sources/AttendKernelsC/include" "$scratch"/checkouts/swift-crypto/Sources/*/include; do

@@ -31,9 +31,10 @@ struct SearchCommand: ParsableCommand {
             guard top >= 1 else { throw CLIError("--top must be at least 1, got \(top)") }
             guard temperature > 0, temperature.isFinite else { throw CLIError("--temperature must be a positive number, got \(temperature)") }
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
+            guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDir) else {
                 throw CLIError("\(corpus): no such file")
             }
+            guard !isDir.boolValue else { throw CLIError("\(corpus): is a directory, expected a text file with one document per line") }
             guard let data = FileManager.default.contents(atPath: corpus) else { throw CLIError("\(corpus): cannot be read") }
             let documents = TextInput.lines(of: data, source: corpus).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             guard !documents.isEmpty else { throw CLIError("\(corpus): no non-blank lines to search") }
