@@ -24,6 +24,13 @@ let mpnetFolder = folder("mpnet", from: nil)
 let gptFolder = folder("gpt", from: DemoModels.folder(DemoModels.inductionGPT))
 let translatorFolder = folder("translator", from: DemoModels.folder(DemoModels.translator))
 
+/// Makes the four folders before fuzzing starts.
+@_cdecl("LLVMFuzzerInitialize")
+public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>) -> CInt {
+    _ = (bertFolder, mpnetFolder, gptFolder, translatorFolder)
+    return 0
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let all = Data(bytes: data, count: size)

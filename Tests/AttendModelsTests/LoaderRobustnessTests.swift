@@ -26,7 +26,6 @@ import Testing
             (#"{"target": ["a", 3], "size": 1}"#, #"wrong type at "target[1]": expected a string"#),
             (#"{"target": [], "size": "9"}"#, #"wrong type at "size": expected a whole number"#),
             (#"{"target": []}"#, #"missing key "size""#),
-            (#"{"target": [], "size": 1e300}"#, #"invalid value at "size""#),
         ]
         for (text, message) in cases {
             try Data(text.utf8).write(to: url)

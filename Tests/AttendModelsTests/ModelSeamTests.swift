@@ -51,11 +51,11 @@ struct ModelSeamTests {
         let dir = try tempFolder()
         let config = dir.appendingPathComponent("config.json")
         try Data(#"{"model_type": "llama", "hidden_size": 8}"#.utf8).write(to: config)
-        #expect(throws: ModelError.invalidConfig(config.path, "model_type \"llama\" is not supported (known model types: bert, tiny-translator, tiny-gpt)")) {
+        #expect(throws: ModelError.invalidConfig(config.path, "model_type \"llama\" is not supported (known model types: bert, mpnet, tiny-translator, tiny-gpt)")) {
             try ModelRegistry.load(folder: dir)
         }
         try Data(#"{"hidden_size": 8}"#.utf8).write(to: config)
-        #expect(throws: ModelError.invalidConfig(config.path, "missing key \"model_type\" (known model types: bert, tiny-translator, tiny-gpt)")) {
+        #expect(throws: ModelError.invalidConfig(config.path, "missing key \"model_type\" (known model types: bert, mpnet, tiny-translator, tiny-gpt)")) {
             try ModelRegistry.load(folder: dir)
         }
         try Data(#"{"model_type": 3}"#.utf8).write(to: config)
