@@ -95,7 +95,7 @@ fuzz() {
     echo "== fuzzing $t for ${seconds}s (jobs ${FUZZ_JOBS:-1})" >&2
     local status=0
     # The first corpus directory is where new inputs go; the committed seeds and regressions are read only.
-    ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" nice -n "${FUZZ_NICE:-10}" "$bin/$t" "${opts[@]}" \
+    ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp" nice -n "${FUZZ_NICE:-10}" "$bin/$t" "${opts[@]}" \
         -max_len="$(max_len "$t")" -max_total_time="$seconds" -artifact_prefix="$crashes/" \
         "${jobs[@]}" "$work" "$root/Fuzz/corpus/$t" "$root/Fuzz/regressions/$t" || status=$?
     if [ "$status" -ne 0 ] || [ -n "$(ls -A "$crashes" 2>/dev/null)" ]; then
@@ -118,7 +118,7 @@ replay() {
         local opts
         mapfile -t opts < <(options "$t")
         echo "== replaying ${#inputs[@]} inputs of $t" >&2
-        if ! ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" nice -n "${FUZZ_NICE:-10}" "$bin/$t" "${opts[@]}" \
+        if ! ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1" LSAN_OPTIONS="suppressions=$root/Fuzz/lsan.supp" nice -n "${FUZZ_NICE:-10}" "$bin/$t" "${opts[@]}" \
             -runs=1 "${inputs[@]}" >"$scratch/replay-$t.log" 2>&1; then
             echo "Fuzz/run.sh: replaying $t failed; see $scratch/replay-$t.log" >&2
             tail -30 "$scratch/replay-$t.log" >&2

@@ -27,7 +27,8 @@ import Testing
             (#"{"target": [], "size": "9"}"#, #"wrong type at "size": expected a whole number"#),
             (#"{"target": []}"#, #"missing key "size""#),
         ]
-        for (text, message) in cases {
+        let cases2 = cases + [("", "the file is empty, expected a JSON object")]   // Fuzz/regressions/model_config/empty-config
+        for (text, message) in cases2 {
             try Data(text.utf8).write(to: url)
             do {
                 _ = try ModelFolder.readJSON(Shape.self, from: url)
