@@ -161,7 +161,7 @@ private let canMountTmpfs: Bool = {
               mkdir -p "$dir"; out="$dir/\(wheel.lastPathComponent)"; : > "$out.part"
               size=$(wc -c < '\(wheel.path)'); i=0
               while [ $((i * 4194304)) -lt "$size" ]; do
-                dd if='\(wheel.path)' of="$out.part" bs=4194304 skip=$i seek=$i count=1 conv=notrunc status=none || exit 1
+                dd if='\(wheel.path)' of="$out.part" bs=4194304 skip=$i seek=$i count=1 conv=notrunc status=none || { echo "ERROR: Could not install packages due to an OSError: [Errno 28] No space left on device" >&2; exit 1; }
                 i=$((i + 1)); sleep 0.02
               done
               mv "$out.part" "$out"; exit 0

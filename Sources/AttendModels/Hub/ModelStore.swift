@@ -483,6 +483,10 @@ public struct ModelStore: Sendable {
              "--no-input", requirement, "-d", attempt.path],
             logs: work.appendingPathComponent("pip"))
         if download.status != 0 {
+            if download.stderr.contains("No space left on device") || download.stderr.contains("[Errno 28]") {
+                throw ModelStoreError.fileSystem(operation: "download into", path: home.path,
+                    reason: "no space left on device; free some space, or set ATTEND_HOME to a disk with more room, and retry")
+            }
             if download.stderr.contains("No module named pip") {
                 throw ModelStoreError.pipNotAvailable(python: python.path, stderrTail: download.stderrTail)
             }
