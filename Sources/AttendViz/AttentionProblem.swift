@@ -41,6 +41,10 @@ public struct AttentionProblem: Sendable {
 
     public static let keys = ["q", "k", "v", "mask", "scale", "heads"]
 
+    /// The most attention scores (queries × keys × heads) one input may ask for: each is computed, kept and printed
+    /// several times over, so a larger input would need gigabytes for a report nobody can read.
+    public static let maxScores = 1 << 20
+
     /// Reads and validates a file; every problem is one line naming the file, the key and what is wrong.
     public static func load(path: String) throws -> AttentionProblem {
         let url = URL(fileURLWithPath: path)
@@ -97,6 +101,11 @@ public struct AttentionProblem: Sendable {
             guard v[0].count % heads == 0 else {
                 throw AttentionProblemError("\(source): \"heads\" = \(heads) does not divide the width of \"v\" (\(v[0].count))")
             }
+        }
+        // Every score is kept (and printed by --json) three times per head: bound what one input may ask for.
+        let (scores, overflow) = q.count.multipliedReportingOverflow(by: k.count * heads)
+        guard !overflow, scores <= maxScores else {
+            throw AttentionProblemError("\(source): \(q.count) queries × \(k.count) keys × \(heads) heads = \(overflow ? "too many" : String(scores)) attention scores, more than the \(maxScores) one input may ask for (attend attention explains small problems)")
         }
         var scale: Float? = nil
         if let s = obj["scale"] {

@@ -192,6 +192,7 @@ struct ExplainModel {
 enum ExplainOutput {
     /// Fails early (before the model runs) when `path` cannot be written.
     static func checkWritable(_ path: String) throws {
+        guard !path.isEmpty else { throw CLIError("--out needs a file name, got an empty string") }
         let url = URL(fileURLWithPath: path)
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {

@@ -53,9 +53,10 @@ struct SearchCommand: ParsableCommand {
             if let index { try searchIndex(index); return }
             guard let corpus else { throw CLIError("give --corpus FILE or --index FILE") }
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDir), !isDir.boolValue else {
+            guard FileManager.default.fileExists(atPath: corpus, isDirectory: &isDir) else {
                 throw CLIError("\(corpus): no such file")
             }
+            guard !isDir.boolValue else { throw CLIError("\(corpus): is a directory, expected a text file with one document per line") }
             guard let data = FileManager.default.contents(atPath: corpus) else { throw CLIError("\(corpus): cannot be read") }
             let documents = TextInput.lines(of: data, source: corpus).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
             guard !documents.isEmpty else { throw CLIError("\(corpus): no non-blank lines to search") }

@@ -58,6 +58,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .long, help: "Print a log line every N steps.")
     var logEvery = 50
 
+    @Option(name: .long, help: "Save OUT/checkpoint.safetensors every N steps (default: translator 400, induction 500; always at the end).")
+    var checkpointEvery: Int?
+
     @Option(name: .long, help: "Translator only: training sentences (default 40000).")
     var sentences: Int?
 
@@ -71,6 +74,7 @@ struct TrainCommand: ParsableCommand {
         if let sentences, sentences < 1 { throw ValidationError("--sentences must be at least 1") }
         if let evaluate, evaluate < 0 { throw ValidationError("--evaluate must be ≥ 0") }
         if logEvery < 1 { throw ValidationError("--log-every must be at least 1") }
+        if let checkpointEvery, checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
         if bottleneck && task != .translator { throw ValidationError("--bottleneck applies to the translator only") }
     }
 
@@ -97,6 +101,7 @@ struct TrainCommand: ParsableCommand {
         o.seed = seed
         o.bottleneck = bottleneck
         if let steps { o.steps = steps }
+        if let checkpointEvery { o.checkpointEvery = checkpointEvery }
         if let batchSize { o.batchSize = batchSize }
         if let lr { o.learningRate = lr }
         if let sentences { o.trainSentences = sentences }
@@ -122,7 +127,7 @@ struct TrainCommand: ParsableCommand {
             training["alignment_score"] = String(format: "%.1f%%", 100 * best.alignment)
         }
         let modelFolder = folder.appendingPathComponent("model")
-        try model.save(to: modelFolder, training: training)
+        try TrainingOutput.replaceFolder(modelFolder) { try model.save(to: $0, training: training) }
         let report = TranslationReport.evaluationText(evaluation, title: bottleneck ? "bottleneck baseline" : "cross-attention")
             + "trained in \(String(format: "%.0f", seconds)) s; model in \(modelFolder.path)\n"
         try Data(report.utf8).write(to: folder.appendingPathComponent("eval.txt"))
@@ -133,6 +138,7 @@ struct TrainCommand: ParsableCommand {
         var o = InductionTrainingOptions()
         o.seed = seed
         if let steps { o.steps = steps }
+        if let checkpointEvery { o.checkpointEvery = checkpointEvery }
         if let batchSize { o.batchSize = batchSize }
         if let lr { o.learningRate = lr }
         let model = try InductionTraining.makeModel(o)
@@ -152,7 +158,7 @@ struct TrainCommand: ParsableCommand {
         training["induction_head"] = String(best.head + 1)
         training["prefix_matching_score"] = String(format: "%.3f", best.score)
         let modelFolder = folder.appendingPathComponent("model")
-        try model.save(to: modelFolder, training: training)
+        try TrainingOutput.replaceFolder(modelFolder) { try model.save(to: $0, training: training) }
         let report = InductionReport.text(evaluation) + "trained in \(String(format: "%.0f", seconds)) s; model in \(modelFolder.path)\n"
         try Data(report.utf8).write(to: folder.appendingPathComponent("eval.txt"))
         print(report, terminator: "")
@@ -197,4 +203,33 @@ final class TrainingPrinter {
     }
 
     func finish() { clearBar() }
+}
+
+/// Writing a trained model so that a kill at any point leaves either the previous folder or the new one whole.
+enum TrainingOutput {
+    /// Writes into a hidden sibling folder with `write`, then swaps it in with renames: the old folder is moved aside
+    /// (and removed) only once the new one is complete. A kill between the two renames leaves no `model` folder and
+    /// a hidden complete one, never a half-written `model`.
+    static func replaceFolder(_ folder: URL, write: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let parent = folder.deletingLastPathComponent()
+        let staged = parent.appendingPathComponent(".\(folder.lastPathComponent).partial-\(getpid())")
+        let previous = parent.appendingPathComponent(".\(folder.lastPathComponent).previous-\(getpid())")
+        try? fm.removeItem(at: staged)
+        do {
+            try write(staged)
+        } catch {
+            try? fm.removeItem(at: staged)
+            throw error
+        }
+        if fm.fileExists(atPath: folder.path) {
+            guard rename(folder.path, previous.path) == 0 else {
+                throw CLIError("cannot replace \(folder.path): \(String(cString: strerror(errno)))")
+            }
+        }
+        guard rename(staged.path, folder.path) == 0 else {
+            throw CLIError("cannot move the trained model into \(folder.path): \(String(cString: strerror(errno)))")
+        }
+        try? fm.removeItem(at: previous)
+    }
 }

@@ -53,7 +53,10 @@ struct TranslateCommand: ParsableCommand {
     func validate() throws {
         if let layer, layer < 1 { throw ValidationError("--layer is 1-based") }
         if let head, head < 1 { throw ValidationError("--head is 1-based") }
-        if let evaluate, evaluate < 1 { throw ValidationError("--evaluate needs at least 1 sentence") }
+        let heldOut = TranslatorTrainingOptions().heldOutSentences
+        if let evaluate, !(1...heldOut).contains(evaluate) {
+            throw ValidationError("--evaluate takes 1 to \(heldOut) sentences (the size of the held-out set), got \(evaluate)")
+        }
     }
 
     func run() throws {

@@ -60,7 +60,7 @@ struct ModelSeamTests {
             try ModelRegistry.load(folder: dir)
         }
         try Data(#"{"model_type": 3}"#.utf8).write(to: config)
-        #expect(throws: ModelError.invalidConfig(config.path, "wrong type at \"model_type\"")) { try ModelRegistry.load(folder: dir) }
+        #expect(throws: ModelError.invalidConfig(config.path, "wrong type at \"model_type\": expected a string")) { try ModelRegistry.load(folder: dir) }
         let empty = try tempFolder()
         #expect(throws: ModelError.missingFile(empty.appendingPathComponent("config.json").path)) { try ModelRegistry.load(folder: empty) }
     }

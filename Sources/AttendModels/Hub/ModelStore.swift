@@ -483,6 +483,13 @@ public struct ModelStore: Sendable {
              "--no-input", requirement, "-d", attempt.path],
             logs: work.appendingPathComponent("pip"))
         if download.status != 0 {
+            // A full disk: pip says so, or (when even its log could not be written) the store's disk has no room left.
+            let free = (try? fm.attributesOfFileSystem(forPath: work.path))?[.systemFreeSize] as? Int64
+            if download.stderr.contains("No space left on device") || download.stderr.contains("[Errno 28]")
+                || (free.map { $0 < 1 << 20 } ?? false) {
+                throw ModelStoreError.fileSystem(operation: "download into", path: home.path,
+                    reason: "no space left on device; free some space, or set ATTEND_HOME to a disk with more room, and retry")
+            }
             if download.stderr.contains("No module named pip") {
                 throw ModelStoreError.pipNotAvailable(python: python.path, stderrTail: download.stderrTail)
             }

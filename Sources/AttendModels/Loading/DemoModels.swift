@@ -80,6 +80,11 @@ extension TinyTranslator {
         guard let source = vocab["source"], let target = vocab["target"] else {
             throw ModelError.invalidConfig(folder.appendingPathComponent("vocab.json").path, "needs \"source\" and \"target\" token lists")
         }
+        guard source.count == config.sourceVocabSize, target.count == config.targetVocabSize else {
+            throw ModelError.invalidConfig(folder.appendingPathComponent("vocab.json").path,
+                "\"source\" has \(source.count) tokens and \"target\" \(target.count), but \(configURL.path) says "
+                + "source_vocab_size \(config.sourceVocabSize) and target_vocab_size \(config.targetVocabSize)")
+        }
         let model = try TinyTranslator(config: config, sourceVocabulary: source, targetVocabulary: target)
         try DemoModels.loadWeights(model, folder: folder)
         return model

@@ -9,10 +9,15 @@ public struct WordVocabulary: Sendable, Equatable, Codable {
     private let index: [String: Int]
 
     public init(words: [String]) {
+        // One dictionary look-up per word (a linear `contains` made 100,000 words take half a minute).
         var tokens = Self.specials
-        for w in words where !tokens.contains(w) { tokens.append(w) }
+        var index = Dictionary(uniqueKeysWithValues: tokens.enumerated().map { ($1, $0) })
+        for w in words where index[w] == nil {
+            index[w] = tokens.count
+            tokens.append(w)
+        }
         self.tokens = tokens
-        index = Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        self.index = index
     }
 
     public init(from decoder: Decoder) throws {

@@ -20,8 +20,13 @@ public struct Checkpoint {
         meta["format"] = "attend-checkpoint-1"
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp")
         try Safetensors.write(tensors, metadata: meta, to: tmp)
-        _ = try? FileManager.default.removeItem(at: url)
-        try FileManager.default.moveItem(at: tmp, to: url)
+        // One rename(2) replaces the previous checkpoint: killed at any point, the file is either the old
+        // checkpoint or the new one (removing first left no checkpoint at all between the two calls).
+        guard rename(tmp.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw SafetensorsError.writeFailed(file: url.path, reason: reason)
+        }
     }
 
     /// Restores parameters and optimiser state from `url`, strictly: every parameter and state tensor present with

@@ -1,0 +1,43 @@
+// Loader fixes from issue #17: vocabularies build in linear time with the same ids as before; config decoding
+// errors name fields as a user writes them.
+import AttendModels
+import Foundation
+import Testing
+
+@Suite("Loader robustness") struct LoaderRobustnessTests {
+    @Test("WordVocabulary keeps the first occurrence of each word, after the four specials")
+    func vocabularyDeduplicates() {
+        let v = WordVocabulary(words: ["b", "a", "b", "<unk>", "c", "a"])
+        #expect(v.tokens == ["<pad>", "<bos>", "<eos>", "<unk>", "b", "a", "c"])
+        #expect(v.id("b") == 4 && v.id("a") == 5 && v.id("c") == 6 && v.id("<unk>") == 3)
+        let big = WordVocabulary(words: (0..<100_000).map { "w\($0 % 60_000)" })
+        #expect(big.count == 60_004)
+        #expect(big.id("w59999") == 60_003)
+    }
+
+    @Test("readJSON names list positions as [i], the top level as such, and the type expected")
+    func decodingMessages() throws {
+        struct Shape: Decodable { var target: [String]; var size: Int }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-msg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("vocab.json")
+        let cases: [(String, String)] = [
+            ("[1]", "wrong type at the top level: expected an object"),
+            (#"{"target": ["a", 3], "size": 1}"#, #"wrong type at "target[1]": expected a string"#),
+            (#"{"target": [], "size": "9"}"#, #"wrong type at "size": expected a whole number"#),
+            (#"{"target": []}"#, #"missing key "size""#),
+        ]
+        let cases2 = cases + [("", "the file is empty, expected a JSON object")]   // Fuzz/regressions/model_config/empty-config
+        for (text, message) in cases2 {
+            try Data(text.utf8).write(to: url)
+            do {
+                _ = try ModelFolder.readJSON(Shape.self, from: url)
+                Issue.record("\(text) was accepted")
+            } catch let ModelError.invalidConfig(file, reason) {
+                #expect(file == url.path)
+                #expect(reason.hasPrefix(message), "\(reason)")
+                #expect(!reason.contains("Index "))
+            }
+        }
+    }
+}
