@@ -367,7 +367,13 @@
       models = (await api("/v1/models")).data;
       models.forEach(m => $("model").appendChild(el("option", { value: m.id }, m.id + (m.attend && m.attend.embeddings ? "" : " (demo)"))));
       if (models.length && !models[0].attend.embeddings) $("sentence").value = "the small dog sees the red car";
-      fillLayers();
+      // A link may open a view: #model=tiny-gpt&text=na%20ro&layer=1&head=0&token=3
+      const want = new URLSearchParams(location.hash.slice(1));
+      if (want.get("model") && models.find(m => m.id === want.get("model"))) $("model").value = want.get("model");
+      if (want.get("text")) $("sentence").value = want.get("text");
+      const wl = want.get("layer"), wh = want.get("head");
+      fillLayers(wl !== null ? +wl : undefined, wh !== null ? +wh : undefined);
+      if (want.get("token")) focus = +want.get("token") || 0;
       await run();
     } catch (e) { status(String(e.message || e), true); }
     await loadExamples();
