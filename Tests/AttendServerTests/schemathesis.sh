@@ -8,8 +8,9 @@
 #   SCHEMATHESIS=path/to/st (default: st on PATH)   ST_MAX_EXAMPLES=N (default 12)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-attend="${1:-.build/debug/attend}"
+attend="$(realpath "${1:-.build/debug/attend}")"
 st="${SCHEMATHESIS:-st}"
+command -v "$st" >/dev/null || { echo "schemathesis.sh: no schemathesis at $st (pip install schemathesis)" >&2; exit 1; }
 log="$(mktemp)"
 "$attend" serve --port 0 2>"$log" &
 pid=$!
@@ -23,9 +24,12 @@ for _ in $(seq 1 600); do
     sleep 0.2
 done
 [ -n "$port" ] || { cat "$log"; echo "schemathesis.sh: attend serve did not start" >&2; exit 1; }
-echo "== schemathesis against http://127.0.0.1:$port/openapi.json ($(head -c 300 "$log" | tr '\n' ' '))"
-"$st" run "http://127.0.0.1:$port/openapi.json" \
+echo "== schemathesis against http://127.0.0.1:$port/openapi.json: $(grep -m1 "attend: serving" "$log" || true)"
+# Run from a scratch folder: schemathesis keeps its example database in ./.schemathesis.
+scratch="$(mktemp -d)"
+(cd "$scratch" && "$st" run "http://127.0.0.1:$port/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "${ST_MAX_EXAMPLES:-12}" --max-time "${ST_MAX_TIME:-100}" --workers 1 --request-timeout 60 --suppress-health-check all \
-    --generation-deterministic --no-color
+    --generation-deterministic --no-color)
+rm -rf "$scratch"
 kill -0 "$pid" 2>/dev/null || { echo "schemathesis.sh: the server died during the run" >&2; exit 1; }
