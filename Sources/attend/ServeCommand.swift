@@ -19,8 +19,10 @@ struct ServeCommand: ParsableCommand {
 
         Examples:
           attend serve
-          attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
           attend serve --model all-mpnet-base-v2 --model tiny-gpt
+          attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
+
+        Asking it:
           curl -s localhost:8080/v1/embeddings -H 'Content-Type: application/json' -d '{"input": "The cat sat on the mat"}'
           curl -s localhost:8080/v1/explain -d '{"text": "na ro zi li na ro", "model": "tiny-gpt", "layer": 1, "head": 0}'
         """)
