@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "AttendSearchTests", dependencies: ["AttendSearch", "AttendTestSupport"]),
         .testTarget(name: "AttendVizTests", dependencies: ["AttendViz", "AttendTestSupport"], exclude: ["Goldens"]),
         .testTarget(name: "AttendCLITests", dependencies: ["AttendTestSupport"]),
-        .testTarget(name: "AttendServerTests", dependencies: ["AttendServer", "AttendViz", "AttendTokenizers", "AttendTestSupport"], exclude: ["openai_client.py"]),
+        .testTarget(name: "AttendServerTests", dependencies: ["AttendServer", "AttendViz", "AttendTokenizers", "AttendTestSupport"], exclude: ["openai_client.py", "explorer_browser.py", "schemathesis.sh"]),
     ],
     swiftLanguageModes: [.v5]
 )

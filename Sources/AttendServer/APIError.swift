@@ -71,3 +71,11 @@ struct APIError: Error, Sendable {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body(flavor))))
     }
 }
+
+extension APIError {
+    /// 422: the body parsed and has the right types, but its contents cannot be done (a layer out of range, …).
+    static func unprocessable(_ message: String, param: String?) -> APIError {
+        APIError(status: .unprocessableContent, message: message, type: "invalid_request_error", teiType: "Validation",
+                 param: param, code: "unprocessable")
+    }
+}

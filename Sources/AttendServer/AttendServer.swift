@@ -12,49 +12,111 @@ import ServiceLifecycle
 
 public final class AttendServer: Sendable {
     public let options: ServerOptions
+    /// The models the embedding routes serve (sentence encoders), the default first.
     public let models: [ServedModel]
+    /// Every model `/v1/explain` runs: the encoders above, then the demo models (explain only).
+    public let explainers: [ServedExplainer]
+    /// Lines for the person who started the server (a default model that is not installed, …).
+    public let notices: [String]
     public let metrics: ServerMetrics
     let logger: Logger
 
-    /// Serves already-loaded embedders (tests share one loaded model across servers this way).
-    public init(embedders: [(name: String, embedder: SentenceEmbedder)], options: ServerOptions,
-                metrics: ServerMetrics = ServerMetrics(), logger: Logger = Logger(label: "attend.serve")) throws {
+    /// Serves already-loaded embedders (tests share one loaded model across servers this way) and, for
+    /// `/v1/explain` only, models of any family (`demos`: the embedded tiny-translator and tiny-gpt).
+    public init(embedders: [(name: String, embedder: SentenceEmbedder)], demos: [LoadedModel] = [], options: ServerOptions,
+                notices: [String] = [], metrics: ServerMetrics = ServerMetrics(),
+                logger: Logger = Logger(label: "attend.serve")) throws {
         let problems = options.problems()
         guard problems.isEmpty else { throw ServerError.badOptions(problems) }
-        guard !embedders.isEmpty else { throw ServerError.noModels }
+        guard !embedders.isEmpty || !demos.isEmpty else { throw ServerError.noModels }
         var seen = Set<String>()
-        for (name, _) in embedders where !seen.insert(name).inserted { throw ServerError.duplicateModel(name) }
+        for name in embedders.map(\.name) + demos.map(\.name) where !seen.insert(name).inserted { throw ServerError.duplicateModel(name) }
         let batcher = BatcherOptions(maxBatchTokens: options.maxBatchTokens, maxQueuedTokens: options.maxQueuedTokens)
         self.options = options
         self.metrics = metrics
         self.logger = logger
+        self.notices = notices
         self.models = embedders.map {
             ServedModel(name: $0.name, embedder: $0.embedder, maxInputTokens: options.maxInputTokens, batcher: batcher, metrics: metrics)
         }
+        self.explainers = embedders.map { ServedExplainer(LoadedModel(name: $0.name, folder: $0.embedder.folder, model: $0.embedder), embeds: true) }
+            + demos.map { ServedExplainer($0, embeds: false) }
     }
 
-    /// Loads each model (a known name or a folder) once; the first is the default.
+    /// The sentence encoder `attend serve` serves when no --model is given.
+    public static let defaultEncoder = "all-MiniLM-L6-v2"
+    /// The embedded demo models every default server adds (explain only).
+    public static let defaultDemos = ["tiny-translator", "tiny-gpt"]
+
+    /// Loads each model once (a known name, a folder, or an embedded demo's name); the first encoder is the
+    /// embedding routes' default. Sentence encoders (bert, mpnet) serve every route; other families serve
+    /// `/v1/explain` only. With no names: all-MiniLM-L6-v2 when it is installed (a notice says how to install it
+    /// when it is not) and the two demo models, so a fresh clone serves without a network.
     public static func load(models names: [String], options: ServerOptions, logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
-        let names = names.isEmpty ? ["all-MiniLM-L6-v2"] : names
-        var loaded: [(name: String, embedder: SentenceEmbedder)] = []
-        for name in names {
-            let folder = try ModelStore.resolve(name)
-            let embedder: SentenceEmbedder
-            do { embedder = try SentenceEmbedder.load(folder: folder) } catch {
+        var notices: [String] = []
+        var requested = names
+        if names.isEmpty {
+            if (try? ModelStore.resolve(defaultEncoder)) != nil {
+                requested = [defaultEncoder]
+            } else {
+                notices.append("\(defaultEncoder) is not installed, so the embedding routes are off; install it with `attend models install \(defaultEncoder)` (needs the network once). Serving the demo models \(defaultDemos.joined(separator: " and ")) for /v1/explain and the explorer.")
+            }
+            requested += defaultDemos
+        }
+        var encoders: [(name: String, embedder: SentenceEmbedder)] = []
+        var demos: [LoadedModel] = []
+        for name in requested {
+            let folder: URL
+            let servedName: String
+            if let demo = DemoModels.folder(named: name) {
+                (folder, servedName) = (demo, name)
+            } else {
+                folder = try ModelStore.resolve(name)
+                servedName = folder.lastPathComponent
+            }
+            do {
+                let loaded = try ModelRegistry.load(folder: folder, name: servedName)
+                if let embedder = loaded.model as? SentenceEmbedder {
+                    encoders.append((servedName, embedder))
+                    logger.info("model loaded", metadata: ["model": "\(servedName)", "folder": "\(folder.path)", "family": "\(loaded.family)",
+                                                           "dimension": "\(embedder.dimension)", "max_tokens": "\(embedder.maxSeqLength)"])
+                } else {
+                    demos.append(loaded)
+                    logger.info("model loaded (explain only)", metadata: ["model": "\(servedName)", "folder": "\(folder.path)", "family": "\(loaded.family)"])
+                }
+            } catch {
                 throw ServerError.cannotLoad(name, folder.path, "\(error)")
             }
-            loaded.append((folder.lastPathComponent, embedder))
-            logger.info("model loaded", metadata: ["model": "\(folder.lastPathComponent)", "folder": "\(folder.path)",
-                                                   "dimension": "\(embedder.dimension)", "max_tokens": "\(embedder.maxSeqLength)"])
         }
-        return try AttendServer(embedders: loaded, options: options, logger: logger)
+        return try AttendServer(embedders: encoders, demos: demos, options: options, notices: notices, logger: logger)
     }
 
-    /// The model a request names (the default when it names none).
+    /// Every served model's name, embedding models first.
+    public var modelNames: [String] { explainers.map(\.name) }
+
+    /// The embedding model a request names (the default when it names none); a served model that does not embed
+    /// (a demo) is a 400 that says so.
     func model(_ name: String?) throws -> ServedModel {
-        guard let name else { return models[0] }
+        guard let name else {
+            guard let first = models.first else {
+                throw APIError.badRequest("this server serves no embedding model (it serves \(modelNames.map { "\"\($0)\"" }.joined(separator: ", ")), for /v1/explain); start it with `attend serve --model \(Self.defaultEncoder)` after `attend models install \(Self.defaultEncoder)`",
+                                          param: "model", code: "no_embedding_model")
+            }
+            return first
+        }
         if let m = models.first(where: { $0.name == name }) { return m }
-        throw APIError.unknownModel(name, served: models.map(\.name))
+        if explainers.contains(where: { $0.name == name }) {
+            throw APIError.badRequest("model \(name) does not produce embeddings: it is served for /v1/explain only; the embedding models here are \(models.isEmpty ? "none" : models.map { "\"\($0.name)\"" }.joined(separator: ", "))",
+                                      param: "model", code: "model_not_embedding")
+        }
+        throw APIError.unknownModel(name, served: modelNames)
+    }
+
+    /// The model `/v1/explain` runs (the first served when the request names none).
+    func explainer(_ name: String?) throws -> ServedExplainer {
+        guard let name else { return explainers[0] }
+        if let m = explainers.first(where: { $0.name == name }) { return m }
+        throw APIError.unknownModel(name, served: modelNames)
     }
 
     /// The application, ready to run; `onRunning` gets the bound port (useful with port 0).
@@ -94,9 +156,17 @@ public final class AttendServer: Sendable {
                 if !isPublic { try self.authorize(request) }
                 if readsBody {
                     try self.checkLength(request)
-                    // A client that hangs up cancels this task, which drops its inputs from the batch queue.
-                    response = try await request.body.consumeWithCancellationOnInboundClose { requestBody in
-                        try await body(try await self.readBody(requestBody), request, context)
+                    if Self.closesAfter(request) {
+                        // A client that hangs up cancels this task, which drops its inputs from the batch queue.
+                        // Watching for the hang-up consumes the connection's inbound stream, so Hummingbird closes
+                        // the connection after the answer: only done when the client asked for that anyway.
+                        response = try await request.body.consumeWithCancellationOnInboundClose { requestBody in
+                            try await body(try await self.readBody(requestBody), request, context)
+                        }
+                    } else {
+                        // Keep-alive (HTTP/1.1's default): the body is read as usual and the connection serves the
+                        // client's next request; a keep-alive client that vanishes mid-request has its inputs run.
+                        response = try await body(try await self.readBody(request.body), request, context)
                     }
                 } else {
                     response = try await body(Data(), request, context)
@@ -114,6 +184,12 @@ public final class AttendServer: Sendable {
                                           "ms": "\(String(format: "%.1f", ms))"])
             return response
         }
+    }
+
+    /// Whether the client said `Connection: close` (then the server watches for it hanging up mid-request).
+    static func closesAfter(_ request: Request) -> Bool {
+        guard let value = request.headers[.connection] else { return false }
+        return value.lowercased().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "close" }
     }
 
     func authorize(_ request: Request) throws {

@@ -140,11 +140,20 @@ extension AttendServer {
     }
 
     func modelsResponse() -> Response {
-        json(.object([("object", .string("list")), ("data", .array(models.map(modelJSON)))]))
+        json(.object([("object", .string("list")), ("data", .array(explainers.map(modelJSON)))]))
     }
 
-    func modelJSON(_ m: ServedModel) -> ResponseJSON {
-        .object([("id", .string(m.name)), ("object", .string("model")), ("created", .int(m.created)), ("owned_by", .string("attend"))])
+    /// OpenAI's model object, plus `attend`: the family, whether the embedding routes serve it, its dimension,
+    /// and its attention layers (label, kind, heads) for `/v1/explain` and the explorer.
+    func modelJSON(_ m: ServedExplainer) -> ResponseJSON {
+        let embedding = models.first { $0.name == m.name }
+        var attend: [(String, ResponseJSON)] = [("family", .string(m.family)), ("embeddings", .bool(m.embeds))]
+        if let embedding { attend.append(("dimension", .int(embedding.dimension))) }
+        attend.append(("layers", .array(m.sites.map {
+            .object([("label", .string($0.label)), ("kind", .string($0.kind.rawValue)), ("heads", .int($0.heads))])
+        })))
+        return .object([("id", .string(m.name)), ("object", .string("model")), ("created", .int(embedding?.created ?? m.created)),
+                        ("owned_by", .string("attend")), ("attend", .object(attend))])
     }
 
     func json(_ value: ResponseJSON, status: HTTPResponse.Status = .ok) -> Response {

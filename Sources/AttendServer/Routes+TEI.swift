@@ -182,7 +182,15 @@ extension AttendServer {
     }
 
     func infoResponse() -> Response {
-        let m = models[0]
+        guard let m = models.first else {
+            // Only explain models: say what is served, without an embedding model's fields.
+            return json(.object([
+                ("model_id", .string(explainers[0].name)), ("model_sha", .null), ("model_dtype", .string("float32")),
+                ("model_type", .object([("explain", .object([("family", .string(explainers[0].family))]))])),
+                ("max_client_batch_size", .int(options.maxClientBatch)), ("version", .string("attend")),
+                ("models", .array([])), ("explain_models", .array(explainers.map { .string($0.name) })),
+            ]))
+        }
         let pooling = m.embedder.pooling.map { $0.rawValue }.joined(separator: "+")
         return json(.object([
             ("model_id", .string(m.name)), ("model_sha", .null), ("model_dtype", .string("float32")),
@@ -192,6 +200,7 @@ extension AttendServer {
             ("max_client_batch_size", .int(options.maxClientBatch)), ("tokenization_workers", .null),
             ("version", .string("attend")), ("dimension", .int(m.dimension)), ("layers", .int(m.layers)), ("heads", .int(m.heads)),
             ("models", .array(models.map { .string($0.name) })),
+            ("explain_models", .array(explainers.map { .string($0.name) })),
         ]))
     }
 }

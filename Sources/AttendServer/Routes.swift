@@ -12,7 +12,15 @@ extension AttendServer {
         router.get("/v1/models", use: handle("/v1/models", .openAI) { _, _, _ in self.modelsResponse() })
         router.get("/v1/models/{id}", use: handle("/v1/models/{id}", .openAI) { _, _, context in
             let id = context.parameters.get("id") ?? ""
-            return self.json(self.modelJSON(try self.model(id)))
+            return self.json(self.modelJSON(try self.explainer(id)))
+        })
+
+        // Attend's own: the CLI's JSON over HTTP.
+        router.post("/v1/attention", use: handle("/v1/attention", .openAI, readsBody: true) { data, _, _ in
+            try self.attentionResponse(data)
+        })
+        router.post("/v1/explain", use: handle("/v1/explain", .openAI, readsBody: true) { data, _, _ in
+            try await self.explainResponse(data)
         })
 
         // TEI-compatible.

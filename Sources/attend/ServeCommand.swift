@@ -7,21 +7,27 @@ import Foundation
 struct ServeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve embeddings over HTTP (OpenAI- and TEI-compatible) with attention weights on request.",
+        abstract: "Serve embeddings over HTTP (OpenAI- and TEI-compatible), attention explained step by step, and the explorer page.",
         discussion: """
+        Without --model it serves all-MiniLM-L6-v2 when it is installed (attend models install all-MiniLM-L6-v2) and the embedded demo models tiny-translator and tiny-gpt, so it starts on a fresh clone without a network; open http://127.0.0.1:8080/ for the explorer. Sentence encoders (all-MiniLM-L6-v2, all-mpnet-base-v2) serve every route; the demo models serve /v1/explain only.
+
         Loads each --model once (weights memory-mapped) and shares it across requests; concurrent requests are tokenized on their own tasks and coalesced into forward passes up to --max-batch-tokens (padded length × inputs), with a bounded queue: when it is full a request gets 429 with Retry-After. The server listens on 127.0.0.1 unless --host says otherwise, and stops gracefully on Ctrl-C or SIGTERM (requests in flight finish).
 
-        Routes: POST /v1/embeddings and GET /v1/models (the official OpenAI clients work against http://127.0.0.1:8080/v1); POST /embed, /embed_all, /similarity, /rerank, /tokenize, /decode and GET /info, /health, /metrics (as Hugging Face text-embeddings-inference); GET /openapi.json describes them all. Add "return_attention": true to /v1/embeddings, /embed or /embed_all to get every layer's and head's attention weights, [layer][head][query][key], from the same forward pass as the embedding. Layers and heads count from 0.
+        Routes: POST /v1/embeddings and GET /v1/models (the official OpenAI clients work against http://127.0.0.1:8080/v1); POST /embed, /embed_all, /similarity, /rerank, /tokenize, /decode and GET /info, /health, /metrics (as Hugging Face text-embeddings-inference); POST /v1/attention (your own Q, K, V, as attend attention --json) and POST /v1/explain (one head of one layer of any served model on your sentence, as attend explain --format json); GET /openapi.json describes them all. Add "return_attention": true to /v1/embeddings, /embed or /embed_all to get every layer's and head's attention weights, [layer][head][query][key], from the same forward pass as the embedding. Layers and heads count from 0.
 
         With --api-key KEY every route except /health, /openapi.json and the explorer page wants the header `Authorization: Bearer KEY`.
 
         Examples:
           attend serve
+          attend serve --model all-mpnet-base-v2 --model tiny-gpt
           attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
+
+        Asking it:
           curl -s localhost:8080/v1/embeddings -H 'Content-Type: application/json' -d '{"input": "The cat sat on the mat"}'
+          curl -s localhost:8080/v1/explain -d '{"text": "na ro zi li na ro", "model": "tiny-gpt", "layer": 1, "head": 0}'
         """)
 
-    @Option(name: .long, help: ArgumentHelp("A model to serve: a known name or a folder in Hugging Face layout; repeat to serve several (the first is the default).", valueName: "name|folder"))
+    @Option(name: .long, help: ArgumentHelp("A model to serve: a known name, a folder in Hugging Face layout, or an embedded demo (tiny-translator, tiny-gpt); repeat to serve several (the first encoder is the embedding routes' default).", valueName: "name|folder"))
     var model: [String] = []
     @Option(help: "Interface to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface).") var host = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one and prints it).") var port = 8080
@@ -48,6 +54,7 @@ struct ServeCommand: ParsableCommand {
             guard problems.isEmpty else { throw CLIError(problems.joined(separator: "; ")) }
             let server: AttendServer
             do { server = try AttendServer.load(models: model, options: options) } catch { throw CLIError("\(error)") }
+            for notice in server.notices { FileHandle.standardError.write(Data("attend: \(notice)\n".utf8)) }
             let host = self.host
             // The server runs on Swift's task pool; this (synchronous) command waits for it to stop.
             let done = DispatchSemaphore(value: 0)
@@ -55,7 +62,7 @@ struct ServeCommand: ParsableCommand {
             Task {
                 do {
                     try await server.run { port in
-                        FileHandle.standardError.write(Data("attend: serving \(server.models.map(\.name).joined(separator: ", ")) on http://\(host):\(port) (Ctrl-C stops)\n".utf8))
+                        FileHandle.standardError.write(Data("attend: serving \(server.modelNames.joined(separator: ", ")) on http://\(host):\(port) (Ctrl-C stops)\n".utf8))
                     }
                 } catch { failure.set(error) }
                 done.signal()

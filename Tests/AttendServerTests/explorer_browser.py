@@ -1,0 +1,173 @@
+"""The explorer at / driven in real headless Chromium (selenium + Debian's chromium-driver) against a running
+`attend serve`: type a sentence, pick a model, layer and head, click a token, and check that every number the
+page shows for the four steps equals what POST /v1/explain answers; the playground with the seeds' numbers shows
+their true weights; compare two sentences equals /similarity; the demo buttons open tiny-translator's
+cross-attention and TinyGPT's induction head; a 256-token sentence draws. Saves a screenshot.
+
+usage: explorer_browser.py BASE_URL SCREENSHOT_PATH  → prints {"problems": [...], "checked": n} as JSON
+"""
+import json, math, sys, time, urllib.request
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+base, shot = sys.argv[1].rstrip("/"), sys.argv[2]
+problems, checked = [], 0
+
+
+def check(ok, what):
+    global checked
+    checked += 1
+    if not ok:
+        problems.append(what)
+
+
+def post(path, body):
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return json.loads(r.read())
+
+
+def close(a, b, tol=1e-6):
+    return a is None and b is None or (a is not None and b is not None and abs(a - b) <= tol + tol * abs(b))
+
+
+options = webdriver.ChromeOptions()
+for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,2400"]:
+    options.add_argument(flag)
+options.binary_location = "/usr/bin/chromium"
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+X = "return window.__attendExplorer"
+
+
+def wait_run(previous, timeout=180):
+    end = time.time() + timeout
+    while time.time() < end:
+        s = driver.execute_script(X + " && {runs: window.__attendExplorer.runs, busy: window.__attendExplorer.busy}")
+        if s and s["runs"] > previous and not s["busy"]:
+            return True
+        time.sleep(0.2)
+    problems.append("the page did not finish a run (status: %s)" % driver.find_element(By.ID, "status").text)
+    return False
+
+
+def runs():
+    return driver.execute_script(X + ".runs")
+
+
+try:
+    driver.get(base + "/")
+    wait_run(0)
+    check(driver.execute_script(X + ".errors") == [], "script errors on load: %s" % driver.execute_script(X + ".errors"))
+
+    # Type a sentence, pick model, layer 2 and head 3, run, click token 3.
+    sentence = "The quick brown fox jumps over the lazy dog because it was bored."
+    box = driver.find_element(By.ID, "sentence")
+    box.clear()
+    box.send_keys(sentence)
+    Select(driver.find_element(By.ID, "model")).select_by_value("all-MiniLM-L6-v2")
+    n = runs()
+    Select(driver.find_element(By.ID, "layer")).select_by_value("2")
+    wait_run(n)
+    n = runs()
+    Select(driver.find_element(By.ID, "head")).select_by_value("3")
+    wait_run(n)
+    chip = driver.find_elements(By.CSS_SELECTOR, "#tokens .chip")[3]
+    chip.click()
+    chip = driver.find_elements(By.CSS_SELECTOR, "#tokens .chip")[3]   # the chips are redrawn on a click
+    api = post("/v1/explain", {"model": "all-MiniLM-L6-v2", "text": sentence, "layer": 2, "head": 3})
+    check(driver.execute_script(X + ".explain.tokens") == api["tokens"], "tokens differ from the API's")
+    check(chip.text == api["query_tokens"][3], "chip 3 is %r, the API's token 3 is %r" % (chip.text, api["query_tokens"][3]))
+    for cls, key in [("score", "scores"), ("scaled", "scaled_scores"), ("weight", "weights")]:
+        cells = driver.find_elements(By.CSS_SELECTOR, "#steps td." + cls)
+        page = [float(c.get_attribute("data-v")) for c in cells]
+        check(len(page) == len(api[key][3]) and all(close(a, b) for a, b in zip(page, api[key][3])),
+              "step %s: page %s vs API %s" % (key, page[:4], api[key][3][:4]))
+        shown = [c.text for c in cells]
+        check(shown == ["%.4f" % v for v in api[key][3]], "step %s shown %s vs %s" % (key, shown[:4], ["%.4f" % v for v in api[key][3][:4]]))
+    out = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "#output td.out")]
+    check(len(out) > 0 and all(close(a, b) for a, b in zip(out, api["output"][3])), "output: page %s vs API %s" % (out[:3], api["output"][3][:3]))
+    mine = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "#output td.mine")]
+    check(all(close(a, b, 1e-5) for a, b in zip(mine, api["output"][3])), "Σ weight·value %s vs output %s" % (mine[:3], api["output"][3][:3]))
+    check("1.000000" in driver.find_element(By.ID, "weight-sum").text, "row sum: " + driver.find_element(By.ID, "weight-sum").text)
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) == 6 * 12, "model view has not 6 × 12 thumbnails")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#head-chips .chip")) == 12, "head view has not 12 heads")
+
+    # Playground: the numpy example is loaded first; its weights are 0.4683, 0.0634, 0.4683.
+    end = time.time() + 60
+    while time.time() < end and not driver.execute_script(X + ".playground"):
+        time.sleep(0.2)
+    cells = driver.find_elements(By.CSS_SELECTOR, "table[data-step='3 · softmax weights'] td[data-v]")
+    check([c.text for c in cells] == ["0.4683", "0.0634", "0.4683"], "playground numpy weights: %s" % [c.text for c in cells])
+    outs = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='4 · output = weights · V'] td[data-v]")]
+    check(outs == ["7.0880", "14.1761", "21.2641"], "playground numpy output: %s" % outs)
+    Select(driver.find_element(By.ID, "pg-example")).select_by_value("hello-world-score-matrix")
+    time.sleep(1.5)
+    want = post("/v1/attention", json.load(urllib.request.urlopen(base + "/hello-world-score-matrix.json")))["weights"]
+    cells = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='3 · softmax weights'] td[data-v]")]
+    check(all(close(a, b) for a, b in zip(cells, sum(want, []))) and len(cells) == 4, "playground score-matrix weights %s vs %s" % (cells, want))
+    # Edit a number: q becomes [[0, 0, 0]], so every key gets 1/3.
+    driver.execute_script("document.getElementById('pg-example').value = 'numpy-example'; document.getElementById('pg-example').dispatchEvent(new Event('change'))")
+    time.sleep(1.5)
+    q = driver.find_element(By.ID, "pg-q")
+    q.clear()
+    q.send_keys("[[0, 0, 0]]")
+    driver.find_element(By.ID, "pg-go").click()
+    time.sleep(1.5)
+    cells = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='3 · softmax weights'] td[data-v]")]
+    check(cells == ["0.3333"] * 3, "edited playground weights: %s" % cells)
+
+    # Compare two sentences.
+    driver.find_element(By.ID, "cmp-go").click()
+    time.sleep(2)
+    cos = driver.find_element(By.ID, "cmp-out").get_attribute("data-v")
+    a, b = driver.find_element(By.ID, "cmp-a").get_attribute("value"), driver.find_element(By.ID, "cmp-b").get_attribute("value")
+    want = post("/similarity", {"inputs": {"source_sentence": a, "sentences": [b]}})[0]
+    check(cos is not None and close(float(cos), want), "compare: page %s vs /similarity %s" % (cos, want))
+
+    # The demos: the translator's cross-attention and TinyGPT's induction head.
+    n = runs()
+    driver.find_element(By.ID, "demo-translator").click()
+    wait_run(n)
+    ex = driver.execute_script(X + ".explain")
+    check(ex["model"] == "tiny-translator" and ex["kind"] == "cross", "translator demo shows %s %s" % (ex["model"], ex["kind"]))
+    n = runs()
+    driver.find_element(By.ID, "demo-induction").click()
+    wait_run(n)
+    ex = driver.execute_script(X + ".explain")
+    check(ex["model"] == "tiny-gpt" and ex["layer"] == 1 and ex["head"] == 0, "induction demo shows %s layer %s head %s" % (ex["model"], ex["layer"], ex["head"]))
+    time.sleep(2)
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) == 2 * 4, "tiny-gpt model view has not 2 × 4 thumbnails")
+
+    # 256 tokens: the page draws every view.
+    Select(driver.find_element(By.ID, "model")).select_by_value("all-MiniLM-L6-v2")
+    time.sleep(0.5)
+    long = " ".join(["attention"] * 254)
+    n = runs()
+    driver.execute_script("document.getElementById('sentence').value = arguments[0]; document.getElementById('go').click()", long)
+    wait_run(n, timeout=300)
+    end = time.time() + 120
+    while time.time() < end and len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) != 72:
+        time.sleep(0.5)
+    check(len(driver.execute_script(X + ".explain.tokens")) == 256, "the long sentence is not 256 tokens")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#steps td.weight")) == 256, "the steps table has not 256 keys")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) == 72, "the 256-token model view did not draw")
+    t0 = time.time()
+    driver.execute_script("document.querySelectorAll('#tokens .chip')[100].click()")
+    check(time.time() - t0 < 30, "clicking a token at 256 tokens hung")
+    check(driver.execute_script(X + ".errors") == [], "script errors: %s" % driver.execute_script(X + ".errors"))
+
+    # The screenshot: back to the first sentence at layer 2 · head 3.
+    driver.execute_script("document.getElementById('sentence').value = arguments[0]", sentence)
+    n = runs()
+    driver.find_element(By.ID, "go").click()
+    wait_run(n)
+    time.sleep(2)
+    driver.save_screenshot(shot)
+except Exception as e:  # report it with the other problems
+    import traceback
+    problems.append("the script stopped: " + "".join(traceback.format_exception_only(type(e), e)).strip()[:600])
+finally:
+    driver.quit()
+print(json.dumps({"problems": problems, "checked": checked}))
