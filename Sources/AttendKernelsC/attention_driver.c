@@ -5,7 +5,8 @@
 // Per work item (batch b, kv head g, a chunk of query rows), for each query head h of the group:
 //   pack Kᵀ of the keys the chunk can see (once per item, shared by the group's heads);
 //   for each query block of QB rows: Q̃ = Q · scale·log2(e) copied, O_acc = 0, m = −∞, l = 0;
-//     for each key block of KB keys (causal: blocks wholly above the diagonal skipped):
+//     for each key block of KB keys (causal: blocks wholly above the diagonal, shifted right by
+//     causal_offset, skipped):
 //       for each strip of MR query rows:
 //         S = Q̃ Kᵀ (keys rounded up to 16) → masks → online softmax (m, l, alpha, P in place)
 //         O_acc = alpha · O_acc + P V
@@ -147,18 +148,20 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     const float *mask = p->mask ? p->mask + b * p->mask_batch + h * p->mask_head : NULL;
     float *weights = p->weights ? p->weights + ((b * p->h + h) * p->lq + q0) * p->lk : NULL;
     // Keys this block can see at all.
-    const ptrdiff_t qlim = p->causal ? min_pd(lk_eff, q0 + nq) : lk_eff;
+    // Causal: query row i (absolute position off + i) sees keys 0…off + i.
+    const ptrdiff_t off = p->causal ? p->causal_offset : 0;
+    const ptrdiff_t qlim = p->causal ? min_pd(lk_eff, off + q0 + nq) : lk_eff;
 
     for (ptrdiff_t j0 = 0; j0 < qlim; j0 += kb) {
         for (ptrdiff_t r0 = 0; r0 < nq; r0 += MR) {
             ptrdiff_t mr = min_pd(MR, nq - r0);
-            ptrdiff_t lim = p->causal ? min_pd(lk_eff, q0 + r0 + mr) : lk_eff;   // keys this strip sees
+            ptrdiff_t lim = p->causal ? min_pd(lk_eff, off + q0 + r0 + mr) : lk_eff;   // keys this strip sees
             if (j0 >= lim) continue;
             ptrdiff_t n = min_pd(j0 + kb, lim) - j0;
             uk->scores(mr, n, dk, qbuf + r0 * dk, dk, kt + (j0 / NR) * dk * NR, sbuf, kb);
             ptrdiff_t limits[MR];
             if (p->causal)
-                for (ptrdiff_t r = 0; r < mr; ++r) limits[r] = min_pd(n, max_pd(0, q0 + r0 + r + 1 - j0));
+                for (ptrdiff_t r = 0; r < mr; ++r) limits[r] = min_pd(n, max_pd(0, off + q0 + r0 + r + 1 - j0));
             attend_softmax_step st = {
                 .mr = mr, .n = n, .s = sbuf, .lds = kb,
                 .key_bias = key_bias ? key_bias + j0 : NULL,
@@ -183,7 +186,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
         if (p->lse) p->lse[(b * p->h + h) * p->lq + q0 + i] = l[i] > 0.0f ? (m[i] + log2f(l[i])) / log2e : -INFINITY;
         if (weights) {
             ptrdiff_t r0 = i / MR * MR;
-            ptrdiff_t seen = p->causal ? min_pd(lk_eff, q0 + min_pd(r0 + MR, nq)) : lk_eff;
+            ptrdiff_t seen = p->causal ? min_pd(lk_eff, off + q0 + min_pd(r0 + MR, nq)) : lk_eff;
             float *w = weights + i * p->lk;
             if (l[i] > 0.0f) uk->exp_scale(w, seen, m[i], inv);
             else seen = 0;
@@ -219,7 +222,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
             for (ptrdiff_t j = 0; j < lk_eff; ++j)
                 bias[j] = p->key_mask_boolean ? (km[j] == 0.0f ? -INFINITY : 0.0f) : km[j] * log2e;
         }
-        ptrdiff_t need = p->causal ? min_pd(lk_eff, c1) : lk_eff;   // keys the chunk can see
+        ptrdiff_t need = p->causal ? min_pd(lk_eff, p->causal_offset + c1) : lk_eff;   // keys the chunk can see
         if (need <= 0) {
             for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
             continue;

@@ -1,5 +1,5 @@
 // Fused-attention micro-kernels in plain C (any CPU): the baseline every SIMD table must match,
-// and the path tests force with `Kernels.forcedISA = .generic`. See attend_attention.h.
+// and the path tests force with `Kernels.withSettings({ $0.isa = .generic })` (or ATTEND_ISA=generic). See attend_attention.h.
 #include "attend_attention.h"
 #include <math.h>
 #include <stdint.h>

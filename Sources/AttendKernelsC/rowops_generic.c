@@ -1,6 +1,6 @@
 // Row kernels in portable C (any CPU): bias + activation, (add +) layer norm, softmax. The maths
 // every SIMD table must match (see attend_rowops.h), the path tests force with
-// `Kernels.forcedISA = .generic`, and the one arm64 runs: the compiler's 4-float vectors become
+// `Kernels.withSettings({ $0.isa = .generic }) { … }`, and the one arm64 runs: the compiler's 4-float vectors become
 // SSE2 on x86-64 and NEON on arm64. Row tails go through a 4-float buffer padded with a neutral value.
 #include "attend_rowops.h"
 #include <stdint.h>

@@ -7,6 +7,10 @@
 //
 // One job runs at a time. A caller that finds the pool busy (another thread's kernel, or a kernel
 // nested inside a pool task) runs its tasks itself, one after another, so every task always runs.
+// So concurrent callers (two Swift tasks each running a kernel) are safe and never wait for each
+// other: the first holds the pool (pool_busy, taken with trylock), the others compute on their own
+// threads; slots and the worker count are written only by the pool's holder, and a slot's fields
+// are published to its worker by the release store of SLOT_POSTED (and handed back by SLOT_DONE).
 // Kernels split their work into many more items than tasks and let tasks claim items from a shared
 // counter, so a task the caller takes back finds little or nothing left to do.
 #include "attend_kernels.h"

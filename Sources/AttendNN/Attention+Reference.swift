@@ -16,12 +16,12 @@ public struct AttentionTrace: Sendable {
     public var scale: Float
 }
 
-/// The plain reference twin of ``scaledDotProductAttention(query:key:value:mask:isCausal:scale:returnWeights:)``:
+/// The plain reference twin of ``scaledDotProductAttention(query:key:value:mask:isCausal:causalKeyOffset:scale:returnWeights:)``:
 /// nested loops accumulated in Double, returning every intermediate. It is the specification and the test oracle,
 /// and what `attend attention` prints.
 public func referenceAttention(
     query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask? = nil,
-    isCausal: Bool = false, scale: Float? = nil
+    isCausal: Bool = false, causalKeyOffset: Int = 0, scale: Float? = nil
 ) throws -> AttentionTrace {
     let g = try AttentionGeometry(query: query, key: key, value: value, mask: mask)
     let scale = scale ?? 1 / Float(g.dk).squareRoot()
@@ -53,7 +53,7 @@ public func referenceAttention(
                         let mv = maskValues[g.maskOffset(batch: bi, head: hi) + i * g.lk + j]
                         if isBoolean { if mv == 0 { s = -.infinity } } else { s += Double(mv) }
                     }
-                    if isCausal && j > i { s = -.infinity }
+                    if isCausal && j > causalKeyOffset + i { s = -.infinity }
                     scores[(bh * g.lq + i) * g.lk + j] = Float(dot)
                     masked[(bh * g.lq + i) * g.lk + j] = Float(s)
                     row[j] = s

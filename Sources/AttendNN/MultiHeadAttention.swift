@@ -125,62 +125,40 @@ public final class MultiHeadAttention: Module {
             throw TensorError.invalidArgument(op: "MultiHeadAttention",
                 "expects query [B, Lq, E], key [B, Lk, kdim], value [B, Lk, vdim]; got \(query.shape), \(key.shape), \(value.shape)")
         }
-        let (b, lq, lk, d) = (query.shape[0], query.shape[1], key.shape[1], headDim)
-        // Projections stay [B, T, heads·d]; attention reads each head in place (no split/merge copies).
+        let (b, lk, d) = (query.shape[0], key.shape[1], headDim)
+        // Project, then view as heads: [B, T, H·d] read as [B, H, T, d] in place (nothing is copied).
         // Self-attention with fused weights does Q, K and V in one GEMM: [B, T, (H + 2·Hkv)·d].
-        let qT: Tensor, kT: Tensor, vT: Tensor
-        let qOff: Int, kOff: Int, vOff: Int
+        let q: HeadView, k: HeadView, v: HeadView
         if let fused = fusedQKV, selfAttention, fusedFrom == projectionVersions {
-            let qkv = try fused(query)                     // [B, T, (H + 2·Hkv)·d]
-            (qT, kT, vT) = (qkv, qkv, qkv)
-            (qOff, kOff, vOff) = (0, heads * d, (heads + kvHeads) * d)
+            let qkv = try fused(query)                                               // [B, T, (H + 2·Hkv)·d]
+            q = try qkv.viewAsHeads(heads, dim: d)                                   // [B, H, T, d]
+            k = try qkv.viewAsHeads(kvHeads, dim: d, column: heads * d)              // [B, Hkv, T, d]
+            v = try qkv.viewAsHeads(kvHeads, dim: d, column: (heads + kvHeads) * d)  // [B, Hkv, T, d]
         } else {
-            qT = try qProj(query)                          // [B, Lq, H·d]
-            kT = try kProj(key)                            // [B, Lk, Hkv·d]
-            vT = try vProj(value)                          // [B, Lk, Hkv·d]
-            (qOff, kOff, vOff) = (0, 0, 0)
+            q = try qProj(query).viewAsHeads(heads)                                  // [B, H, Lq, d]
+            k = try kProj(key).viewAsHeads(kvHeads)                                  // [B, Hkv, Lk, d]
+            v = try vProj(value).viewAsHeads(kvHeads)                                // [B, Hkv, Lk, d]
         }
-        let qRow = qT.shape[2], kRow = kT.shape[2], vRow = vT.shape[2]
         if let observer {
-            for (suffix, t, off, n) in [("q", qT, qOff, heads), ("k", kT, kOff, kvHeads), ("v", vT, vOff, kvHeads)]
-            where observer.wants("\(name).\(suffix)") {
-                observer.observe("\(name).\(suffix)", try t.slice(axis: 2, off..<(off + n * d)).splitHeads(n))   // [B, n, T, d]
+            for (suffix, view) in [("q", q), ("k", k), ("v", v)] where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", view.contiguous())                // [B, n, T, d]
             }
         }
-        let combined = try Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: b, keyLen: lk)
-        let g = try AttentionGeometry(b: b, h: heads, hkv: kvHeads, lq: lq, lk: lk, dk: d, dv: d, mask: combined)
+        // Attend: softmax(Q Kᵀ / √d + mask) V per head, written with the heads side by side.
         let wantObserved = observer?.wants(name + ".weights") ?? false
-        let needWeights = weights != .none || wantObserved
-        var context = [Float](repeating: 0, count: b * lq * heads * d)          // [B, Lq, H·d]
-        var w = [Float](repeating: 0, count: needWeights ? b * heads * lq * lk : 0)
-        qT.scalars.withUnsafeBufferPointer { qp in
-            kT.scalars.withUnsafeBufferPointer { kp in
-                vT.scalars.withUnsafeBufferPointer { vp in
-                    context.withUnsafeMutableBufferPointer { cp in
-                        w.withUnsafeMutableBufferPointer { wp in
-                            attentionHeads(
-                                g: g,
-                                q: qp.baseAddress! + qOff, HeadLayout(batch: lq * qRow, head: d, row: qRow),
-                                k: kp.baseAddress! + kOff, HeadLayout(batch: lk * kRow, head: d, row: kRow),
-                                v: vp.baseAddress! + vOff, HeadLayout(batch: lk * vRow, head: d, row: vRow),
-                                out: cp.baseAddress!, HeadLayout(batch: lq * heads * d, head: d, row: heads * d),
-                                weights: needWeights ? wp.baseAddress : nil,
-                                scale: 1 / Float(d).squareRoot(), mask: combined, isCausal: isCausal)
-                        }
-                    }
-                }
-            }
-        }
-        let attnWeights = needWeights ? try Tensor(shape: [b, heads, lq, lk], scalars: w) : nil   // [B, H, Lq, Lk]
-        if wantObserved, let attnWeights { observer?.observe(name + ".weights", attnWeights) }
-        let merged = try Tensor(shape: [b, lq, heads * d], scalars: context)  // [B, Lq, H·d] heads concatenated
-        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", try merged.splitHeads(heads)) }
+        let attn = try scaledDotProductAttention(
+            query: q, key: k, value: v, mask: Self.combine(mask: mask, keyPaddingMask: keyPaddingMask, batch: b, keyLen: lk),
+            isCausal: isCausal, returnWeights: weights != .none || wantObserved)     // output [B, H, Lq, d]
+        if wantObserved, let w = attn.weights { observer?.observe(name + ".weights", w) }   // [B, H, Lq, Lk]
+        // Merge the heads (free: they already lie side by side), then project.
+        let merged = attn.output.mergedHeads()                                       // [B, Lq, H·d]
+        if let observer, observer.wants(name + ".context") { observer.observe(name + ".context", attn.output.contiguous()) }
         let out = try outProj(merged)                                          // [B, Lq, E]
         var returned: Tensor? = nil
         switch weights {
         case .none: break
-        case .perHead: returned = attnWeights
-        case .averaged: returned = try attnWeights.map { try $0.mean(axis: 1) }   // [B, Lq, Lk]
+        case .perHead: returned = attn.weights                                        // [B, H, Lq, Lk]
+        case .averaged: returned = try attn.weights.map { try $0.mean(axis: 1) }      // [B, Lq, Lk]
         }
         return Output(output: out, weights: returned)
     }

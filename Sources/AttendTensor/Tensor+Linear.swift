@@ -48,11 +48,12 @@ extension Tensor {
                         return
                     }
                     let needsEpilogue = b != nil || activation != .none
+                    let isa = Kernels.activeISA   // read here: the epilogue runs on pool threads, outside this task
                     GEMM.sgemm(transA: false, transB: true, m: rows, n: out, k: inF, alpha: 1,
                                a: xBase, lda: inF, b: wBase, ldb: inF, beta: 0, c: yBase, ldc: out,
                                packedB: packed, epilogue: needsEpilogue ? { tile, tileRows, cols, col0 in
                                    Kernels.biasActivationTile(tile, rows: tileRows, cols: cols, ldy: out,
-                                                              bias: b.map { $0 + col0 }, activation: activation)
+                                                              bias: b.map { $0 + col0 }, activation: activation, isa: isa)
                                } : nil)
                 }
             }

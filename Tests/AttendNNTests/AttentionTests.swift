@@ -183,6 +183,18 @@ struct AttentionTests {
         expectClose(gqa.output, ref.output, atol: 1e-5, rtol: 1e-4)
     }
 
+    /// Empty sizes give empty (or zero) results, never a crash: no queries, no keys, value dim 0, and the head-view form.
+    @Test func emptySizes() throws {
+        for (lq, lk, dv) in [(0, 3, 2), (2, 0, 2), (2, 3, 0), (0, 0, 0)] {
+            let q = Tensor.zeros([1, 2, lq, 4]), k = Tensor.zeros([1, 2, lk, 4]), v = Tensor.zeros([1, 2, lk, dv])
+            let r = try scaledDotProductAttention(query: q, key: k, value: v, isCausal: true, causalKeyOffset: 1, returnWeights: true)
+            #expect(r.output.shape == [1, 2, lq, dv] && r.output.scalars.allSatisfy { $0 == 0 })
+            #expect(r.weights?.shape == [1, 2, lq, lk])
+            let views = try scaledDotProductAttention(query: HeadView(q), key: HeadView(k), value: HeadView(v))
+            #expect(views.output.mergedHeads().shape == [1, lq, 2 * dv])
+        }
+    }
+
     @Test func rejectsBadShapes() {
         let q = Tensor.zeros([1, 4, 3, 8])
         #expect(throws: TensorError.self) { try scaledDotProductAttention(query: q, key: Tensor.zeros([1, 3, 3, 8]), value: Tensor.zeros([1, 3, 3, 8])) }

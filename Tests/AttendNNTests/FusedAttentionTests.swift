@@ -270,25 +270,8 @@ struct FusedAttentionTests {
             try c.fused(data, causal: true, masks: [.key(mask, batchStride: c.lk, isBoolean: true)], isa: .best, threads: 2)
         }
         plain.expectMatches(ref, "ReferenceKernels.attention", atol: 1e-6, rtol: 1e-5)
-        let g = try AttentionGeometry(query: data.q, key: data.k, value: data.v, mask: nil)
-        var out = [Float](repeating: 0, count: c.b * c.h * c.lq * c.dv)
-        var w = [Float](repeating: 0, count: c.b * c.h * c.lq * c.lk)
-        data.q.scalars.withUnsafeBufferPointer { q in
-            data.k.scalars.withUnsafeBufferPointer { k in
-                data.v.scalars.withUnsafeBufferPointer { v in
-                    mask.withUnsafeBufferPointer { m in
-                        unfusedAttentionHeads(
-                            g: g, q: q.baseAddress!, .contiguous(heads: c.h, length: c.lq, dim: c.dk),
-                            k: k.baseAddress!, .contiguous(heads: c.hkv, length: c.lk, dim: c.dk),
-                            v: v.baseAddress!, .contiguous(heads: c.hkv, length: c.lk, dim: c.dv),
-                            out: &out, .contiguous(heads: c.h, length: c.lq, dim: c.dv), weights: &w,
-                            scale: 1 / Float(c.dk).squareRoot(),
-                            masks: AttentionMasks(key: .init(values: m.baseAddress!, batchStride: c.lk, isBoolean: true)),
-                            isCausal: true)
-                    }
-                }
-            }
-        }
+        let unfused = try c.solve(data, causal: true, masks: [.key(mask, batchStride: c.lk, isBoolean: true)]) { unfusedAttention($0) }
+        let (out, w) = (unfused.out, unfused.weights)
         expectClose(out, ref.output.scalars, atol: 1e-5, rtol: 1e-4, "unfused output")
         expectClose(w, ref.weights.scalars, atol: 1e-6, rtol: 1e-4, "unfused weights")
     }
@@ -345,8 +328,10 @@ struct Case: CustomStringConvertible, Sendable {
     }
 
     /// The plain twin, plus each row's log-sum-exp computed in Double from its masked scores.
-    func reference(_ d: Data, causal: Bool, scale: Float? = nil, mask: AttentionMask? = nil) throws -> (output: Tensor, weights: Tensor, lse: [Float]) {
-        let t = try referenceAttention(query: d.q, key: d.k, value: d.v, mask: mask, isCausal: causal, scale: scale)
+    func reference(_ d: Data, causal: Bool, keyOffset: Int = 0, scale: Float? = nil, mask: AttentionMask? = nil) throws
+        -> (output: Tensor, weights: Tensor, lse: [Float]) {
+        let t = try referenceAttention(query: d.q, key: d.k, value: d.v, mask: mask, isCausal: causal,
+                                       causalKeyOffset: keyOffset, scale: scale)
         let s = t.maskedScores.scalars
         let lse: [Float] = (0..<(b * h * lq)).map { r in
             let row = s[(r * lk)..<((r + 1) * lk)].map(Double.init)
@@ -357,8 +342,17 @@ struct Case: CustomStringConvertible, Sendable {
     }
 
     /// The fused kernel on contiguous `[B, H, T, d]` buffers.
-    func fused(_ d: Data, causal: Bool, scale: Float? = nil, masks: [MaskSpec] = [], isa: KernelISA, threads: Int,
-               weights wantWeights: Bool = true) throws -> Fused {
+    func fused(_ d: Data, causal: Bool, keyOffset: Int = 0, scale: Float? = nil, masks: [MaskSpec] = [],
+               isa: KernelISA, threads: Int, weights wantWeights: Bool = true) throws -> Fused {
+        try solve(d, causal: causal, keyOffset: keyOffset, scale: scale, masks: masks, weights: wantWeights) {
+            try Kernels.attention($0, isa: isa, threads: threads)
+        }
+    }
+
+    /// One ``Kernels/AttentionProblem`` over contiguous `[B, H, T, d]` buffers, solved by `solver`
+    /// (the fused kernel, or one of its twins).
+    func solve(_ d: Data, causal: Bool, keyOffset: Int = 0, scale: Float? = nil, masks: [MaskSpec] = [],
+               weights wantWeights: Bool = true, by solver: (Kernels.AttentionProblem) throws -> Void) throws -> Fused {
         var r = Fused(out: [Float](repeating: .nan, count: b * h * lq * dv),
                       weights: [Float](repeating: .nan, count: wantWeights ? b * h * lq * lk : 0),
                       lse: [Float](repeating: .nan, count: b * h * lq))
@@ -371,25 +365,25 @@ struct Case: CustomStringConvertible, Sendable {
             case let .score(v, sb, sh, sr, isB): (scoreValues, scoreStrides, scoreBoolean, hasScore) = (v, (sb, sh, sr), isB, true)
             }
         }
-        try d.q.scalars.withUnsafeBufferPointer { q in
-            try d.k.scalars.withUnsafeBufferPointer { k in
-                try d.v.scalars.withUnsafeBufferPointer { v in
+        let (q, k, v) = (d.q.scalars, d.k.scalars, d.v.scalars)
+        try q.withUnsafeBufferPointer { q in
+            try k.withUnsafeBufferPointer { k in
+                try v.withUnsafeBufferPointer { v in
                     try keyValues.withUnsafeBufferPointer { km in
                         try scoreValues.withUnsafeBufferPointer { sm in
                             try r.out.withUnsafeMutableBufferPointer { o in
                                 try r.weights.withUnsafeMutableBufferPointer { w in
                                     try r.lse.withUnsafeMutableBufferPointer { l in
-                                        try Kernels.attention(
-                                            shape: shape, q: q.baseAddress!, .contiguous(heads: h, length: lq, dim: dk),
-                                            k: k.baseAddress ?? q.baseAddress!, .contiguous(heads: hkv, length: lk, dim: dk),
-                                            v: v.baseAddress ?? q.baseAddress!, .contiguous(heads: hkv, length: lk, dim: dv),
-                                            out: o.baseAddress!, .contiguous(heads: h, length: lq, dim: dv),
-                                            scale: scale ?? 1 / Float(dk).squareRoot(), isCausal: causal,
+                                        try solver(Kernels.AttentionProblem(
+                                            shape: shape, query: .init(q.baseAddress!, .contiguous(heads: h, length: lq, dim: dk)),
+                                            key: .init(k.baseAddress ?? q.baseAddress!, .contiguous(heads: hkv, length: lk, dim: dk)),
+                                            value: .init(v.baseAddress ?? q.baseAddress!, .contiguous(heads: hkv, length: lk, dim: dv)),
+                                            output: o.baseAddress!, outputLayout: .contiguous(heads: h, length: lq, dim: dv),
+                                            scale: scale ?? 1 / Float(dk).squareRoot(), isCausal: causal, causalKeyOffset: keyOffset,
                                             keyMask: hasKey ? .init(values: km.baseAddress!, batchStride: keyStride, isBoolean: keyBoolean) : nil,
                                             mask: hasScore ? .init(values: sm.baseAddress!, batchStride: scoreStrides.0, headStride: scoreStrides.1,
                                                                    rowStride: scoreStrides.2, isBoolean: scoreBoolean) : nil,
-                                            weights: wantWeights ? w.baseAddress : nil, logSumExp: l.baseAddress,
-                                            isa: isa, threads: threads)
+                                            weights: wantWeights ? w.baseAddress : nil, logSumExp: l.baseAddress))
                                     }
                                 }
                             }

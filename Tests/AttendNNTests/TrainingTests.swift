@@ -92,58 +92,56 @@ struct TrainingTests {
     /// Checkpoint → load into a fresh model and optimiser → the same parameters, moments and step; continuing gives
     /// the same numbers as never stopping.
     @Test func checkpointRoundTripAndResume() throws {
-        try KernelSettingsLock.exclusive {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-ckpt-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let url = dir.appendingPathComponent("checkpoint.safetensors")
-            let x = GradCheck.random([5, 3], seed: 2)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-ckpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("checkpoint.safetensors")
+        let x = GradCheck.random([5, 3], seed: 2)
 
-            func trainSteps(_ model: Pair, _ opt: AdamW, _ steps: Range<Int>) throws -> [Float] {
-                var losses: [Float] = []
-                for _ in steps {
-                    let tape = Tape()
-                    let y = try model.b(model.a(Variable(x), tape: tape).gelu(), tape: tape)
-                    let loss = try (y * y).mean()
-                    try tape.backward(loss)
-                    var g = tape.gradients(for: model.namedParameters())
-                    g.clipGlobalNorm(1)
-                    try opt.step(g)
-                    losses.append(loss.value.scalars[0])
-                }
-                return losses
+        func trainSteps(_ model: Pair, _ opt: AdamW, _ steps: Range<Int>) throws -> [Float] {
+            var losses: [Float] = []
+            for _ in steps {
+                let tape = Tape()
+                let y = try model.b(model.a(Variable(x), tape: tape).gelu(), tape: tape)
+                let loss = try (y * y).mean()
+                try tape.backward(loss)
+                var g = tape.gradients(for: model.namedParameters())
+                g.clipGlobalNorm(1)
+                try opt.step(g)
+                losses.append(loss.value.scalars[0])
             }
-            let (a1, b1) = try tinyModel()
-            let m1 = Pair(a1, b1)
-            let o1 = AdamW(parameters: m1.namedParameters(), learningRate: 0.05)
-            let straight = try trainSteps(m1, o1, 0..<6)
+            return losses
+        }
+        let (a1, b1) = try tinyModel()
+        let m1 = Pair(a1, b1)
+        let o1 = AdamW(parameters: m1.namedParameters(), learningRate: 0.05)
+        let straight = try trainSteps(m1, o1, 0..<6)
 
-            let (a2, b2) = try tinyModel()
-            let m2 = Pair(a2, b2)
-            let o2 = AdamW(parameters: m2.namedParameters(), learningRate: 0.05)
-            let firstHalf = try trainSteps(m2, o2, 0..<3)
-            try Checkpoint.save(model: m2, optimizer: o2, step: 3, metadata: ["seed": "1"], to: url)
+        let (a2, b2) = try tinyModel()
+        let m2 = Pair(a2, b2)
+        let o2 = AdamW(parameters: m2.namedParameters(), learningRate: 0.05)
+        let firstHalf = try trainSteps(m2, o2, 0..<3)
+        try Checkpoint.save(model: m2, optimizer: o2, step: 3, metadata: ["seed": "1"], to: url)
 
-            let (a3, b3) = try tinyModel()
-            let m3 = Pair(a3, b3)
-            let o3 = AdamW(parameters: m3.namedParameters(), learningRate: 0.05)
-            let restored = try Checkpoint.load(from: url, model: m3, optimizer: o3)
-            #expect(restored.step == 3)
-            #expect(restored.metadata["seed"] == "1")
-            #expect(o3.stepCount == 3)
-            for ((_, p), (_, q)) in zip(m2.namedParameters(), m3.namedParameters()) { #expect(p.value == q.value) }
-            let secondHalf = try trainSteps(m3, o3, 3..<6)
-            #expect(firstHalf + secondHalf == straight)
-            #expect(straight.last! < straight.first!)
+        let (a3, b3) = try tinyModel()
+        let m3 = Pair(a3, b3)
+        let o3 = AdamW(parameters: m3.namedParameters(), learningRate: 0.05)
+        let restored = try Checkpoint.load(from: url, model: m3, optimizer: o3)
+        #expect(restored.step == 3)
+        #expect(restored.metadata["seed"] == "1")
+        #expect(o3.stepCount == 3)
+        for ((_, p), (_, q)) in zip(m2.namedParameters(), m3.namedParameters()) { #expect(p.value == q.value) }
+        let secondHalf = try trainSteps(m3, o3, 3..<6)
+        #expect(firstHalf + secondHalf == straight)
+        #expect(straight.last! < straight.first!)
 
-            // Strictness: another optimiser kind, or a model of another shape, is an error naming the problem.
-            let sgd = SGD(parameters: m3.namedParameters(), learningRate: 0.1)
-            #expect(throws: ModelLoadingError.self) { try Checkpoint.load(from: url, model: m3, optimizer: sgd) }
-            var rng = SeededRNG(seed: 3)
-            let other = Pair(Linear(3, 5, rng: &rng), Linear(5, 2, rng: &rng))
-            #expect(throws: WeightLoadingError.self) {
-                try Checkpoint.load(from: url, model: other, optimizer: AdamW(parameters: other.namedParameters()))
-            }
+        // Strictness: another optimiser kind, or a model of another shape, is an error naming the problem.
+        let sgd = SGD(parameters: m3.namedParameters(), learningRate: 0.1)
+        #expect(throws: ModelLoadingError.self) { try Checkpoint.load(from: url, model: m3, optimizer: sgd) }
+        var rng = SeededRNG(seed: 3)
+        let other = Pair(Linear(3, 5, rng: &rng), Linear(5, 2, rng: &rng))
+        #expect(throws: WeightLoadingError.self) {
+            try Checkpoint.load(from: url, model: other, optimizer: AdamW(parameters: other.namedParameters()))
         }
     }
 

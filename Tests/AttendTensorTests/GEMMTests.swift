@@ -1,5 +1,6 @@
 import AttendTestSupport
 import Dispatch
+import Foundation
 import Testing
 @testable import AttendTensor
 
@@ -23,18 +24,26 @@ struct GEMMCase: CustomTestStringConvertible, Sendable {
     }
 }
 
-/// The driver path a run takes, set through GEMM's internal thresholds.
+/// The driver path a run takes, set through the GEMM's thresholds in the task's kernel settings.
 private struct Path: CustomStringConvertible {
     var name: String
     var threads = 1
-    var tinyWork = GEMM.tinyWork
-    var workPerThread = GEMM.workPerThread
-    var splitNMaxM = GEMM.splitNMaxM
-    var directBMaxM = GEMM.directBMaxM
-    var dotMaxM = GEMM.dotMaxM
-    var dotMinK = GEMM.dotMinK
-    var kcMax = GEMM.kcMax
+    var tinyWork = GEMMTuning().tinyWork
+    var workPerThread = GEMMTuning().workPerThread
+    var splitNMaxM = GEMMTuning().splitNMaxM
+    var directBMaxM = GEMMTuning().directBMaxM
+    var dotMaxM = GEMMTuning().dotMaxM
+    var dotMinK = GEMMTuning().dotMinK
+    var kcMax = GEMMTuning().kcMax
     var description: String { name }
+
+    /// `settings` with this path's thread count and thresholds.
+    func apply(to settings: inout KernelSettings) {
+        settings.maxThreads = threads
+        (settings.gemm.tinyWork, settings.gemm.workPerThread, settings.gemm.splitNMaxM) = (tinyWork, workPerThread, splitNMaxM)
+        (settings.gemm.directBMaxM, settings.gemm.dotMaxM, settings.gemm.dotMinK) = (directBMaxM, dotMaxM, dotMinK)
+        settings.gemm.kcMax = kcMax
+    }
 }
 
 private let paths: [Path] = [
@@ -115,49 +124,62 @@ struct GEMMTests {
 
     @Test("concurrent calls share the thread pool safely")
     func concurrentCalls() {
-        KernelSettingsLock.exclusive {
-            // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
-            // the others run their tasks themselves. Every result must still match the reference.
-            let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
-            var rng = SeededRNG(seed: c.seed)
-            let a = (0..<(c.m * c.k)).map { _ in rng.float() }
-            let b = (0..<(c.n * c.k)).map { _ in rng.float() }
-            let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
-            var expected = c0
-            run(c, a, c.k, b, c.k, &expected, c.n, reference: true)
-            let saved = (GEMM.workPerThread, Kernels.maxThreads)
-            defer { (GEMM.workPerThread, Kernels.maxThreads) = saved }
-            GEMM.workPerThread = 1
-            Kernels.maxThreads = 2
-            let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
-            results.initialize(repeating: [])
-            defer { results.deallocate() }
-            DispatchQueue.concurrentPerform(iterations: 4) { t in
+        // Four threads each run GEMMs that want two threads: at most one holds the pool at a time,
+        // the others run their tasks themselves. Every result must still match the reference.
+        // (GCD's threads are outside this task: each binds its own settings.)
+        let c = GEMMCase(m: 70, n: 130, k: 96, transB: true, alpha: 1.5, beta: 0.5, seed: 5)
+        var rng = SeededRNG(seed: c.seed)
+        let a = (0..<(c.m * c.k)).map { _ in rng.float() }
+        let b = (0..<(c.n * c.k)).map { _ in rng.float() }
+        let c0 = (0..<(c.m * c.n)).map { _ in rng.float() }
+        var expected = c0
+        run(c, a, c.k, b, c.k, &expected, c.n, reference: true)
+        let results = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: 4)
+        results.initialize(repeating: [])
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 4) { t in
+            Kernels.withSettings({ $0.gemm.workPerThread = 1; $0.maxThreads = 2 }) {
                 var out = c0
                 for _ in 0..<20 { out = c0; run(c, a, c.k, b, c.k, &out, c.n, reference: false) }
                 results[t] = out
             }
-            for t in 0..<4 {
-                compare(results[t], expected, ldc: c.n, n: c.n, sentinel: .nan, atol: 1e-4, rtol: 1e-5,
-                        label: "thread \(t)")
-            }
+        }
+        for t in 0..<4 {
+            compare(results[t], expected, ldc: c.n, n: c.n, sentinel: .nan, atol: 1e-4, rtol: 1e-5,
+                    label: "thread \(t)")
         }
     }
 
     @Test("forcing an ISA the CPU lacks falls back to one it has")
     func forcedISA() {
-        KernelSettingsLock.exclusive {
-            defer { Kernels.forcedISA = nil }
-            #expect(KernelISA.supported.contains(.generic))
-            #expect(KernelISA.best.isSupported)
-            for isa in KernelISA.allCases {
-                Kernels.forcedISA = isa
+        #expect(KernelISA.supported.contains(.generic))
+        #expect(KernelISA.best.isSupported)
+        for isa in KernelISA.allCases {
+            Kernels.withSettings({ $0.isa = isa }) {
+                #expect(Kernels.forcedISA == isa)
                 #expect(Kernels.activeISA == (isa.isSupported ? isa : KernelISA.best))
                 #expect(Kernels.activeISA.isSupported)
             }
-            Kernels.forcedISA = nil
-            #expect(Kernels.activeISA == KernelISA.best)
         }
+        Kernels.withSettings({ $0.isa = nil }) { #expect(Kernels.activeISA == KernelISA.best) }
+    }
+
+    @Test("ATTEND_ISA names a level; anything else is reported, not obeyed")
+    func environmentISA() throws {
+        for isa in KernelISA.allCases {
+            #expect(try KernelISA.parseEnvironment(isa.rawValue).get() == isa)
+            #expect(try KernelISA.parseEnvironment(isa.rawValue.uppercased()).get() == isa)
+        }
+        #expect(try KernelISA.parseEnvironment(nil).get() == nil)
+        #expect(try KernelISA.parseEnvironment("").get() == nil)
+        guard case .failure(let error) = KernelISA.parseEnvironment("sse9") else {
+            Issue.record("sse9 accepted")
+            return
+        }
+        #expect(error.description.contains("ATTEND_ISA=sse9") && error.description.contains("avx512"))
+        // What this process started with follows its environment.
+        let env = ProcessInfo.processInfo.environment["ATTEND_ISA"]
+        #expect(KernelSettings.startup.isa == (try? KernelISA.parseEnvironment(env).get()) ?? nil)
     }
 }
 
@@ -165,46 +187,30 @@ struct GEMMTests {
 
 /// Runs `c` on every supported ISA through every driver path and compares each with the reference.
 private func checkAllPaths(_ c: GEMMCase) {
-    KernelSettingsLock.exclusive {
-        var rng = SeededRNG(seed: c.seed)
-        let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
-        let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
-        let lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC
-        let a = (0..<(aRows * lda)).map { _ in rng.float() }
-        let b = (0..<(bRows * ldb)).map { _ in rng.float() }
-        // beta = 0 must ignore C entirely, so give it NaNs; the padding holds a sentinel that must survive.
-        let sentinel: Float = -12345
-        let c0: [Float] = (0..<(c.m * ldc)).map { idx in
-            if idx % ldc >= c.n { return sentinel }
-            return c.beta == 0 ? .nan : rng.float()
-        }
-        var expected = c0
-        run(c, a, lda, b, ldb, &expected, ldc, reference: true)
-        let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
+    var rng = SeededRNG(seed: c.seed)
+    let (aRows, aCols) = c.transA ? (c.k, c.m) : (c.m, c.k)
+    let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
+    let lda = aCols + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC
+    let a = (0..<(aRows * lda)).map { _ in rng.float() }
+    let b = (0..<(bRows * ldb)).map { _ in rng.float() }
+    // beta = 0 must ignore C entirely, so give it NaNs; the padding holds a sentinel that must survive.
+    let sentinel: Float = -12345
+    let c0: [Float] = (0..<(c.m * ldc)).map { idx in
+        if idx % ldc >= c.n { return sentinel }
+        return c.beta == 0 ? .nan : rng.float()
+    }
+    var expected = c0
+    run(c, a, lda, b, ldb, &expected, ldc, reference: true)
+    let atol = 4e-7 * Float(max(c.k, 1)) * max(1, abs(c.alpha)) + 1e-6, rtol: Float = 1e-5
 
-        let saved = (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-                     GEMM.dotMinK, GEMM.kcMax, Kernels.maxThreads)
-        defer {
-            (GEMM.tinyWork, GEMM.workPerThread, GEMM.splitNMaxM, GEMM.directBMaxM, GEMM.dotMaxM,
-             GEMM.dotMinK, GEMM.kcMax, Kernels.maxThreads) = saved
-            Kernels.forcedISA = nil
-        }
-        for isa in KernelISA.supported {
-            for path in paths {
-                Kernels.forcedISA = isa
-                Kernels.maxThreads = path.threads
-                GEMM.tinyWork = path.tinyWork
-                GEMM.workPerThread = path.workPerThread
-                GEMM.splitNMaxM = path.splitNMaxM
-                GEMM.directBMaxM = path.directBMaxM
-                GEMM.dotMaxM = path.dotMaxM
-                GEMM.dotMinK = path.dotMinK
-                GEMM.kcMax = path.kcMax
-                var got = c0
+    for isa in KernelISA.supported {
+        for path in paths {
+            var got = c0
+            Kernels.withSettings({ path.apply(to: &$0); $0.isa = isa }) {
                 run(c, a, lda, b, ldb, &got, ldc, reference: false)
-                compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
-                        label: "\(c.testDescription) isa=\(isa) path=\(path)")
             }
+            compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
+                    label: "\(c.testDescription) isa=\(isa) path=\(path)")
         }
     }
 }

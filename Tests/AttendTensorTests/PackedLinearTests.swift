@@ -39,22 +39,18 @@ let packedLinearCases: [PackedLinearCase] = (0..<30).map { i in
 struct PackedLinearTests {
     @Test("packed weights + fused epilogue match the reference", arguments: packedLinearCases)
     func matchesReference(_ c: PackedLinearCase) throws {
-        try KernelSettingsLock.exclusive {
-            let x = random([c.rows, c.inF], seed: UInt64(c.rows * 7 + c.inF))
-            let w = random([c.out, c.inF], seed: UInt64(c.out * 13 + c.inF))
-            let b = c.bias ? random([c.out], seed: 3) : nil
-            let expected = try Kernels.$useReference.withValue(true) {
-                try Tensor.linear(x, weight: w, bias: b, activation: c.activation)
-            }
-            let atol = 4e-7 * Float(c.inF) + 2e-6, rtol: Float = 2e-5
-            let saved = Kernels.maxThreads
-            defer { Kernels.forcedISA = nil; Kernels.maxThreads = saved }
-            for isa in KernelISA.supported {
-                Kernels.forcedISA = isa
-                let packed = try PackedWeights(w)
-                #expect(packed.isa == isa)
-                for threads in [1, 2] {
-                    Kernels.maxThreads = threads
+        let x = random([c.rows, c.inF], seed: UInt64(c.rows * 7 + c.inF))
+        let w = random([c.out, c.inF], seed: UInt64(c.out * 13 + c.inF))
+        let b = c.bias ? random([c.out], seed: 3) : nil
+        let expected = try Kernels.$useReference.withValue(true) {
+            try Tensor.linear(x, weight: w, bias: b, activation: c.activation)
+        }
+        let atol = 4e-7 * Float(c.inF) + 2e-6, rtol: Float = 2e-5
+        for isa in KernelISA.supported {
+            let packed = try Kernels.withSettings({ $0.isa = isa }) { try PackedWeights(w) }
+            #expect(packed.isa == isa)
+            for threads in [1, 2] {
+                try Kernels.withSettings({ $0.isa = isa; $0.maxThreads = threads }) {
                     let got = try Tensor.linear(x, weight: w, bias: b, activation: c.activation, packed: packed)
                     expectClose(got, expected, atol: atol, rtol: rtol, "\(isa), \(threads) thread(s), packed")
                     let unpacked = try Tensor.linear(x, weight: w, bias: b, activation: c.activation)
@@ -66,15 +62,12 @@ struct PackedLinearTests {
 
     @Test("a packing made for another ISA level is not used, and results stay right")
     func otherISA() throws {
-        try KernelSettingsLock.exclusive {
-            guard KernelISA.supported.count > 1 else { return }
-            defer { Kernels.forcedISA = nil }
-            let x = random([40, 96], seed: 1), w = random([70, 96], seed: 2), b = random([70], seed: 3)
-            let expected = try Kernels.$useReference.withValue(true) { try Tensor.linear(x, weight: w, bias: b, activation: .gelu) }
-            Kernels.forcedISA = KernelISA.supported.last
-            let packed = try PackedWeights(w)
-            for isa in KernelISA.supported where isa != packed.isa {
-                Kernels.forcedISA = isa
+        guard KernelISA.supported.count > 1 else { return }
+        let x = random([40, 96], seed: 1), w = random([70, 96], seed: 2), b = random([70], seed: 3)
+        let expected = try Kernels.$useReference.withValue(true) { try Tensor.linear(x, weight: w, bias: b, activation: .gelu) }
+        let packed = try Kernels.withSettings({ $0.isa = KernelISA.supported.last }) { try PackedWeights(w) }
+        for isa in KernelISA.supported where isa != packed.isa {
+            try Kernels.withSettings({ $0.isa = isa }) {
                 expectClose(try Tensor.linear(x, weight: w, bias: b, activation: .gelu, packed: packed), expected,
                             atol: 1e-4, rtol: 2e-5, "packed for \(packed.isa), run on \(isa)")
             }

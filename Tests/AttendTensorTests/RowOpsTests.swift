@@ -317,48 +317,44 @@ struct RowOpsTests {
 
     @Test("the public entries follow forcedISA, and useReference routes to the twins")
     func publicEntries() {
-        KernelSettingsLock.exclusive {
-            let rows = 97, cols = 384
-            var rng = SeededRNG(seed: 4000)
-            let x = (0..<(rows * cols)).map { _ in 4 * rng.float() }
-            let r = (0..<(rows * cols)).map { _ in rng.float() }
-            let g = (0..<cols).map { _ in 1 + 0.1 * rng.float() }
-            /// Runs every public row entry on copies of the inputs; returns the outputs in order.
-            func runAll() -> [[Float]] {
-                var bias = x, ln = [Float](repeating: 0, count: rows * cols), addLN = ln, sm = x, ge = x
-                g.withUnsafeBufferPointer { gp in
-                    x.withUnsafeBufferPointer { xp in
-                        r.withUnsafeBufferPointer { rp in
-                            bias.withUnsafeMutableBufferPointer {
-                                Kernels.biasActivation($0.baseAddress!, rows: rows, cols: cols, bias: gp.baseAddress, activation: .gelu)
-                            }
-                            ln.withUnsafeMutableBufferPointer {
-                                Kernels.layerNormRows(xp.baseAddress!, $0.baseAddress!, rows: rows, cols: cols,
-                                                      gamma: gp.baseAddress, beta: nil, eps: 1e-12)
-                            }
-                            addLN.withUnsafeMutableBufferPointer {
-                                Kernels.addLayerNormRows(xp.baseAddress!, rp.baseAddress!, $0.baseAddress!, rows: rows, cols: cols,
-                                                         gamma: nil, beta: gp.baseAddress, eps: 1e-5)
-                            }
+        let rows = 97, cols = 384
+        var rng = SeededRNG(seed: 4000)
+        let x = (0..<(rows * cols)).map { _ in 4 * rng.float() }
+        let r = (0..<(rows * cols)).map { _ in rng.float() }
+        let g = (0..<cols).map { _ in 1 + 0.1 * rng.float() }
+        /// Runs every public row entry on copies of the inputs; returns the outputs in order.
+        func runAll() -> [[Float]] {
+            var bias = x, ln = [Float](repeating: 0, count: rows * cols), addLN = ln, sm = x, ge = x
+            g.withUnsafeBufferPointer { gp in
+                x.withUnsafeBufferPointer { xp in
+                    r.withUnsafeBufferPointer { rp in
+                        bias.withUnsafeMutableBufferPointer {
+                            Kernels.biasActivation($0.baseAddress!, rows: rows, cols: cols, bias: gp.baseAddress, activation: .gelu)
+                        }
+                        ln.withUnsafeMutableBufferPointer {
+                            Kernels.layerNormRows(xp.baseAddress!, $0.baseAddress!, rows: rows, cols: cols,
+                                                  gamma: gp.baseAddress, beta: nil, eps: 1e-12)
+                        }
+                        addLN.withUnsafeMutableBufferPointer {
+                            Kernels.addLayerNormRows(xp.baseAddress!, rp.baseAddress!, $0.baseAddress!, rows: rows, cols: cols,
+                                                     gamma: nil, beta: gp.baseAddress, eps: 1e-5)
                         }
                     }
                 }
-                sm.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols) }
-                ge.withUnsafeMutableBufferPointer { Kernels.gelu($0.baseAddress!, count: rows * cols, approximate: true) }
-                return [bias, ln, addLN, sm, ge]
             }
-            let names = ["biasActivation", "layerNormRows", "addLayerNormRows", "softmaxRows", "gelu"]
-            let tolerances = [tolerance(.gelu), Self.layerNormTolerance, Self.layerNormTolerance, Self.softmaxTolerance,
-                              tolerance(.geluTanh)]
-            let expected = Kernels.$useReference.withValue(true) { runAll() }
-            defer { Kernels.forcedISA = nil }
-            for isa in KernelISA.supported {
-                Kernels.forcedISA = isa
-                let got = runAll()
-                for i in names.indices {
-                    expectRowsClose(got[i], expected[i], rows: rows, cols: cols, ld: cols, atol: tolerances[i].atol,
-                                    rtol: tolerances[i].rtol, "\(names[i]) forcedISA=\(isa)")
-                }
+            sm.withUnsafeMutableBufferPointer { Kernels.softmaxRows($0.baseAddress!, rows: rows, cols: cols) }
+            ge.withUnsafeMutableBufferPointer { Kernels.gelu($0.baseAddress!, count: rows * cols, approximate: true) }
+            return [bias, ln, addLN, sm, ge]
+        }
+        let names = ["biasActivation", "layerNormRows", "addLayerNormRows", "softmaxRows", "gelu"]
+        let tolerances = [tolerance(.gelu), Self.layerNormTolerance, Self.layerNormTolerance, Self.softmaxTolerance,
+                          tolerance(.geluTanh)]
+        let expected = Kernels.$useReference.withValue(true) { runAll() }
+        for isa in KernelISA.supported {
+            let got = Kernels.withSettings({ $0.isa = isa }) { runAll() }
+            for i in names.indices {
+                expectRowsClose(got[i], expected[i], rows: rows, cols: cols, ld: cols, atol: tolerances[i].atol,
+                                rtol: tolerances[i].rtol, "\(names[i]) forcedISA=\(isa)")
             }
         }
     }

@@ -101,10 +101,10 @@ public func flattenFloats(_ any: Any?) -> [Float] {
     return []
 }
 
-/// The kernel settings (`Kernels.forcedISA`, `Kernels.maxThreads`, the GEMM's blocking thresholds) are
-/// process-wide, and every test runs in one process. Tests that change them hold this lock, and so do tests
-/// that need bit-identical results across runs (training reproducibility, exact resume): an ISA or k-slicing
-/// switch landing in the middle of those would change the rounding, not the correctness.
+/// No longer needed by the kernel tests: kernel settings are task-local (`Kernels.withSettings { … }`), so a test
+/// that forces an ISA or a GEMM path changes nothing for the tests running beside it, and no test writes the
+/// process-wide defaults. Kept for tests that want to run alone for another reason; holding it costs only
+/// parallelism.
 public enum KernelSettingsLock {
     private static let lock = NSLock()
 

@@ -9,7 +9,9 @@
 //
 //     S = scale · Q Kᵀ                 [Lq, Lk]
 //     S += key mask, general mask       (additive values; boolean 0 → −∞)
-//     S[i, j] = −∞ for j > i            when causal (top-left aligned)
+//     S[i, j] = −∞ for j > causal_offset + i   when causal (query i sits at absolute position
+//                                       causal_offset + i; 0 = top-left aligned, Lk − Lq = bottom-right,
+//                                       the cached length when decoding with a key/value cache)
 //     P = softmax(S) row-wise           (a row with every key masked → P = 0, O = 0)
 //     O = P V                           [Lq, dv]
 //
@@ -40,8 +42,10 @@ typedef struct {
     attend_head_layout o_layout;
     /// Multiplies Q Kᵀ (e.g. 1/√dk).
     float scale;
-    /// Query i sees keys 0…i only.
+    /// Query i sees keys 0…causal_offset + i only (causal_offset ≥ 0: the keys before the first query,
+    /// e.g. a key/value cache's length when decoding; 0 for plain causal self-attention).
     int causal;
+    ptrdiff_t causal_offset;
 
     /// Optional per-key mask (key padding), element (b, j) at key_mask[b·key_mask_batch + j];
     /// key_mask_batch = 0 broadcasts one row over the batch. Boolean (1 = may attend, 0 = masked)

@@ -159,7 +159,7 @@ public final class TinyGPT: Module {
         for id in prompt where id < 0 || id >= config.vocabSize {
             throw ModelError.invalidInput("token \(id) outside the vocabulary of \(config.vocabSize)")
         }
-        let heads = config.numHeads, v = config.vocabSize
+        let v = config.vocabSize
         var cache = KeyValueCache(layers: blocks.count)
         var rng = SeededRNG(seed: seed)
         var tokens: [Int] = [], stepLogits: [Tensor] = []
@@ -169,20 +169,7 @@ public final class TinyGPT: Module {
             let t = pending.count
             var x = try wte.callAsFunction([pending])                                                 // [1, t, D]
             for (i, block) in blocks.enumerated() {
-                let a = try block.ln1(x)                                                             // [1, t, D]
-                let q = try PositionalEncoding.rotary(block.attention.qProj(a).splitHeads(heads), offset: position)  // [1, H, t, d]
-                let (k, vv) = try cache.append(
-                    layer: i, keys: PositionalEncoding.rotary(block.attention.kProj(a).splitHeads(heads), offset: position),
-                    values: block.attention.vProj(a).splitHeads(heads))                              // [1, H, P+t, d]
-                // Query j (absolute position P+j) sees keys 0…P+j: causal, offset by the cached length P.
-                let offset = k.shape[2] - t
-                let mask = try Tensor(shape: [t, k.shape[2]], scalars: (0..<(t * k.shape[2])).map {
-                    Float($0 % k.shape[2] <= offset + $0 / k.shape[2] ? 1 : 0) })
-                let o = try scaledDotProductAttention(query: q, key: k, value: vv, mask: .boolean(mask)).output  // [1, H, t, d]
-                x = try x + block.attention.outProj(o.mergeHeads())                                  // [1, t, D]
-                if let ln2 = block.ln2, let fc = block.fc, let proj = block.proj {
-                    x = try x + proj(fc(ln2(x)).gelu())                                              // [1, t, D]
-                }
+                x = try block(x, cache: &cache, layer: i, position: position)                        // [1, t, D]
             }
             let last = try lnF(x).select(axis: 1, t - 1)                                             // [1, D]
             let logits = try lmHead(last).reshaped([v])                                              // [V]
@@ -217,5 +204,25 @@ public final class TinyGPT: Module {
     public static func token(_ text: String) -> Int? {
         if let n = Int(text) { return n }
         return (0..<64).first { syllable($0) == text.lowercased() }
+    }
+}
+
+extension GPTBlock {
+    /// The block on new positions `position ..< position + t` of one sequence, reading the earlier positions'
+    /// keys and values from `cache` (which gains this step's): the maths of the training forward, with the
+    /// causal mask offset by the cached length. `x`: `[1, t, D]` → `[1, t, D]`
+    func callAsFunction(_ x: Tensor, cache: inout KeyValueCache, layer: Int, position: Int) throws -> Tensor {
+        let heads = attention.heads
+        let a = try ln1(x)                                                                               // [1, t, D]
+        let q = try PositionalEncoding.rotary(attention.qProj(a).splitHeads(heads), offset: position)    // [1, H, t, d]
+        let (k, v) = try cache.append(
+            layer: layer, keys: PositionalEncoding.rotary(attention.kProj(a).splitHeads(heads), offset: position),
+            values: attention.vProj(a).splitHeads(heads))                                                // [1, H, P+t, d]
+        // Query j sits at absolute position P + j and sees keys 0…P + j: causal, offset by the cached length P.
+        let o = try scaledDotProductAttention(query: q, key: k, value: v, isCausal: true,
+                                              causalKeyOffset: k.shape[2] - x.shape[1]).output          // [1, H, t, d]
+        let h = try x + attention.outProj(o.mergeHeads())                                                // [1, t, D]
+        guard let ln2, let fc, let proj else { return h }
+        return try h + proj(fc(ln2(h)).gelu())                                                           // [1, t, D]
     }
 }

@@ -2,7 +2,7 @@ import Dispatch
 
 /// Scaled dot-product attention with its backward pass.
 ///
-/// Forward is the library's ``scaledDotProductAttention(query:key:value:mask:isCausal:scale:returnWeights:)``
+/// Forward is the library's ``scaledDotProductAttention(query:key:value:mask:isCausal:causalKeyOffset:scale:returnWeights:)``
 /// (same masks, same fully-masked-row rule); when recording, it also returns the softmax weights `P`, which
 /// backward needs. Backward, per batch `b` and query head `h` (key/value head `h / (H / Hkv)`):
 ///
@@ -54,7 +54,10 @@ extension Variable {
                 let (DQ, DK, DV) = (dqp.baseAddress!, dkp.baseAddress!, dvp.baseAddress!)
                 // Batches write disjoint slices of dK and dV, so they can run in parallel.
                 let workers = Swift.min(b, 2)
+                // GCD's threads are outside this task: carry its kernel settings and reference switch over.
+                let settings = Kernels.settings, reference = Kernels.useReference
                 DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    Kernels.withSettings(settings) { Kernels.$useReference.withValue(reference) {
                     var dS = [Float](repeating: 0, count: lq * lk)
                     dS.withUnsafeMutableBufferPointer { dsp in
                         let ds = dsp.baseAddress!
@@ -88,6 +91,7 @@ extension Variable {
                             bi += workers
                         }
                     }
+                    } }
                 }
             }}}}}}}}
             if iq >= 0 { tape.accumulate(iq, dq) }

@@ -104,8 +104,9 @@ extension Kernels {
         if useReference {
             ReferenceKernels.gemmBF16(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: beta)
         } else {
+            let settings = Kernels.settings
             BF16GEMM.run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: beta,
-                         isa: activeISA, threads: maxThreads)
+                         isa: settings.activeISA, threads: settings.maxThreads)
         }
     }
 

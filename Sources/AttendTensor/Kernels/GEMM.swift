@@ -8,45 +8,28 @@ import AttendKernelsC
 ///
 /// Paths, by shape (each keeps C's tiles disjoint between threads; threads claim work items,
 /// about four per thread, from a shared counter, so a thread slowed by other load holds up no one):
-/// - tiny (m·n·k ≤ ``tinyWork``): the unblocked C loop, no packing, no threads;
-/// - A·Bᵀ with small M (≤ ``dotMaxM``, k ≥ ``dotMinK``): the ISA's dot-product kernel reads both operands in place
+/// - tiny (m·n·k ≤ ``GEMMTuning/tinyWork``): the unblocked C loop, no packing, no threads;
+/// - A·Bᵀ with small M (≤ ``GEMMTuning/dotMaxM``, k ≥ ``GEMMTuning/dotMinK``): the ISA's dot-product kernel reads both operands in place
 ///   along k, so PyTorch-layout weights are never transposed; items are runs of columns;
 /// - large M, BLIS loops `jc` (NC-column panels) → `pc` (k slices) → `ic` (row blocks of
 ///   ≤ MC) → `jr` (NR-column slivers) → `ir` (MR-row slivers): per (jc, pc) the threads pack the
 ///   B panel together, then claim row blocks, each packing its A block and sweeping the panel;
-/// - small M (≤ ``splitNMaxM``): per `pc` the threads pack all of A together, then claim runs of
-///   B slivers, each packed just before use (or read in place when `!transB`, M ≤ ``directBMaxM``).
+/// - small M (≤ ``GEMMTuning/splitNMaxM``): per `pc` the threads pack all of A together, then claim runs of
+///   B slivers, each packed just before use (or read in place when `!transB`, M ≤ ``GEMMTuning/directBMaxM``).
 ///
 /// The C micro-kernel computes one MR×NR tile of C from an MR-row sliver of packed A and an
 /// NR-column sliver of B; transA/transB are absorbed by the packing. The first `pc` slice applies
 /// the caller's `beta`; later slices accumulate with beta = 1.
 @usableFromInline
 enum GEMM {
-    // Cache blocking (PERFORMANCE-NOTES: KC ≥ 384, MC = 192, NC = 4096 for the 6×64 kernel).
-    /// The most k per packed slice; k is cut into equal slices of at most this depth.
-    nonisolated(unsafe) static var kcMax = 768
+    // Cache blocking (PERFORMANCE-NOTES: KC ≥ 384, MC = 192, NC = 4096 for the 6×64 kernel). The shape
+    // thresholds (KC's bound, the tiny/dot/split/direct-B limits) live in ``GEMMTuning``, part of
+    // ``Kernels/settings``, read once per call on the calling thread.
     static let mc = 192
     static let nc = 4096
 
-    /// m·n·k at or below this runs the unblocked C loop: no packing, no threads.
-    nonisolated(unsafe) static var tinyWork = 512
-    /// Multiply-adds per thread below which another thread does not pay for its wake-up.
-    nonisolated(unsafe) static var workPerThread = 1 << 18
-    /// With M at or below this, A is packed whole and threads split N instead of M.
-    nonisolated(unsafe) static var splitNMaxM = 384
-    /// With `!transB` and M at or below this, the micro-kernel reads B in place instead of packing.
-    nonisolated(unsafe) static var directBMaxM = 96
-    /// With `transB`, `!transA` and M at or below this, the ISA's dot-product kernel (if any) reads
-    /// both operands in place instead of transposing B into packed slivers.
-    nonisolated(unsafe) static var dotMaxM = 64
-    /// …and k at least this: with shallower k the kernel's final reductions outweigh its FMAs.
-    nonisolated(unsafe) static var dotMinK = 128
-
-    /// Depth of each packed k slice: `k` cut into equal slices of at most ``kcMax``.
-    static func sliceDepth(_ k: Int) -> Int {
-        let slices = Swift.max(1, (k + kcMax - 1) / kcMax)
-        return (k + slices - 1) / slices
-    }
+    /// Depth of each packed k slice under the current settings: `k` cut into equal slices of at most `kcMax`.
+    static func sliceDepth(_ k: Int) -> Int { Kernels.settings.gemm.sliceDepth(k) }
 
     /// Work on a finished tile of C: `(tile, rows, cols, firstColumn)`, the tile's rows `ldc` apart. Called
     /// once per tile, after its last k slice, by the thread that computed it (while the tile is in cache).
@@ -78,26 +61,28 @@ enum GEMM {
             epilogue?(c, m, n, 0)
             return
         }
+        let settings = Kernels.settings, tuning = settings.gemm
         let work = Double(m) * Double(n) * Double(k)
-        if work <= Double(tinyWork) {
+        if work <= Double(tuning.tinyWork) {
             attend_sgemm_small(transA ? 1 : 0, transB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             epilogue?(c, m, n, 0)
             return
         }
-        let uk = attend_sgemm_ukernel_for(Kernels.activeISA.cValue).pointee
-        let kc = sliceDepth(k)
+        let uk = attend_sgemm_ukernel_for(settings.activeISA.cValue).pointee
+        let kc = tuning.sliceDepth(k)
         var packed: PackedWeights? = nil
         if let packedB, transB, !transA, packedB.n == n, packedB.k == k, packedB.isUsable(with: uk, kc: kc) { packed = packedB }
         let job = Job(uk: uk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, packed: packed, epilogue: epilogue)
+                      a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, packed: packed, epilogue: epilogue,
+                      directBMaxM: tuning.directBMaxM)
         let rowSlivers = (m + job.mr - 1) / job.mr
         let colSlivers = (n + job.nr - 1) / job.nr
-        let byWork = Int(min(work / Double(workPerThread), Double(Int.max / 2)))
-        let threads = max(1, min(Kernels.maxThreads, byWork, max(rowSlivers, colSlivers)))
+        let byWork = Int(min(work / Double(Swift.max(tuning.workPerThread, 1)), Double(Int.max / 2)))
+        let threads = max(1, min(settings.maxThreads, byWork, max(rowSlivers, colSlivers)))
 
-        if transB && !transA && m <= dotMaxM && k >= dotMinK && packed == nil, let dot = uk.dot {
+        if transB && !transA && m <= tuning.dotMaxM && k >= tuning.dotMinK && packed == nil, let dot = uk.dot {
             job.dotSplitN(dot, threads: threads)
-        } else if m <= splitNMaxM {
+        } else if m <= tuning.splitNMaxM {
             job.splitN(threads: threads)
         } else {
             job.splitM(threads: threads)
@@ -183,8 +168,10 @@ private struct Job: @unchecked Sendable {
     let mr: Int, nr: Int
     let transA: Bool, transB: Bool
     let m: Int, n: Int, k: Int
-    /// Depth of a packed slice: k cut into equal slices of at most ``GEMM/kcMax``.
+    /// Depth of a packed slice: k cut into equal slices of at most ``GEMMTuning/kcMax``.
     let kc: Int
+    /// B is read in place (not packed) when `!transB` and M is at most this (``GEMMTuning/directBMaxM``).
+    let directBMaxM: Int
     let alpha: Float, beta: Float
     let a: UnsafePointer<Float>, lda: Int
     let b: UnsafePointer<Float>, ldb: Int
@@ -195,7 +182,8 @@ private struct Job: @unchecked Sendable {
 
     init(uk: attend_sgemm_ukernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, packed: PackedWeights?, epilogue: GEMM.Epilogue?) {
+         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, packed: PackedWeights?, epilogue: GEMM.Epilogue?,
+         directBMaxM: Int) {
         // The C table always fills every entry; the optionals come from C's nullable pointers.
         kernel = uk.kernel!
         packA = uk.pack_a!
@@ -205,6 +193,7 @@ private struct Job: @unchecked Sendable {
         self.transA = transA; self.transB = transB
         self.m = m; self.n = n; self.k = k
         self.kc = kc
+        self.directBMaxM = directBMaxM
         self.alpha = alpha; self.beta = beta
         self.a = a; self.lda = lda; self.b = b; self.ldb = ldb; self.c = c; self.ldc = ldc
         self.packed = packed
@@ -245,11 +234,11 @@ private struct Job: @unchecked Sendable {
         }
     }
 
-    /// Small M (≤ ``GEMM/splitNMaxM``): per pc the threads pack all of A together (it stays in
+    /// Small M (≤ ``GEMMTuning/splitNMaxM``): per pc the threads pack all of A together (it stays in
     /// L2), then claim runs of NR-column slivers; each B sliver is packed just before use into a
-    /// per-thread buffer, or read in place when `!transB` and M ≤ ``GEMM/directBMaxM``.
+    /// per-thread buffer, or read in place when `!transB` and M ≤ ``directBMaxM``.
     func splitN(threads: Int) {
-        let directB = !transB && m <= GEMM.directBMaxM
+        let directB = !transB && m <= directBMaxM
         let rowSlivers = (m + mr - 1) / mr
         let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
         let colChunk = GEMM.chunk(n, threads: threads, multiple: nr)

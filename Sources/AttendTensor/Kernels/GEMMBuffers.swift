@@ -11,23 +11,38 @@ enum GEMMBuffers {
         let floats: Int
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var idle: [Buffer] = []
+    /// The idle buffers, touched only under their lock (any thread of any task may borrow and return).
+    private final class Pool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var idle: [Buffer] = []
+
+        /// The smallest idle buffer of at least `floats` floats, removed from the pool, or nil.
+        func take(atLeast floats: Int) -> Buffer? {
+            lock.lock()
+            defer { lock.unlock() }
+            var best: Int? = nil
+            for (i, buf) in idle.enumerated() where buf.floats >= floats {
+                if best.map({ buf.floats < idle[$0].floats }) ?? true { best = i }
+            }
+            return best.map { idle.remove(at: $0) }
+        }
+
+        /// Returns `buf`; gives back the smallest buffer when more than `capacity` are idle (the big ones are the
+        /// expensive ones to recreate), for the caller to free outside the lock.
+        func give(_ buf: Buffer, capacity: Int) -> Buffer? {
+            lock.lock()
+            defer { lock.unlock() }
+            idle.append(buf)
+            guard idle.count > capacity, let i = idle.indices.min(by: { idle[$0].floats < idle[$1].floats }) else { return nil }
+            return idle.remove(at: i)
+        }
+    }
+
+    private static let pool = Pool()
     static let capacity = 8
 
     private static func take(_ floats: Int) -> Buffer {
-        lock.lock()
-        // The smallest idle buffer that is big enough.
-        var best: Int? = nil
-        for (i, buf) in idle.enumerated() where buf.floats >= floats {
-            if best == nil || buf.floats < idle[best!].floats { best = i }
-        }
-        if let best {
-            let buf = idle.remove(at: best)
-            lock.unlock()
-            return buf
-        }
-        lock.unlock()
+        if let buf = pool.take(atLeast: floats) { return buf }
         // Round up so that slowly growing requests reuse one buffer.
         let rounded = max(floats, 1024).roundedUpToPowerOfTwoish
         let raw = UnsafeMutableRawPointer.allocate(byteCount: rounded * MemoryLayout<Float>.stride, alignment: 64)
@@ -35,16 +50,7 @@ enum GEMMBuffers {
     }
 
     private static func give(_ buf: Buffer) {
-        lock.lock()
-        idle.append(buf)
-        var evicted: Buffer? = nil
-        if idle.count > capacity {
-            // Drop the smallest: the big ones are the expensive ones to recreate.
-            let i = idle.indices.min { idle[$0].floats < idle[$1].floats }!
-            evicted = idle.remove(at: i)
-        }
-        lock.unlock()
-        evicted?.pointer.deallocate()
+        pool.give(buf, capacity: capacity)?.pointer.deallocate()
     }
 
     /// Runs `body` with a scratch buffer of at least `floats` floats.

@@ -47,16 +47,21 @@ public enum KernelISA: String, CaseIterable, Sendable, CustomStringConvertible {
 }
 
 extension Kernels {
-    /// Forces the micro-kernels to one ISA level (for tests and benchmarks); `nil` picks the best.
-    /// A level the CPU lacks is never executed: ``activeISA`` then falls back to the best supported.
-    nonisolated(unsafe) public static var forcedISA: KernelISA? = nil
-
-    /// The ISA level the fast kernels use right now.
-    public static var activeISA: KernelISA {
-        if let forced = forcedISA, forced.isSupported { return forced }
-        return KernelISA.best
+    /// The forced ISA level of the current ``settings`` (`nil`: the best). Setting it changes the
+    /// process-wide ``defaultSettings``; to force a level for one task only, use
+    /// `Kernels.withSettings({ $0.isa = .generic }) { … }`. `ATTEND_ISA` sets the starting value.
+    public static var forcedISA: KernelISA? {
+        get { settings.isa }
+        set { defaultSettings.isa = newValue }
     }
 
-    /// The most threads a kernel may use (default: the active processor count). Values below 1 act as 1.
-    nonisolated(unsafe) public static var maxThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// The ISA level the fast kernels use right now (``settings``' forced level when supported, else the best).
+    public static var activeISA: KernelISA { settings.activeISA }
+
+    /// The most threads a kernel may use under the current ``settings`` (default: the active processor count).
+    /// Values below 1 act as 1. Setting it changes the process-wide ``defaultSettings``.
+    public static var maxThreads: Int {
+        get { settings.maxThreads }
+        set { defaultSettings.maxThreads = newValue }
+    }
 }

@@ -3,7 +3,7 @@ import AttendKernelsC
 /// A weight matrix `W` stored `[n, k]` (PyTorch's Linear layout), packed once into the layout the GEMM
 /// micro-kernel reads, so `X · Wᵀ` skips re-packing B on every call (``Kernels/linearGEMM``).
 ///
-/// Layout: `k` is cut into the same slices the GEMM driver uses (`kc` deep, ``GEMM/kcMax`` at most); each
+/// Layout: `k` is cut into the same slices the GEMM driver uses (`kc` deep, ``GEMMTuning/kcMax`` at most); each
 /// slice holds the columns of `Wᵀ` in slivers of `NR` (the ISA's tile width), sliver `t` of slice `s` at
 /// `data + s·kc·n̄ + t·kcur·NR`, element `(p, t·NR + c)` at `[p·NR + c]`, columns past `n` zero
 /// (`n̄` = `n` rounded up to `NR`). Exactly what `pack_b(trans_b: 1, …)` writes, once.

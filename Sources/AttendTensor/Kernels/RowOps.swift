@@ -5,22 +5,20 @@ import AttendKernelsC
 /// on GEMM's persistent thread pool when the work is large enough to pay for it.
 /// Bias + activation and add + layer norm live in `Epilogues.swift`.
 extension Kernels {
-    /// Elements (rows × cols) below which a row kernel stays on the calling thread. Waking the
-    /// pool costs about as much as ~32k elements of the cheapest kernel (layer norm).
-    nonisolated(unsafe) static var rowParallelThreshold = 1 << 15
-
     /// Row blocks each thread claims, about: a thread slowed by other load holds up no one.
     static let rowBlocksPerThread = 4
 
     /// The row kernels for `isa` (the generic ones when the CPU lacks it).
     static func rowOps(_ isa: KernelISA) -> attend_rowops { attend_rowops_for(isa.cValue).pointee }
 
-    /// Threads for `rows × cols` elements of row work: one below ``rowParallelThreshold``, else up to ``maxThreads``.
+    /// Threads for `rows × cols` elements of row work: one below ``KernelSettings/rowParallelThreshold``,
+    /// else up to ``KernelSettings/maxThreads`` (of the current ``settings``).
     static func rowThreads(rows: Int, cols: Int) -> Int {
         guard rows > 1, cols > 0 else { return 1 }
+        let settings = Kernels.settings
         let (work, overflow) = rows.multipliedReportingOverflow(by: cols)
-        if !overflow && work < rowParallelThreshold { return 1 }
-        return Swift.max(1, Swift.min(maxThreads, rows))
+        if !overflow && work < settings.rowParallelThreshold { return 1 }
+        return Swift.max(1, Swift.min(settings.maxThreads, rows))
     }
 
     /// Calls `body(lo, hi)` for consecutive blocks of rows covering `0..<rows`, on up to `threads`

@@ -1,22 +1,17 @@
 import Foundation
 
 extension ReferenceKernels {
-    /// The plain twin of ``Kernels/attention(shape:q:_:k:_:v:_:out:_:scale:isCausal:keyMask:mask:weights:logSumExp:isa:threads:)``:
-    /// the same strided operands and masks, one query row at a time, every sum in Double.
+    /// The plain twin of ``Kernels/attention(_:isa:threads:)``: the same strided operands and masks, one
+    /// query row at a time, every sum in Double.
     ///
-    ///     s[j] = scale · q·k[j] + keyMask[b, j] + mask[b, h, i, j]   (boolean 0 → −∞; j > i → −∞ when causal)
+    ///     s[j] = scale · q·k[j] + keyMask[b, j] + mask[b, h, i, j]   (boolean 0 → −∞; j > off + i → −∞ when causal)
     ///     p = exp(s − max s) / Σ exp(s − max s)                         (all −∞ → p = 0, o = 0)
     ///     o = Σ_j p[j] v[j]
-    public static func attention(
-        shape s: Kernels.AttentionShape,
-        q: UnsafePointer<Float>, _ qL: Kernels.HeadLayout,
-        k: UnsafePointer<Float>, _ kL: Kernels.HeadLayout,
-        v: UnsafePointer<Float>, _ vL: Kernels.HeadLayout,
-        out: UnsafeMutablePointer<Float>, _ oL: Kernels.HeadLayout,
-        scale: Float, isCausal: Bool,
-        keyMask: Kernels.AttentionKeyMask?, mask: Kernels.AttentionScoreMask?,
-        weights: UnsafeMutablePointer<Float>?, logSumExp: UnsafeMutablePointer<Float>?
-    ) {
+    public static func attention(_ p: Kernels.AttentionProblem) {
+        let s = p.shape
+        let (q, qL, k, kL, v, vL) = (p.query.base, p.query.layout, p.key.base, p.key.layout, p.value.base, p.value.layout)
+        let (out, oL, scale, keyMask, mask, weights, logSumExp) = (p.output, p.outputLayout, p.scale, p.keyMask, p.mask, p.weights, p.logSumExp)
+        let causalLimit: (Int) -> Int = { i in p.isCausal ? p.causalKeyOffset + i : Int.max }   // last key query i sees
         guard s.kvHeads > 0 else { return }
         let group = s.heads / s.kvHeads
         var row = [Double](repeating: 0, count: s.keyLength)
@@ -40,7 +35,7 @@ extension ReferenceKernels {
                             let mv = gm.values[b * gm.batchStride + h * gm.headStride + i * gm.rowStride + j]
                             if gm.isBoolean { if mv == 0 { x = -.infinity } } else { x += Double(mv) }
                         }
-                        if isCausal && j > i { x = -.infinity }
+                        if j > causalLimit(i) { x = -.infinity }
                         row[j] = x
                         m = Swift.max(m, x)
                     }
