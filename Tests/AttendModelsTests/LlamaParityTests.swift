@@ -1,0 +1,161 @@
+import AttendTestSupport
+import Foundation
+import Testing
+@testable import AttendModels
+import AttendNN
+
+/// SmolLM2-135M-Instruct (installed with `attend models install smollm2-135m`) and the fixtures made with
+/// transformers by `Tests/Fixtures/smollm2/make_fixtures.py`; both weight paths are loaded once per test process.
+enum SmolLM2Fixture {
+    static let name = "smollm2-135m"
+    static let gguf = installedModelFolder(name).appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf")
+
+    /// On CI always (a missing model fails there); elsewhere when the GGUF is installed.
+    static var enabled: Bool { isCI || FileManager.default.fileExists(atPath: gguf.path) }
+
+    static let fixture: [String: Any]? = {
+        let url = packageRoot.appendingPathComponent("Tests/Fixtures/smollm2/smollm2-fixtures.json")
+        guard let data = try? Data(contentsOf: url) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }()
+
+    static func prompts() throws -> [[String: Any]] {
+        try #require(fixture?["prompts"] as? [[String: Any]], "Tests/Fixtures/smollm2/smollm2-fixtures.json is missing")
+    }
+
+    private static let reference = Result { try LlamaModel.load(gguf, path: .reference) }
+    private static let quantized = Result { try LlamaModel.load(gguf, path: .quantized) }
+
+    static func model(_ path: LlamaWeightPath) throws -> LlamaModel {
+        do { return try (path == .reference ? reference : quantized).get() } catch {
+            throw SharedModels.MissingModel(name: name, underlying: "\(error)")
+        }
+    }
+
+    /// The conversations the fixture's chat prompts were made from (as in make_fixtures.py).
+    static let conversations: [[ChatMessage]] = [
+        [ChatMessage(role: "user", content: "What is the capital of France?")],
+        [ChatMessage(role: "user", content: "I have two cats called Miso and Tofu. They love sleeping on the radiator."),
+         ChatMessage(role: "assistant", content: "They sound adorable! Cats do love warm places."),
+         ChatMessage(role: "user", content: "What did I say about cats earlier?")],
+    ]
+
+    /// Runs `ids` in one pass, recording the fixture's attention maps; returns the last position's logits.
+    static func run(_ model: LlamaModel, _ ids: [Int]) throws -> (logits: [Float], recorder: IntermediateRecorder) {
+        let layers = Set(((fixture?["meta"] as? [String: Any])?["layers"] as? [Int] ?? []).map { "L\($0).weights" })
+        let recorder = IntermediateRecorder { layers.contains($0) }
+        let logits = try model.forward(ids, cache: LlamaCache(config: model.config), observer: recorder)
+        return (logits.scalars, recorder)
+    }
+}
+
+@Suite("SmolLM2 (Llama) against transformers", .serialized, .enabled(if: SmolLM2Fixture.enabled, "install with `attend models install smollm2-135m`"))
+struct LlamaParityTests {
+    /// The config read from the GGUF metadata is the model's (issue 12's facts).
+    @Test func configFromMetadata() throws {
+        let c = try SmolLM2Fixture.model(.quantized).config
+        #expect(c == LlamaConfig(vocabSize: 49_152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9,
+                                 numKeyValueHeads: 3, ropeTheta: 100_000, rmsNormEps: 1e-5, contextLength: 8192))
+    }
+
+    /// The tokenizer gives transformers' ids and the chat template its text, on every fixture prompt.
+    @Test func tokenizerAndChatTemplateMatch() throws {
+        let model = try SmolLM2Fixture.model(.quantized)
+        let template = try #require(model.chatTemplate)
+        var chats = SmolLM2Fixture.conversations.makeIterator()
+        for p in try SmolLM2Fixture.prompts() {
+            let text = try #require(p["text"] as? String)
+            if p["kind"] as? String == "chat" {
+                let messages = try #require(chats.next())
+                #expect(template.render(messages) == text)
+            }
+            #expect(model.tokenizer.encode(text) == (p["input_ids"] as? [Int]))
+        }
+        #expect(template.defaultSystemMessage == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+    }
+
+    /// Reference path: last-position logits within 1e-3 (top 64, strided, log-sum-exp), attention within 1e-4,
+    /// the same greedy 24 tokens.
+    @Test func referencePathEqualsTransformers() throws {
+        let model = try SmolLM2Fixture.model(.reference)
+        var worstLogit: Float = 0, worstAttention: Float = 0
+        for p in try SmolLM2Fixture.prompts() {
+            let ids = try #require(p["input_ids"] as? [Int])
+            let (logits, recorder) = try SmolLM2Fixture.run(model, ids)
+            for pair in try #require(p["top_logits"] as? [[Any]]) {
+                let (id, want) = (try #require(pair[0] as? Int), try #require((pair[1] as? NSNumber)?.floatValue))
+                worstLogit = max(worstLogit, abs(logits[id] - want))
+                #expect(abs(logits[id] - want) <= 1e-3, "prompt of \(ids.count) tokens: logit of \(id) is \(logits[id]), expected \(want)")
+            }
+            let strided = flattenFloats(p["strided_logits"])
+            for (i, want) in strided.enumerated() {
+                worstLogit = max(worstLogit, abs(logits[i * 97] - want))
+                #expect(abs(logits[i * 97] - want) <= 1e-3, "prompt of \(ids.count) tokens: logit of \(i * 97)")
+            }
+            let m = logits.max()!
+            let lse = Double(m) + log(logits.reduce(0.0) { $0 + exp(Double($1 - m)) })
+            #expect(abs(Float(lse) - ((p["logsumexp"] as? NSNumber)?.floatValue ?? .nan)) <= 1e-3)
+            // Attention of layers 0/14/29, heads 0/4/8: all rows, or the last 4 for long prompts.
+            let maps = try #require(p["attention"] as? [String: Any])
+            for (key, rows) in maps {
+                let parts = key.split(separator: ".").compactMap { Int($0) }
+                let weights = try #require(recorder.values["L\(parts[0]).weights"])                      // [1, H, T, T]
+                let (t, h) = (ids.count, parts[1])
+                let want = try #require(rows as? [[Any]])
+                for (r, row) in want.enumerated() {
+                    let q = t - want.count + r
+                    let got = Array(weights.scalars[((h * t + q) * t)..<((h * t + q + 1) * t)])
+                    let c = closeness(got, flattenFloats(row), atol: 1e-4, rtol: 0)
+                    worstAttention = max(worstAttention, zip(got, flattenFloats(row)).map { abs($0 - $1) }.max() ?? 0)
+                    #expect(c.ok, "layer \(parts[0]) head \(h) query \(q) of \(t): \(c)")
+                }
+            }
+            let greedy = try model.generate(prompt: ids, options: GenerationOptions(maxTokens: 24, stopOnEndOfTurn: false))
+            #expect(greedy.outputIds == (p["greedy_ids"] as? [Int]), "greedy continuation of the \(ids.count)-token prompt")
+        }
+        print("SmolLM2 reference path vs transformers: largest logit difference \(worstLogit), largest attention difference \(worstAttention)")
+    }
+
+    /// Quantized path: the same greedy tokens as the reference path, or a difference only where the reference's top
+    /// two logits are within 0.05; reports top-1 agreement and the largest logit difference.
+    @Test func quantizedPathFollowsTheReference() throws {
+        let (reference, fast) = (try SmolLM2Fixture.model(.reference), try SmolLM2Fixture.model(.quantized))
+        var agree = 0, steps = 0
+        var worst: Float = 0
+        for p in try SmolLM2Fixture.prompts() {
+            let ids = try #require(p["input_ids"] as? [Int])
+            let fastRun = try fast.generate(prompt: ids, options: GenerationOptions(maxTokens: 24, stopOnEndOfTurn: false))
+            // Teacher-force the fast path's tokens through both paths, comparing every step's logits.
+            let (rc, fc) = (LlamaCache(config: reference.config), LlamaCache(config: fast.config))
+            var pending = ids
+            for next in fastRun.outputIds {
+                let r = try reference.forward(pending, cache: rc).scalars, f = try fast.forward(pending, cache: fc).scalars
+                worst = max(worst, zip(r, f).map { abs($0 - $1) }.max() ?? 0)
+                let top = r.indices.sorted { r[$0] > r[$1] }.prefix(2).map { $0 }
+                steps += 1
+                if top[0] == next { agree += 1 } else {
+                    #expect(r[top[0]] - r[next] <= 0.05, "step \(steps): quantized path picked \(next), reference \(top[0]) by \(r[top[0]] - r[next])")
+                }
+                pending = [next]
+            }
+        }
+        print("SmolLM2 quantized vs reference path: top-1 agreement \(agree)/\(steps), largest logit difference \(worst)")
+    }
+
+    /// Decoding on the key/value cache gives the logits of recomputing the whole sequence.
+    @Test func cachedDecodingEqualsRecomputation() throws {
+        let model = try SmolLM2Fixture.model(.quantized)
+        let prompt = model.tokenizer.encode("The cat sat on the")
+        let run = try model.generate(prompt: prompt, options: GenerationOptions(maxTokens: 6, stopOnEndOfTurn: false))
+        let cache = LlamaCache(config: model.config)
+        var cached = try model.forward(prompt, cache: cache).scalars
+        for (i, next) in run.outputIds.enumerated() {
+            let full = try model.forward(prompt + run.outputIds[..<i], cache: LlamaCache(config: model.config)).scalars
+            let c = closeness(cached, full, atol: 1e-3, rtol: 1e-4)
+            #expect(c.ok, "step \(i): \(c)")
+            #expect(SamplingOptions.argmax(full) == next)
+            cached = try model.forward([next], cache: cache).scalars
+        }
+        #expect(cache.count == prompt.count + run.outputIds.count)
+    }
+}
