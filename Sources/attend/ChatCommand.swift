@@ -162,11 +162,11 @@ final class LLMRunner {
             if !json { stdout.write(Data(piece.utf8)) }
         }
         cachedIds = Array((ids + result.outputIds).prefix(cache.count))
+        // Everything through one unbuffered handle, so the streamed text and the rest stay in order when piped.
         if json {
-            print(jsonReport(result).rendered())
+            stdout.write(Data((jsonReport(result).rendered() + "\n").utf8))
         } else {
-            print()
-            if explain { print(lookbackText(result), terminator: "") }
+            stdout.write(Data(("\n" + (explain ? lookbackText(result) : "")).utf8))
         }
         return result.text
     }
@@ -178,6 +178,10 @@ final class LLMRunner {
         o["output_ids"] = .array(r.outputIds.map { .int($0) })
         o["text"] = .string(r.text)
         o["finish_reason"] = .string(r.finishReason)
+        o["timing"] = .object(JSONObject([
+            ("prefill_tokens", .int(r.prefillTokens)), ("prefill_seconds", .double(r.prefillSeconds)),
+            ("decode_steps", .int(r.decodeSteps)), ("decode_seconds", .double(r.decodeSeconds)),
+        ]))
         if options.topLogprobs > 0 {
             o["steps"] = .array(r.steps.map { s in
                 .object(JSONObject([

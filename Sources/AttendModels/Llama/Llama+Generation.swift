@@ -100,6 +100,12 @@ public struct GenerationResult: Sendable {
     public var steps: [GenerationStep]
     /// `"stop"` (end of turn or a stop string) or `"length"` (max tokens or the context is full).
     public var finishReason: String
+    /// Wall-clock seconds of the first forward pass (the prompt: prefill) and of the later ones (decode).
+    public var prefillSeconds: Double = 0
+    public var decodeSeconds: Double = 0
+    /// Positions run in the prefill (the prompt less what the cache already held) and decode steps run.
+    public var prefillTokens = 0
+    public var decodeSteps = 0
 }
 
 extension LlamaModel {
@@ -127,9 +133,13 @@ extension LlamaModel {
         var (outputIds, steps, text, shown) = ([Int](), [GenerationStep](), "", 0)
         var finish = "length"
         var pending = Array(prompt[cache.count...])
+        var clock = (prefill: 0.0, decode: 0.0, prefillTokens: pending.count, decodeSteps: 0)
         while outputIds.count < options.maxTokens && cache.count + pending.count <= config.contextLength {
             let recorder = options.lookback.map { LookbackRecorder($0, layers: config.numLayers) }
+            let started = DispatchTime.now().uptimeNanoseconds
             let logits = try forward(pending, cache: cache, observer: recorder).scalars                 // [V]
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+            if outputIds.isEmpty { clock.prefill += seconds } else { clock.decode += seconds; clock.decodeSteps += 1 }
             let next = options.sampling.pick(logits, rng: &rng)
             let logprobs = Self.logSoftmax(logits)
             if endOfTurn.contains(next) { finish = "stop"; break }
@@ -162,7 +172,9 @@ extension LlamaModel {
             steps[last].text += piece
             try onText(piece)
         }
-        return GenerationResult(inputIds: prompt, outputIds: outputIds, text: text, steps: steps, finishReason: finish)
+        return GenerationResult(inputIds: prompt, outputIds: outputIds, text: text, steps: steps, finishReason: finish,
+                                prefillSeconds: clock.prefill, decodeSeconds: clock.decode,
+                                prefillTokens: clock.prefillTokens, decodeSteps: clock.decodeSteps)
     }
 
     /// Length of the longest tail of `text` that is a proper prefix of a stop string.
