@@ -50,12 +50,13 @@ struct ModelSeamTests {
     @Test func unknownOrMissingModelTypeIsAClearError() throws {
         let dir = try tempFolder()
         let config = dir.appendingPathComponent("config.json")
-        try Data(#"{"model_type": "llama", "hidden_size": 8}"#.utf8).write(to: config)
-        #expect(throws: ModelError.invalidConfig(config.path, "model_type \"llama\" is not supported (known model types: bert, tiny-translator, tiny-gpt)")) {
+        let known = ModelRegistry.families.map(\.modelType).joined(separator: ", ")
+        try Data(#"{"model_type": "gpt_neox", "hidden_size": 8}"#.utf8).write(to: config)
+        #expect(throws: ModelError.invalidConfig(config.path, "model_type \"gpt_neox\" is not supported (known model types: \(known))")) {
             try ModelRegistry.load(folder: dir)
         }
         try Data(#"{"hidden_size": 8}"#.utf8).write(to: config)
-        #expect(throws: ModelError.invalidConfig(config.path, "missing key \"model_type\" (known model types: bert, tiny-translator, tiny-gpt)")) {
+        #expect(throws: ModelError.invalidConfig(config.path, "missing key \"model_type\" (known model types: \(known))")) {
             try ModelRegistry.load(folder: dir)
         }
         try Data(#"{"model_type": 3}"#.utf8).write(to: config)

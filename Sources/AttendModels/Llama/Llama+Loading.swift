@@ -90,7 +90,7 @@ extension LlamaModel {
         guard isDirectory.boolValue else { return url }
         let files = ModelStore.ggufFiles(in: url)
         guard let first = files.first else {
-            throw ModelError.missingFile(url.appendingPathComponent("*.gguf").path)
+            throw ModelError.invalidInput("\(url.path) holds no .gguf file: Llama models load from GGUF (Hugging Face safetensors folders are not supported yet)")
         }
         guard files.count == 1 else {
             throw ModelError.invalidInput("\(url.path) holds \(files.count) .gguf files (\(files.map(\.lastPathComponent).joined(separator: ", "))): name one of them")
