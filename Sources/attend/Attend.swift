@@ -23,7 +23,7 @@ struct AttendCommand: ParsableCommand {
             NeighborsCommand.self,
             ModelsCommand.self,
             BenchCommand.self,
-            TrainCommand.self, TranslateCommand.self, GenerateCommand.self,
+            TrainCommand.self, TranslateCommand.self, GenerateCommand.self, ChatCommand.self,
             ServeCommand.self,
         ])
 }

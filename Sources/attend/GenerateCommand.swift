@@ -5,8 +5,17 @@ import Foundation
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Continue a token sequence with TinyGPT, the 2-layer model that learned induction heads.",
+        abstract: "Continue text with a language model (--model smollm2-135m), or a token sequence with TinyGPT, the 2-layer model that learned induction heads.",
         discussion: """
+        With --model naming a GGUF language model (`attend models install smollm2-135m`, a .gguf file or a folder holding one), the text is continued as it is: no chat template and no special tokens are added (use `attend chat` to talk to the model). The continuation is streamed as it is written, greedy by default (--temperature 0) or sampled with --temperature, --top-k, --top-p and --seed; it ends after --max-tokens tokens, at the model's end-of-text token or at a --stop string. --json prints one object with input_ids, output_ids and text (with --top-logprobs K, each step's K most likely tokens and log-probabilities); --explain shows, for each written token, the earlier tokens it attended to most.
+
+          attend generate --model smollm2-135m "The capital of France is"
+          attend generate --model smollm2-135m --max-tokens 40 --stop "\\n\\n" "def fibonacci(n):"
+          attend generate --model smollm2-135m --temperature 0.8 --top-k 40 --seed 7 "Once upon a time"
+          attend generate --model smollm2-135m --json --top-logprobs 3 --max-tokens 5 "Attention is"
+          attend generate --model smollm2-135m --explain --layer 14 "Tom gave the ball to Anna. Then Anna gave it back to"
+
+        Without --model:
         TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in \
         which a span occurs twice. Its 64 tokens are written as syllables: ba be bi bo da de di do … zo (or as \
         ids 0–63). Nothing about the tokens themselves is predictable; what it learned is to look back: when the \
@@ -22,7 +31,7 @@ struct GenerateCommand: ParsableCommand {
           attend generate --json
         """)
 
-    @Argument(help: "Prompt tokens: syllables (ba, be, …) or ids 0–63, separated by spaces (default: a random repeated span).")
+    @Argument(help: "With --model LLM: the text to continue. For TinyGPT: prompt tokens, syllables (ba, be, …) or ids 0–63, separated by spaces (default: a random repeated span).")
     var prompt: [String] = []
 
     @Option(name: .long, help: "Tokens to generate (default: the rest of the repeat, or 8).")
@@ -43,8 +52,10 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON on stdout.")
     var json = false
 
-    @Option(name: .long, help: "A model folder written by `attend train induction` (default: the embedded model).")
+    @Option(name: .long, help: "A GGUF language model (smollm2-135m, a .gguf file or a folder holding one), or a TinyGPT folder written by `attend train induction` (default: the embedded TinyGPT).")
     var model: String?
+
+    @OptionGroup(title: "Language models (--model smollm2-135m)") var llm: LLMOptions
 
     func validate() throws {
         if let count, count < 1 { throw ValidationError("--count must be at least 1") }
@@ -53,6 +64,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let model, LLMRunner.isGGUF(model) { return try runLanguageModel(model) }
         try runReportingErrors {
             let url: URL
             if let model { url = URL(fileURLWithPath: model) } else {
@@ -97,6 +109,23 @@ struct GenerateCommand: ParsableCommand {
             } else if prompt.isEmpty {
                 print(Terminal.dim("(the prompt is a random span and the start of its repeat; the model completes the repeat by induction)"))
             }
+        }
+    }
+
+    /// `--model` is a GGUF language model: continue the raw text.
+    func runLanguageModel(_ name: String) throws {
+        try runReportingErrors {
+            try llm.validate(temperature: temperature)
+            let text = prompt.joined(separator: " ")
+            guard !text.isEmpty else { throw CLIError("no text given: `attend generate --model \(name) \"The capital of France is\"`") }
+            let model = try LLMRunner.load(name)
+            var options = llm.generation(temperature: temperature, seed: seed, explain: explain)
+            if let count { options.maxTokens = count }
+            let runner = LLMRunner(model: model, options: options, json: json, explain: explain)
+            let ids = model.tokenizer.encode(text)
+            guard !ids.isEmpty else { throw CLIError("the text has no tokens") }
+            if !json && Terminal.stdoutIsTerminal { FileHandle.standardOutput.write(Data(Terminal.dim(text).utf8)) }
+            _ = try runner.generate(ids: ids)
         }
     }
 }

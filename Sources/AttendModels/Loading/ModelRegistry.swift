@@ -1,5 +1,6 @@
 // Which family a model folder belongs to, read from its config.json's `model_type`, and how to load it.
 // Adding a family is one line in `ModelRegistry.families` (see docs/ADDING-A-MODEL.md).
+import AttendNN
 import Foundation
 
 /// One model family: its `model_type` and how to load a folder of it.
@@ -34,6 +35,9 @@ public enum ModelRegistry {
         ModelFamily(modelType: "tiny-gpt", summary: "Attend's decoder-only demo model (induction heads)") {
             try TinyGPT.load(folder: $0)
         },
+        ModelFamily(modelType: "llama", summary: "Llama decoder from a GGUF file (SmolLM2-135M-Instruct): RoPE, grouped-query attention, SwiGLU, quantized weights") {
+            try LlamaModel.load($0)
+        },
     ]
 
     /// The family registered for `modelType`.
@@ -44,6 +48,15 @@ public enum ModelRegistry {
     /// The family of a model folder, from its `config.json`'s `model_type`.
     /// - Throws: ``ModelError/invalidConfig(_:_:)`` naming the file when `model_type` is missing or unknown.
     public static func family(of folder: URL) throws -> ModelFamily {
+        if let gguf = ggufModel(folder) {
+            // A GGUF file (or a folder holding one and no config.json) names its family in general.architecture.
+            let known = families.map(\.modelType).joined(separator: ", ")
+            let arch = try GGUFFile(url: gguf).string("general.architecture")
+            guard let family = family(arch) else {
+                throw ModelError.invalidConfig(gguf.path, "general.architecture \"\(arch)\" is not supported (known: \(known))")
+            }
+            return family
+        }
         let config = folder.appendingPathComponent(ModelFolder.configFile).path
         let known = families.map(\.modelType).joined(separator: ", ")
         guard let type = try ModelFolder.modelType(of: folder) else {
@@ -53,6 +66,13 @@ public enum ModelRegistry {
             throw ModelError.invalidConfig(config, "model_type \"\(type)\" is not supported (known model types: \(known))")
         }
         return family
+    }
+
+    /// The GGUF file `url` is, or the first one in a folder without a `config.json`; nil otherwise.
+    static func ggufModel(_ url: URL) -> URL? {
+        if url.pathExtension.lowercased() == "gguf" { return url }
+        guard !FileManager.default.fileExists(atPath: url.appendingPathComponent(ModelFolder.configFile).path) else { return nil }
+        return ModelStore.ggufFiles(in: url).first
     }
 
     /// Loads the model in `folder` with the family its `config.json` names.

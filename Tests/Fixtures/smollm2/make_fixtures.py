@@ -87,7 +87,10 @@ def main():
                 a = res.attentions[l][0, h]
                 att[f"{l}.{h}"] = rounded(a if n <= 64 else a[-4:])
         with torch.no_grad():
-            gen = model.generate(ids, max_new_tokens=24, do_sample=False, eos_token_id=None, pad_token_id=tok.eos_token_id)
+            # The attention mask is given: without it transformers infers ids != pad_token_id and masks every
+            # <|im_end|> of a chat prompt (pad = eos = 2 here), which changes the continuation of the cats prompt.
+            gen = model.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=24, do_sample=False,
+                                 eos_token_id=None, pad_token_id=tok.eos_token_id)
         new = gen[0, n:].tolist()
         cases.append({
             "kind": kind,

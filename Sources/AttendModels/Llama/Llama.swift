@@ -1,0 +1,294 @@
+// Llama: the decoder-only transformer of LLaMA (Touvron et al., 2023) and its descendants, here for
+// SmolLM2-135M-Instruct read from a GGUF file. Reference implementation: Hugging Face transformers'
+// `models/llama/modeling_llama.py` (LlamaRMSNorm, LlamaRotaryEmbedding + apply_rotary_pos_emb with rotate_half,
+// LlamaAttention with repeat_kv, LlamaMLP), which loads the same GGUF through `modeling_gguf_pytorch_utils.py`.
+//
+//   ids ─▶ token_embd
+//       ─▶ N × [ RMSNorm ─▶ causal self-attention (RoPE on q, k; grouped-query: H query heads share Hkv key/value
+//                heads) ─▶ +res ─▶ RMSNorm ─▶ SwiGLU MLP: down(silu(gate(x)) · up(x)) ─▶ +res ]
+//       ─▶ RMSNorm ─▶ tied LM head (token_embd as the output matrix) ─▶ logits
+//
+// Two weight paths (`LlamaWeightPath`): `.reference` dequantizes every matrix to Float32 at load (plain linear
+// products: transformers' numbers), `.quantized` keeps the Q4_1 / Q8_0 blocks and multiplies on them
+// (`Kernels.gemmQuantized`). GGUF's Q and K rows are permuted by llama.cpp's converter for its interleaved rope;
+// the loader undoes it (transformers' `_reverse_permute_weights`) so RoPE here is transformers' rotate_half.
+//
+// Intermediates reported to an observer, per layer i: "L{i}.q" [1, H, T, d] and "L{i}.k" [1, Hkv, P+T, d] after
+// RoPE, "L{i}.v" [1, Hkv, P+T, d], "L{i}.weights" [1, H, T, P+T], "L{i}.context" [1, H, T, d]; "embeddings" [1, T, D].
+// (P: positions already in the key/value cache; query head h reads key/value head h / (H / Hkv).)
+import AttendNN
+import AttendTokenizers
+import Foundation
+
+/// The model's sizes, read from the GGUF metadata (`llama.*` keys) and checked before anything is allocated.
+public struct LlamaConfig: Sendable, Equatable {
+    public var vocabSize: Int          // tokenizer.ggml.tokens count
+    public var hiddenSize: Int         // llama.embedding_length
+    public var intermediateSize: Int   // llama.feed_forward_length
+    public var numLayers: Int          // llama.block_count
+    public var numHeads: Int           // llama.attention.head_count
+    public var numKeyValueHeads: Int   // llama.attention.head_count_kv
+    public var ropeTheta: Float        // llama.rope.freq_base
+    public var rmsNormEps: Float       // llama.attention.layer_norm_rms_epsilon
+    public var contextLength: Int      // llama.context_length
+
+    /// Features per head: `hiddenSize / numHeads`.
+    public var headDim: Int { hiddenSize / numHeads }
+    /// Query heads per key/value head.
+    public var groupSize: Int { numHeads / numKeyValueHeads }
+
+    public init(vocabSize: Int, hiddenSize: Int, intermediateSize: Int, numLayers: Int, numHeads: Int,
+                numKeyValueHeads: Int, ropeTheta: Float, rmsNormEps: Float, contextLength: Int) {
+        (self.vocabSize, self.hiddenSize, self.intermediateSize, self.numLayers) = (vocabSize, hiddenSize, intermediateSize, numLayers)
+        (self.numHeads, self.numKeyValueHeads, self.ropeTheta, self.rmsNormEps) = (numHeads, numKeyValueHeads, ropeTheta, rmsNormEps)
+        self.contextLength = contextLength
+    }
+
+    /// Bounds on every size (errors name the file and the GGUF key).
+    func validate(source: String) throws {
+        let check = ConfigCheck(source: source)
+        try check.size(vocabSize, "tokenizer.ggml.tokens (vocabulary size)")
+        try check.size(hiddenSize, "llama.embedding_length")
+        try check.size(intermediateSize, "llama.feed_forward_length")
+        try check.size(contextLength, "llama.context_length")
+        try check.count(numLayers, "llama.block_count")
+        try check.count(numHeads, "llama.attention.head_count", positive: true)
+        try check.count(numKeyValueHeads, "llama.attention.head_count_kv", positive: true)
+        try check.divisible(hiddenSize, "llama.embedding_length", by: numHeads, "llama.attention.head_count")
+        try check.divisible(numHeads, "llama.attention.head_count", by: numKeyValueHeads, "llama.attention.head_count_kv")
+        guard headDim % 2 == 0 else {
+            throw ModelError.invalidConfig(source, "head size \(headDim) (llama.embedding_length / llama.attention.head_count) must be even for RoPE")
+        }
+        guard ropeTheta.isFinite && ropeTheta > 1 else {
+            throw ModelError.invalidConfig(source, "llama.rope.freq_base is \(ropeTheta), expected a finite number > 1")
+        }
+        guard rmsNormEps.isFinite && rmsNormEps >= 0 && rmsNormEps < 1 else {
+            throw ModelError.invalidConfig(source, "llama.attention.layer_norm_rms_epsilon is \(rmsNormEps), expected 0 ≤ ε < 1")
+        }
+        try check.elements([vocabSize, hiddenSize], "vocabulary × llama.embedding_length")
+        try check.elements([numLayers, 3, intermediateSize, hiddenSize], "llama.block_count × 3 × llama.feed_forward_length × llama.embedding_length")
+        try check.elements([numLayers, 4, hiddenSize, hiddenSize], "llama.block_count × 4 × llama.embedding_length²")
+    }
+}
+
+/// How the weight matrices are held and multiplied.
+public enum LlamaWeightPath: String, Sendable, CaseIterable {
+    /// Every matrix dequantized to Float32 at load; plain float32 products (the numbers transformers gives).
+    case reference
+    /// The quantized blocks kept as they are in the file; products on them (`Kernels.gemmQuantized`).
+    case quantized
+}
+
+/// One weight matrix `[out, in]` (PyTorch's layout), dense or quantized.
+public enum LlamaMatrix: @unchecked Sendable {
+    case dense(Tensor)
+    case quantized(QuantizedMatrix)
+
+    /// `x · Wᵀ`: `[..., in]` → `[..., out]`.
+    func apply(_ x: Tensor) throws -> Tensor {
+        switch self {
+        case .dense(let w): return try Tensor.linear(x, weight: w, bias: nil)
+        case .quantized(let w): return try Tensor.linear(x, quantized: w)
+        }
+    }
+
+    /// Rows `ids` (an embedding lookup): `[ids.count, in]`.
+    func rows(_ ids: [Int]) throws -> Tensor {
+        switch self {
+        case .dense(let w):
+            let width = w.shape[1]
+            var out = [Float](); out.reserveCapacity(ids.count * width)
+            for id in ids { out += w.scalars[(id * width)..<((id + 1) * width)] }
+            return try Tensor(shape: [ids.count, width], scalars: out)
+        case .quantized(let w): return try w.gatherRows(ids)
+        }
+    }
+}
+
+/// One decoder layer's weights (GGUF names `blk.{i}.…`).
+public struct LlamaLayer: @unchecked Sendable {
+    let attnNorm: Tensor       // attn_norm [D]
+    let q: LlamaMatrix         // attn_q [H·d, D] (rows un-permuted to transformers' layout)
+    let k: LlamaMatrix         // attn_k [Hkv·d, D] (rows un-permuted)
+    let v: LlamaMatrix         // attn_v [Hkv·d, D]
+    let o: LlamaMatrix         // attn_output [D, H·d]
+    let ffnNorm: Tensor        // ffn_norm [D]
+    let gate: LlamaMatrix      // ffn_gate [F, D]
+    let up: LlamaMatrix        // ffn_up [F, D]
+    let down: LlamaMatrix      // ffn_down [D, F]
+}
+
+/// The keys and values of every layer for the positions seen so far (one sequence): decoding step t reads
+/// keys 0…t without recomputing them. Rows are `[position][Hkv·d]`, read as heads in place.
+public final class LlamaCache {
+    /// Positions held.
+    public private(set) var count = 0
+    var keys: [[Float]]       // per layer, [count · Hkv·d]
+    var values: [[Float]]     // per layer, [count · Hkv·d]
+    let width: Int
+
+    public init(config: LlamaConfig) {
+        width = config.numKeyValueHeads * config.headDim
+        keys = Array(repeating: [], count: config.numLayers)
+        values = Array(repeating: [], count: config.numLayers)
+    }
+
+    /// Appends `t` positions of `layer` (`k`, `v`: `[1, t, Hkv·d]`); returns all keys and values `[1, P+t, Hkv·d]`.
+    func append(layer: Int, _ k: Tensor, _ v: Tensor) throws -> (Tensor, Tensor) {
+        keys[layer] += k.scalars
+        values[layer] += v.scalars
+        let rows = keys[layer].count / width
+        if layer == keys.count - 1 { count = rows }
+        return (try Tensor(shape: [1, rows, width], scalars: keys[layer]),
+                try Tensor(shape: [1, rows, width], scalars: values[layer]))
+    }
+
+    /// Forgets everything after the first `length` positions.
+    public func truncate(to length: Int) {
+        let n = Swift.max(0, Swift.min(length, count))
+        for l in keys.indices {
+            keys[l].removeSubrange((n * width)...)
+            values[l].removeSubrange((n * width)...)
+        }
+        count = n
+    }
+}
+
+/// A Llama model loaded from a GGUF file: weights, tokenizer and chat template (see `Llama+Loading.swift`).
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let path: LlamaWeightPath
+    public let tokenizer: BPETokenizer
+    /// `tokenizer.chat_template` of the file, when it has one.
+    public let chatTemplate: ChatTemplate?
+    /// The GGUF file it was loaded from.
+    public let url: URL
+    let embedding: LlamaMatrix     // token_embd [V, D]; also the LM head (tied)
+    let layers: [LlamaLayer]       // blk.{i}
+    let outputNorm: Tensor         // output_norm [D]
+    let inverseFrequencies: [Float]  // RoPE: θ^(−2i/d), i < d/2
+
+    init(config: LlamaConfig, path: LlamaWeightPath, tokenizer: BPETokenizer, chatTemplate: ChatTemplate?, url: URL,
+         embedding: LlamaMatrix, layers: [LlamaLayer], outputNorm: Tensor) {
+        (self.config, self.path, self.tokenizer, self.chatTemplate, self.url) = (config, path, tokenizer, chatTemplate, url)
+        (self.embedding, self.layers, self.outputNorm) = (embedding, layers, outputNorm)
+        // As LlamaRotaryEmbedding: inv_freq = 1 / base^(arange(0, d, 2) / d), in float32.
+        let d = config.headDim
+        inverseFrequencies = (0..<(d / 2)).map { i in Float(1 / pow(Double(config.ropeTheta), Double(2 * i) / Double(d))) }
+    }
+
+    /// Runs `ids` at positions `cache.count …` (the cache gains their keys and values) and returns the logits
+    /// of the last position `[V]` (with `allLogits`, every position's: `[T, V]`).
+    public func forward(_ ids: [Int], cache: LlamaCache, observer: (any IntermediateObserver)? = nil,
+                        allLogits: Bool = false) throws -> Tensor {
+        guard !ids.isEmpty else { throw ModelError.invalidInput("no tokens to run") }
+        if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
+            throw ModelError.invalidInput("token \(bad) is outside the vocabulary of \(config.vocabSize)")
+        }
+        let start = cache.count, t = ids.count
+        guard start + t <= config.contextLength else {
+            throw ModelError.sequenceTooLong(length: start + t, max: config.contextLength)
+        }
+        var x = try embedding.rows(ids).reshaped([1, t, config.hiddenSize])                          // [1, T, D]
+        if let observer, observer.wants("embeddings") { observer.observe("embeddings", x) }
+        for (i, layer) in layers.enumerated() {
+            x = try block(layer, x, index: i, start: start, cache: cache, observer: observer)        // [1, T, D]
+        }
+        let last = allLogits ? try x.reshaped([t, config.hiddenSize])                                 // [T, D]
+                             : try x.reshaped([t, config.hiddenSize]).slice(axis: 0, (t - 1)..<t)    // [1, D]
+        let logits = try embedding.apply(rmsNorm(last, outputNorm))                                   // [T or 1, V]
+        return allLogits ? logits : try logits.reshaped([config.vocabSize])
+    }
+
+    /// One decoder layer on positions `start ..< start + T`: `x` `[1, T, D]` → `[1, T, D]`.
+    func block(_ w: LlamaLayer, _ x: Tensor, index i: Int, start: Int, cache: LlamaCache,
+               observer: (any IntermediateObserver)?) throws -> Tensor {
+        let (h, hkv, d) = (config.numHeads, config.numKeyValueHeads, config.headDim)
+        let name = "L\(i)"
+        let a = try rmsNorm(x, w.attnNorm)                                                          // [1, T, D]
+        let q = try rotary(w.q.apply(a), heads: h, start: start)                                    // [1, T, H·d]
+        let k = try rotary(w.k.apply(a), heads: hkv, start: start)                                  // [1, T, Hkv·d]
+        let v = try w.v.apply(a)                                                                    // [1, T, Hkv·d]
+        let (keys, values) = try cache.append(layer: i, k, v)                                       // [1, P+T, Hkv·d] each
+        // Query j sits at absolute position P + j and sees keys 0…P + j; head h reads key/value head h / (H / Hkv).
+        let wantsWeights = observer?.wants(name + ".weights") ?? false
+        let r = try scaledDotProductAttention(
+            query: q.viewAsHeads(h, dim: d), key: keys.viewAsHeads(hkv, dim: d), value: values.viewAsHeads(hkv, dim: d),
+            isCausal: true, causalKeyOffset: start, returnWeights: wantsWeights)                    // output [1, H, T, d]
+        if let observer {
+            let reported: [(String, () throws -> Tensor)] = [
+                ("q", { try q.viewAsHeads(h, dim: d).contiguous() }),                               // [1, H, T, d]
+                ("k", { try keys.viewAsHeads(hkv, dim: d).contiguous() }),                          // [1, Hkv, P+T, d]
+                ("v", { try values.viewAsHeads(hkv, dim: d).contiguous() }),                        // [1, Hkv, P+T, d]
+                ("context", { r.output.contiguous() }),                                             // [1, H, T, d]
+            ]
+            for (suffix, value) in reported where observer.wants("\(name).\(suffix)") {
+                observer.observe("\(name).\(suffix)", try value())
+            }
+            if let weights = r.weights { observer.observe(name + ".weights", weights) }              // [1, H, T, P+T]
+        }
+        let hidden = try added(x, w.o.apply(r.output.mergedHeads()))                                // [1, T, D]
+        let m = try rmsNorm(hidden, w.ffnNorm)                                                      // [1, T, D]
+        let gated = try swiglu(gate: w.gate.apply(m), up: w.up.apply(m))                           // [1, T, F]
+        return try added(hidden, w.down.apply(gated))                                               // [1, T, D]
+    }
+
+    // MARK: - The element-wise steps (as transformers computes them, in float32)
+
+    /// LlamaRMSNorm: `y = weight · x / √(mean(x²) + ε)` over the last axis.
+    func rmsNorm(_ x: Tensor, _ weight: Tensor) throws -> Tensor {
+        let width = weight.count
+        var out = x.scalars
+        let g = weight.scalars
+        for r in 0..<(out.count / width) {
+            let base = r * width
+            var sum: Float = 0
+            for j in 0..<width { sum += out[base + j] * out[base + j] }
+            let inv = 1 / (sum / Float(width) + config.rmsNormEps).squareRoot()
+            for j in 0..<width { out[base + j] = g[j] * (out[base + j] * inv) }
+        }
+        return try Tensor(shape: x.shape, scalars: out)
+    }
+
+    /// RoPE as apply_rotary_pos_emb: per head, with x₁ the first half and x₂ the second half of its d features,
+    /// `rotate_half(x) = [−x₂, x₁]` and `y = x·cos + rotate_half(x)·sin`, angle `(start + t) · θ^(−2i/d)` for
+    /// feature i and i + d/2. `x`: `[1, T, heads·d]` → the same shape.
+    func rotary(_ x: Tensor, heads: Int, start: Int) throws -> Tensor {
+        let d = config.headDim, half = d / 2
+        var out = x.scalars
+        let rows = x.shape[1]
+        var cos = [Float](repeating: 0, count: half), sin = cos
+        for t in 0..<rows {
+            for i in 0..<half {
+                let angle = Float(start + t) * inverseFrequencies[i]                                // float32, as torch
+                cos[i] = Float(Foundation.cos(Double(angle)))
+                sin[i] = Float(Foundation.sin(Double(angle)))
+            }
+            for hd in 0..<heads {
+                let base = (t * heads + hd) * d
+                for i in 0..<half {
+                    let x1 = out[base + i], x2 = out[base + i + half]
+                    out[base + i] = x1 * cos[i] - x2 * sin[i]
+                    out[base + i + half] = x2 * cos[i] + x1 * sin[i]
+                }
+            }
+        }
+        return try Tensor(shape: x.shape, scalars: out)
+    }
+
+    /// LlamaMLP's activation: `silu(gate) · up`, `silu(z) = z / (1 + e^(−z))`.
+    func swiglu(gate: Tensor, up: Tensor) throws -> Tensor {
+        var out = gate.scalars
+        let u = up.scalars
+        for j in out.indices { let z = out[j]; out[j] = z / (1 + Foundation.exp(-z)) * u[j] }
+        return try Tensor(shape: gate.shape, scalars: out)
+    }
+
+    /// The residual sum `a + b` (same shapes).
+    func added(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        var out = a.scalars
+        let s = b.scalars
+        for j in out.indices { out[j] += s[j] }
+        return try Tensor(shape: a.shape, scalars: out)
+    }
+}
