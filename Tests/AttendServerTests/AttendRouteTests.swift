@@ -70,7 +70,7 @@ struct AttendRouteTests {
                 (["q": [[1]], "k": [[1]]], "missing key \"v\""),
                 (["q": [[1]], "k": [[1]], "v": [[1]], "extra": 1], "unknown key \"extra\""),
                 (["q": [[1]], "k": [[1], [2]], "v": [[1]]], "one value row per key"),
-                (["q": Array(repeating: [1], count: 1100), "k": Array(repeating: [1], count: 1000), "v": Array(repeating: [1], count: 1000)], "too large"),
+                (["q": Array(repeating: [1], count: 1100), "k": Array(repeating: [1], count: 1000), "v": Array(repeating: [1], count: 1000)], "1048576"),
             ]
             for (body, needle) in cases {
                 let r = try await HTTP.post(port: port, "/v1/attention", json: body)
