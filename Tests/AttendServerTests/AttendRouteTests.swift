@@ -197,7 +197,7 @@ struct KeepAliveTests {
                     done.resume(with: Result {
                         let fd = try HTTP.connect(port: port)
                         defer { close(fd) }
-                        var tv = timeval(tv_sec: 60, tv_usec: 0)
+                        var tv = timeval(tv_sec: 900, tv_usec: 0)
                         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                         var out: [HTTPReply] = []
                         var pending = Data()

@@ -88,7 +88,7 @@ enum HTTP {
     static func blockingRequest(port: Int, _ method: String, _ path: String, body: Data?, headers: [String: String]) throws -> HTTPReply {
         let fd = try connect(port: port)
         defer { close(fd) }
-        var tv = timeval(tv_sec: 120, tv_usec: 0)
+        var tv = timeval(tv_sec: 900, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         try send(fd, head(method, path, port: port, headers: headers, length: body.map(\.count) ?? (method == "POST" ? 0 : nil)))
         if let body, !body.isEmpty { try? send(fd, body) }   // the server may answer (413) before reading it all
