@@ -16,7 +16,14 @@ struct BenchCommand: ParsableCommand {
           embed      sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads: \
         1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included; sentences per second \
         and peak RSS. Pass the baselines' own sentences with --short/--long (../shared/baselines/make_sentences.py). \
-        --attentions also times returning all weights.
+        --attentions also times returning all weights. Each result is also given as a fraction of the machine's \
+        fp32 FMA peak (model FLOPs: 2 per multiply-add of the linear layers and attention).
+          generate   a decoder LLM (--model, default smollm2-135m) as ../shared/baselines/bench_llama_cpp.py times \
+        llama.cpp: prefill of a --prompt-tokens prompt (default 512) and --new-tokens greedy steps (default 128), \
+        tokens/s, best of --repeats runs, with the prefill's fraction of the fp32 peak.
+          peak       the machine's arithmetic limit for every ISA level Attend can run here: fp32 fused \
+        multiply-adds (GFLOPS) and int8 dot products (GOPS), on one thread and on all threads. Other benchmarks \
+        divide by it.
 
         Examples:
           attend bench gemm
@@ -24,12 +31,16 @@ struct BenchCommand: ParsableCommand {
           attend bench gemm --isa avx2 --json
           attend bench attention --lengths 1024 2048 --causal
           attend bench embed --short short.txt --long long.txt --attentions
+          attend bench generate --repeats 3 --json
+          attend bench peak
         """)
 
     enum Kernel: String, ExpressibleByArgument, CaseIterable {
         case gemm
         case attention
         case embed
+        case generate
+        case peak
     }
 
     @Argument(help: "The kernel to time: \(Kernel.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -83,6 +94,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("sets"), parsing: .upToNextOption, help: "embed: which workloads to time: short, long (default: both).")
     var sets: [String] = ["short", "long"]
 
+    // generate
+    @Option(name: .customLong("prompt-tokens"), help: "generate: tokens of the prompt run as one prefill.")
+    var promptTokens = 512
+    @Option(name: .customLong("new-tokens"), help: "generate: greedy decoding steps after the prefill.")
+    var newTokens = 128
+
     struct Shape {
         var m: Int, n: Int, k: Int, transB: Bool
         var label: String { "\(m)×\(k) · \(transB ? "(\(n)×\(k))ᵀ" : "\(k)×\(n)")" }
@@ -105,6 +122,7 @@ struct BenchCommand: ParsableCommand {
         if given.contains(where: { $0 < 1 }) { throw ValidationError("--m, --n and --k must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if promptTokens < 1 || newTokens < 1 { throw ValidationError("--prompt-tokens and --new-tokens must be at least 1") }
         if !(quietWait >= 0) { throw ValidationError("--quiet-wait must be 0 or more seconds") }
         for s in sets where s != "short" && s != "long" { throw ValidationError("--sets takes short and/or long, got '\(s)'") }
         if let isa, KernelISA(rawValue: isa) == nil {
@@ -115,6 +133,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         if let threads { Kernels.maxThreads = threads }
         if kernel == .embed { return try runReportingErrors { try runEmbed() } }
+        if kernel == .generate { return try runReportingErrors { try runGenerate() } }
+        if kernel == .peak { return runPeak() }
         if kernel == .attention {
             return try runReportingErrors {
                 try AttentionBench.run(n: lengths, causal: causalOnly ? true : (nonCausalOnly ? false : nil),

@@ -121,13 +121,16 @@ extension BenchCommand {
                                           attentions: attentions, quietWait: quietWait, progress: progress)
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         let rss = peakRSSMiB()
+        // Useful work per sentence and the machine's limit, for a fraction of peak comparable across machines.
+        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
+        func gflops(_ r: EmbedBench.Result) -> Double { embedder.model.flops(tokens: r.tokens) * r.sentencesPerSecond / 1e9 }
         if json {
             print(JSONValue.object([
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
                 ("precision", .string("\(precisionOption.precision)")),
                 ("bf16_native", .bool(Kernels.bf16IsNative)), ("bf16_kernel", .string(Kernels.bf16KernelName)),
-                ("peak_rss_mib", .double(rss)),
+                ("peak_rss_mib", .double(rss)), ("peak_fp32_gflops", .double(peak)),
                 ("results", .array(results.map { r in
                     .object([("impl", .string(r.impl)), ("case", .string(r.caseName)), ("n", .int(r.n)),
                              ("tokens", .int(r.tokens)), ("median_s", .double(r.median)),
@@ -135,7 +138,9 @@ extension BenchCommand {
                              ("repeats", .int(r.times.count)), ("clean_repeats", .int(r.clean.count)),
                              ("max_other_cpu_frac", .double(r.others.compactMap { $0 }.max() ?? 0)),
                              ("waited_for_quiet_s", .double(r.waited)),
-                             ("sent_per_s", .double(r.sentencesPerSecond))])
+                             ("sent_per_s", .double(r.sentencesPerSecond)),
+                             ("gflop_per_sentence", .double(embedder.model.flops(tokens: r.tokens) / 1e9)),
+                             ("gflops", .double(gflops(r))), ("fraction_of_fp32_peak", .double(gflops(r) / peak))])
                 })),
             ]).rendered())
             return
@@ -143,12 +148,14 @@ extension BenchCommand {
         let precision = precisionOption.precision == .bf16 ? "bf16 (\(Kernels.bf16KernelName) kernel)" : "fp32"
         print("\(modelOptions.model), \(precision), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
         print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
-        print("case    impl                              sentences  median s   min s    max s  clean  sentences/s")
+        print("case    impl                              sentences  median s   min s    max s  clean  sentences/s  GFLOPS  of peak")
         for r in results {
             print(padRight(r.caseName, 8) + padRight(r.impl, 34) + padLeft(String(r.n), 9)
                   + String(format: "%10.3f%8.3f%9.3f", r.median, r.times.min() ?? 0, r.times.max() ?? 0)
-                  + padLeft("\(r.clean.count)/\(r.times.count)", 7) + String(format: "%13.1f", r.sentencesPerSecond))
+                  + padLeft("\(r.clean.count)/\(r.times.count)", 7) + String(format: "%13.1f", r.sentencesPerSecond)
+                  + String(format: "%8.1f%8.1f%%", gflops(r), 100 * gflops(r) / peak))
         }
+        print("fp32 FMA peak of this machine (\(Kernels.activeISA), all threads): " + String(format: "%.1f", peak) + " GFLOPS (attend bench peak)")
         print(String(format: "peak RSS %.1f MiB", rss))
     }
 }

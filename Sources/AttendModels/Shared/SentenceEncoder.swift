@@ -12,6 +12,8 @@ public protocol SentenceEncoder: AnyObject {
     var modelType: String { get }
     /// Width of each token's vector.
     var hiddenSize: Int { get }
+    /// Width of the feed-forward layer's hidden vector.
+    var intermediateSize: Int { get }
     var layerCount: Int { get }
     var heads: Int { get }
     /// The most tokens (special tokens included) the position table allows.
@@ -35,6 +37,7 @@ extension BertModel: SentenceEncoder {
     public var scoreBias: String? { nil }
     public var embeddingsFormula: String { "LayerNorm(token + position + segment embedding)" }
     public var hiddenSize: Int { config.hiddenSize }
+    public var intermediateSize: Int { config.intermediateSize }
     public var maxTokens: Int { config.maxPositionEmbeddings }
     public var wordEmbeddings: Embedding { embeddings.words }
     public var attentionLayers: [MultiHeadAttention] { layers.map(\.attention) }
@@ -43,11 +46,24 @@ extension BertModel: SentenceEncoder {
     }
 }
 
+extension SentenceEncoder {
+    /// Useful floating-point operations of one sequence of `tokens` tokens, as PERFORMANCE-NOTES counts them:
+    /// 2 per multiply-add of every layer's linear maps, T·(4·D² + 2·D·F), and of its attention, 4·T²·(D / H) per
+    /// head (QKᵀ and weights·V). Embedding look-ups, norms and the softmax are not counted.
+    public func flops(tokens: Int) -> Double {
+        let (t, d, f) = (Double(tokens), Double(hiddenSize), Double(intermediateSize))
+        let linear = t * (4 * d * d + 2 * d * f)
+        let attention = Double(heads) * 2 * t * t * (d / Double(heads))
+        return 2 * Double(layerCount) * (linear + attention)
+    }
+}
+
 extension MPNetModel: SentenceEncoder {
     public var modelType: String { config.modelType ?? "mpnet" }
     public var scoreBias: String? { "position_bias" }
     public var embeddingsFormula: String { "LayerNorm(token + position embedding), positions counted from \(config.padTokenId + 1)" }
     public var hiddenSize: Int { config.hiddenSize }
+    public var intermediateSize: Int { config.intermediateSize }
     /// Positions count from `pad_token_id + 1`, so a table of 514 rows holds 512 tokens.
     public var maxTokens: Int { config.maxPositionEmbeddings - config.padTokenId - 1 }
     public var wordEmbeddings: Embedding { embeddings.words }

@@ -1,0 +1,215 @@
+// The arithmetic-peak probes of attend_peak.h: ATTEND_PEAK_CHAINS independent register-only chains of
+// one instruction per ISA. See the header for what is counted.
+#include "attend_peak.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
+
+#define C ATTEND_PEAK_CHAINS
+
+// MARK: - fp32
+
+/// Scalar multiply-adds (the compiler may vectorise them for the baseline ISA: that is the generic rate).
+static float peak_fp32_generic(int64_t iterations, double *ops) {
+    float acc[C];
+    for (int c = 0; c < C; c++) acc[c] = 1.0f + 0.001f * (float)c;
+    const float a = 0.999999f, b = 1e-6f;
+    for (int64_t i = 0; i < iterations; i++) {
+        for (int c = 0; c < C; c++) acc[c] = acc[c] * a + b;
+    }
+    float s = 0;
+    for (int c = 0; c < C; c++) s += acc[c];
+    *ops = 2.0 * C * (double)iterations;
+    return s;
+}
+
+#if defined(__x86_64__)
+#define PEAK_FMA_LOOP(VEC, SET1, FMA, ADD, REDUCE, LANES)                                          \
+    VEC acc[C];                                                                                   \
+    for (int c = 0; c < C; c++) acc[c] = SET1(1.0f + 0.001f * (float)c);                          \
+    const VEC a = SET1(0.999999f), b = SET1(1e-6f);                                               \
+    for (int64_t i = 0; i < iterations; i++) {                                                     \
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++) acc[c] = FMA(acc[c], a, b); \
+    }                                                                                              \
+    VEC s = acc[0];                                                                                \
+    for (int c = 1; c < C; c++) s = ADD(s, acc[c]);                                                \
+    *ops = 2.0 * LANES * C * (double)iterations;                                                   \
+    return REDUCE(s);
+
+__attribute__((target("avx2,fma"))) static float reduce256(__m256 v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    x = _mm_add_ss(x, _mm_movehdup_ps(x));
+    return _mm_cvtss_f32(x);
+}
+
+__attribute__((target("avx2,fma"))) static float peak_fp32_avx2(int64_t iterations, double *ops) {
+    PEAK_FMA_LOOP(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, reduce256, 8)
+}
+
+__attribute__((target("avx512f,fma"))) static float peak_fp32_avx512(int64_t iterations, double *ops) {
+    PEAK_FMA_LOOP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps, 16)
+}
+#endif
+
+#if defined(__aarch64__)
+static float peak_fp32_neon(int64_t iterations, double *ops) {
+    float32x4_t acc[C];
+    for (int c = 0; c < C; c++) acc[c] = vdupq_n_f32(1.0f + 0.001f * (float)c);
+    const float32x4_t a = vdupq_n_f32(0.999999f), b = vdupq_n_f32(1e-6f);
+    for (int64_t i = 0; i < iterations; i++) {
+        for (int c = 0; c < C; c++) acc[c] = vfmaq_f32(b, acc[c], a);
+    }
+    float32x4_t s = acc[0];
+    for (int c = 1; c < C; c++) s = vaddq_f32(s, acc[c]);
+    *ops = 2.0 * 4 * C * (double)iterations;
+    return vaddvq_f32(s);
+}
+#endif
+
+float attend_peak_fp32(attend_isa isa, int64_t iterations, double *ops) {
+    if (!attend_isa_supported(isa)) isa = ATTEND_ISA_GENERIC;
+    switch (isa) {
+#if defined(__x86_64__)
+    case ATTEND_ISA_AVX2: return peak_fp32_avx2(iterations, ops);
+    case ATTEND_ISA_AVX512: return peak_fp32_avx512(iterations, ops);
+#endif
+#if defined(__aarch64__)
+    case ATTEND_ISA_NEON: return peak_fp32_neon(iterations, ops);
+#endif
+    default: return peak_fp32_generic(iterations, ops);
+    }
+}
+
+// MARK: - int8
+
+static int32_t peak_int8_generic(int64_t iterations, double *ops) {
+    int32_t acc[C];
+    for (int c = 0; c < C; c++) acc[c] = c;
+    const int32_t b = -2;  // one u8·s8 product per chain per round, the u8 read from the accumulator
+    for (int64_t i = 0; i < iterations; i++) {
+        for (int c = 0; c < C; c++) acc[c] += (int32_t)(uint8_t)acc[c] * b;
+    }
+    int32_t s = 0;
+    for (int c = 0; c < C; c++) s += acc[c];
+    *ops = 2.0 * C * (double)iterations;
+    return s;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static int32_t reduce256i(__m256i v) {
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xB1));
+    return _mm_cvtsi128_si32(x);
+}
+
+/// AVX2 without VNNI: 32 u8·s8 products → 16 s16 pair sums (vpmaddubsw) → 8 s32 (vpmaddwd with ones) → += .
+__attribute__((target("avx2"))) static int32_t peak_int8_avx2(int64_t iterations, double *ops) {
+    __m256i acc[C];
+    for (int c = 0; c < C; c++) acc[c] = _mm256_set1_epi32(c);
+    const __m256i s = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
+    for (int64_t i = 0; i < iterations; i++) {
+        // The unsigned operand is the accumulator's own bytes, so the products cannot be hoisted out of the
+        // loop (wrapping is fine: only the rate matters).
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++)
+            acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(_mm256_maddubs_epi16(acc[c], s), ones));
+    }
+    __m256i t = acc[0];
+    for (int c = 1; c < C; c++) t = _mm256_add_epi32(t, acc[c]);
+    *ops = 2.0 * 32 * C * (double)iterations;
+    return reduce256i(t);
+}
+
+__attribute__((target("avx2,avxvnni"))) static int32_t peak_int8_avxvnni(int64_t iterations, double *ops) {
+    __m256i acc[C];
+    for (int c = 0; c < C; c++) acc[c] = _mm256_set1_epi32(c);
+    const __m256i u = _mm256_set1_epi8(3), s = _mm256_set1_epi8(-2);
+    for (int64_t i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++) acc[c] = _mm256_dpbusd_avx_epi32(acc[c], u, s);
+    }
+    __m256i t = acc[0];
+    for (int c = 1; c < C; c++) t = _mm256_add_epi32(t, acc[c]);
+    *ops = 2.0 * 32 * C * (double)iterations;
+    return reduce256i(t);
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) static int32_t peak_int8_avx512vnni(int64_t iterations, double *ops) {
+    __m512i acc[C];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_set1_epi32(c);
+    const __m512i u = _mm512_set1_epi8(3), s = _mm512_set1_epi8(-2);
+    for (int64_t i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++) acc[c] = _mm512_dpbusd_epi32(acc[c], u, s);
+    }
+    __m512i t = acc[0];
+    for (int c = 1; c < C; c++) t = _mm512_add_epi32(t, acc[c]);
+    *ops = 2.0 * 64 * C * (double)iterations;
+    return _mm512_reduce_add_epi32(t);
+}
+
+/// AVX-512BW without VNNI: the AVX2 sequence on zmm.
+__attribute__((target("avx512f,avx512bw"))) static int32_t peak_int8_avx512bw(int64_t iterations, double *ops) {
+    __m512i acc[C];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_set1_epi32(c);
+    const __m512i s = _mm512_set1_epi8(-2), ones = _mm512_set1_epi16(1);
+    for (int64_t i = 0; i < iterations; i++) {
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++)
+            acc[c] = _mm512_add_epi32(acc[c], _mm512_madd_epi16(_mm512_maddubs_epi16(acc[c], s), ones));
+    }
+    __m512i t = acc[0];
+    for (int c = 1; c < C; c++) t = _mm512_add_epi32(t, acc[c]);
+    *ops = 2.0 * 64 * C * (double)iterations;
+    return _mm512_reduce_add_epi32(t);
+}
+#endif
+
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+static int32_t peak_int8_neon(int64_t iterations, double *ops) {
+    int32x4_t acc[C];
+    for (int c = 0; c < C; c++) acc[c] = vdupq_n_s32(c);
+    const int8x16_t a = vdupq_n_s8(3), b = vdupq_n_s8(-2);
+    for (int64_t i = 0; i < iterations; i++) {
+        for (int c = 0; c < C; c++) acc[c] = vdotq_s32(acc[c], a, b);
+    }
+    int32x4_t t = acc[0];
+    for (int c = 1; c < C; c++) t = vaddq_s32(t, acc[c]);
+    *ops = 2.0 * 16 * C * (double)iterations;
+    return vaddvq_s32(t);
+}
+#endif
+
+int32_t attend_peak_int8(attend_isa isa, int64_t iterations, double *ops, const char **variant) {
+    if (!attend_isa_supported(isa)) isa = ATTEND_ISA_GENERIC;
+    switch (isa) {
+#if defined(__x86_64__)
+    case ATTEND_ISA_AVX512:
+        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
+            *variant = "vpdpbusd zmm (AVX-512 VNNI)";
+            return peak_int8_avx512vnni(iterations, ops);
+        }
+        if (__builtin_cpu_supports("avx512bw")) {
+            *variant = "vpmaddubsw+vpmaddwd+vpaddd zmm (AVX-512BW)";
+            return peak_int8_avx512bw(iterations, ops);
+        }
+        // fallthrough: AVX-512F without BW has no byte products; use the AVX2 sequence.
+    case ATTEND_ISA_AVX2:
+        if (__builtin_cpu_supports("avxvnni")) {
+            *variant = "vpdpbusd ymm (AVX-VNNI)";
+            return peak_int8_avxvnni(iterations, ops);
+        }
+        *variant = "vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2)";
+        return peak_int8_avx2(iterations, ops);
+#endif
+#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+    case ATTEND_ISA_NEON:
+        *variant = "sdot (NEON dot product)";
+        return peak_int8_neon(iterations, ops);
+#endif
+    default:
+        *variant = "scalar int32 multiply-add";
+        return peak_int8_generic(iterations, ops);
+    }
+}
