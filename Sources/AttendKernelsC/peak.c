@@ -10,13 +10,17 @@
 
 #define C ATTEND_PEAK_CHAINS
 
+// The starting values and constants are read through volatiles: with compile-time constants the compiler folds the
+// first round, sees acc·a + b round back to acc (a fixed point in float32) and deletes the loop.
+static volatile float peak_start = 1.0f, peak_a = 0.999999f, peak_b = 1e-6f;
+
 // MARK: - fp32
 
 /// Scalar multiply-adds (the compiler may vectorise them for the baseline ISA: that is the generic rate).
 static float peak_fp32_generic(int64_t iterations, double *ops) {
     float acc[C];
-    for (int c = 0; c < C; c++) acc[c] = 1.0f + 0.001f * (float)c;
-    const float a = 0.999999f, b = 1e-6f;
+    for (int c = 0; c < C; c++) acc[c] = peak_start + 0.001f * (float)c;
+    const float a = peak_a, b = peak_b;
     for (int64_t i = 0; i < iterations; i++) {
         for (int c = 0; c < C; c++) acc[c] = acc[c] * a + b;
     }
@@ -27,10 +31,10 @@ static float peak_fp32_generic(int64_t iterations, double *ops) {
 }
 
 #if defined(__x86_64__)
-#define PEAK_FMA_LOOP(VEC, SET1, FMA, ADD, REDUCE, LANES)                                          \
+#define PEAK_FMA_LOOP(VEC, SET1, FMA, ADD, REDUCE, LANES, C)                                        \
     VEC acc[C];                                                                                   \
-    for (int c = 0; c < C; c++) acc[c] = SET1(1.0f + 0.001f * (float)c);                          \
-    const VEC a = SET1(0.999999f), b = SET1(1e-6f);                                               \
+    for (int c = 0; c < C; c++) acc[c] = SET1(peak_start + 0.001f * (float)c);                    \
+    const VEC a = SET1(peak_a), b = SET1(peak_b);                                                 \
     for (int64_t i = 0; i < iterations; i++) {                                                     \
         _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++) acc[c] = FMA(acc[c], a, b); \
     }                                                                                              \
@@ -47,19 +51,19 @@ __attribute__((target("avx2,fma"))) static float reduce256(__m256 v) {
 }
 
 __attribute__((target("avx2,fma"))) static float peak_fp32_avx2(int64_t iterations, double *ops) {
-    PEAK_FMA_LOOP(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, reduce256, 8)
+    PEAK_FMA_LOOP(__m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps, reduce256, 8, 12)  // 16 ymm registers: 12 chains + a, b
 }
 
 __attribute__((target("avx512f,fma"))) static float peak_fp32_avx512(int64_t iterations, double *ops) {
-    PEAK_FMA_LOOP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps, 16)
+    PEAK_FMA_LOOP(__m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps, _mm512_reduce_add_ps, 16, C)
 }
 #endif
 
 #if defined(__aarch64__)
 static float peak_fp32_neon(int64_t iterations, double *ops) {
     float32x4_t acc[C];
-    for (int c = 0; c < C; c++) acc[c] = vdupq_n_f32(1.0f + 0.001f * (float)c);
-    const float32x4_t a = vdupq_n_f32(0.999999f), b = vdupq_n_f32(1e-6f);
+    for (int c = 0; c < C; c++) acc[c] = vdupq_n_f32(peak_start + 0.001f * (float)c);
+    const float32x4_t a = vdupq_n_f32(peak_a), b = vdupq_n_f32(peak_b);
     for (int64_t i = 0; i < iterations; i++) {
         for (int c = 0; c < C; c++) acc[c] = vfmaq_f32(b, acc[c], a);
     }
@@ -100,6 +104,8 @@ static int32_t peak_int8_generic(int64_t iterations, double *ops) {
 }
 
 #if defined(__x86_64__)
+#define CY 12  // chains on ymm: AVX2 has 16 ymm registers, two hold constants
+
 __attribute__((target("avx2"))) static int32_t reduce256i(__m256i v) {
     __m128i x = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4E));
@@ -109,31 +115,31 @@ __attribute__((target("avx2"))) static int32_t reduce256i(__m256i v) {
 
 /// AVX2 without VNNI: 32 u8·s8 products → 16 s16 pair sums (vpmaddubsw) → 8 s32 (vpmaddwd with ones) → += .
 __attribute__((target("avx2"))) static int32_t peak_int8_avx2(int64_t iterations, double *ops) {
-    __m256i acc[C];
-    for (int c = 0; c < C; c++) acc[c] = _mm256_set1_epi32(c);
+    __m256i acc[CY];
+    for (int c = 0; c < CY; c++) acc[c] = _mm256_set1_epi32(c);
     const __m256i s = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
     for (int64_t i = 0; i < iterations; i++) {
         // The unsigned operand is the accumulator's own bytes, so the products cannot be hoisted out of the
         // loop (wrapping is fine: only the rate matters).
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++)
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CY; c++)
             acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(_mm256_maddubs_epi16(acc[c], s), ones));
     }
     __m256i t = acc[0];
-    for (int c = 1; c < C; c++) t = _mm256_add_epi32(t, acc[c]);
-    *ops = 2.0 * 32 * C * (double)iterations;
+    for (int c = 1; c < CY; c++) t = _mm256_add_epi32(t, acc[c]);
+    *ops = 2.0 * 32 * CY * (double)iterations;
     return reduce256i(t);
 }
 
 __attribute__((target("avx2,avxvnni"))) static int32_t peak_int8_avxvnni(int64_t iterations, double *ops) {
-    __m256i acc[C];
-    for (int c = 0; c < C; c++) acc[c] = _mm256_set1_epi32(c);
+    __m256i acc[CY];
+    for (int c = 0; c < CY; c++) acc[c] = _mm256_set1_epi32(c);
     const __m256i u = _mm256_set1_epi8(3), s = _mm256_set1_epi8(-2);
     for (int64_t i = 0; i < iterations; i++) {
-        _Pragma("clang loop unroll(full)") for (int c = 0; c < C; c++) acc[c] = _mm256_dpbusd_avx_epi32(acc[c], u, s);
+        _Pragma("clang loop unroll(full)") for (int c = 0; c < CY; c++) acc[c] = _mm256_dpbusd_avx_epi32(acc[c], u, s);
     }
     __m256i t = acc[0];
-    for (int c = 1; c < C; c++) t = _mm256_add_epi32(t, acc[c]);
-    *ops = 2.0 * 32 * C * (double)iterations;
+    for (int c = 1; c < CY; c++) t = _mm256_add_epi32(t, acc[c]);
+    *ops = 2.0 * 32 * CY * (double)iterations;
     return reduce256i(t);
 }
 

@@ -63,7 +63,7 @@ extension Kernels {
             if elapsed >= 0.02 || iterations > (1 << 40) { break }
             iterations *= 4
         }
-        iterations = max(1, Int64(Double(iterations) * seconds / max(elapsed, 1e-9)))
+        iterations = Int64(min(max(1, Double(iterations) * seconds / max(elapsed, 1e-9)), 1e15))
         var best = 0.0
         for _ in 0..<3 {
             let total = OpsCounter()
