@@ -62,6 +62,13 @@ public final class AttendServer: Sendable {
     /// demo corpus is embedded once for each served encoder.
     public static func load(models names: [String], indexes indexFiles: [String] = [], options: ServerOptions,
                             logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+        // Index files first: a path that is not an index stops the start before any model loads.
+        var indexes: [(name: String, index: CorpusIndex)] = []
+        for path in indexFiles {
+            do { indexes.append((ServedIndex.name(forFile: path), try CorpusIndex(path: path))) } catch let e as SearchError {
+                throw ServerError.cannotOpenIndex(e.message)
+            }
+        }
         var notices: [String] = []
         var requested = names
         if names.isEmpty {
@@ -95,12 +102,6 @@ public final class AttendServer: Sendable {
                 }
             } catch {
                 throw ServerError.cannotLoad(name, folder.path, "\(error)")
-            }
-        }
-        var indexes: [(name: String, index: CorpusIndex)] = []
-        for path in indexFiles {
-            do { indexes.append((ServedIndex.name(forFile: path), try CorpusIndex(path: path))) } catch let e as SearchError {
-                throw ServerError.cannotOpenIndex(e.message)
             }
         }
         if indexFiles.isEmpty {

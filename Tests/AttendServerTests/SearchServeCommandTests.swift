@@ -73,8 +73,9 @@ struct SearchServeCommandTests {
                                (["--index", folder.appendingPathComponent("missing.attendindex").path], "cannot be opened")] {
             let r = try await runAttend(["serve", "--port", "0"] + args)
             #expect(r.status == 1, "\(args): exit \(r.status)")
-            let lines = r.stderr.split(separator: "\n")
-            #expect(lines.count == 1 && lines[0].hasPrefix("attend: error: ") && r.stderr.contains(needle), "\(args): \(r.stderr)")
+            // One error line, the last (the log lines of the models loaded before the check come first).
+            let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("attend: error: ") }
+            #expect(errors.count == 1 && errors[0].contains(needle) && r.stderr.hasSuffix(errors[0] + "\n"), "\(args): \(r.stderr)")
         }
     }
 }
