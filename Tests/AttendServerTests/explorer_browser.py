@@ -182,6 +182,9 @@ try:
     want = post("/similarity", {"inputs": {"source_sentence": a, "sentences": [b]}})[0]
     check(cos is not None and close(float(cos), want), "compare: page %s vs /similarity %s" % (cos, want))
 
+    # The corpus panel (the demo corpus): hits, scores, weights and matching words equal POST /v1/search's.
+    check_search_panel(shot[:-4] + "-search.png" if shot.endswith(".png") else shot + "-search.png")
+
     # The demos: the translator's cross-attention and TinyGPT's induction head.
     n = runs()
     driver.find_element(By.ID, "demo-translator").click()
@@ -213,8 +216,6 @@ try:
     driver.execute_script("document.querySelectorAll('#tokens .chip')[100].click()")
     check(time.time() - t0 < 30, "clicking a token at 256 tokens hung")
     check(driver.execute_script(X + ".errors") == [], "script errors: %s" % driver.execute_script(X + ".errors"))
-
-    check_search_panel(shot[:-4] + "-search.png" if shot.endswith(".png") else shot + "-search.png")
 
     # The screenshot: back to the first sentence at layer 2 · head 3.
     driver.execute_script("document.getElementById('sentence').value = arguments[0]", sentence)

@@ -20,7 +20,8 @@
   const style = el("style");
   style.textContent = [
     "#search-hits td.doc { text-align: left; font-family: system-ui, sans-serif; white-space: normal; max-width: 560px; }",
-    "#search-hits td.wbar { width: 130px; }",
+    "#search-hits td.wbar { width: 130px; text-align: left; }",
+    "#search-hits th:last-child { text-align: left; }",
     "#search-hits .bar { display: inline-block; height: 10px; background: #1f5fa8; vertical-align: middle; }",
     ".words { line-height: 1.8; }",
     ".words .w { padding: 1px 3px; border-radius: 3px; }",
