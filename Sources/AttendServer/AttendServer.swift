@@ -3,6 +3,7 @@
 // key, reads the body within the payload limit, and turns every failure into the route family's JSON error, so
 // nothing a client sends reaches the process as an unhandled error.
 import AttendModels
+import AttendSearch
 import AttendViz
 import Foundation
 import Hummingbird
@@ -16,14 +17,18 @@ public final class AttendServer: Sendable {
     public let models: [ServedModel]
     /// Every model `/v1/explain` runs: the encoders above, then the demo models (explain only).
     public let explainers: [ServedExplainer]
+    /// The corpus indexes `POST /v1/search` searches, each paired with the served encoder that built it.
+    public let indexes: [ServedIndex]
     /// Lines for the person who started the server (a default model that is not installed, …).
     public let notices: [String]
     public let metrics: ServerMetrics
     let logger: Logger
 
     /// Serves already-loaded embedders (tests share one loaded model across servers this way) and, for
-    /// `/v1/explain` only, models of any family (`demos`: the embedded tiny-translator and tiny-gpt).
-    public init(embedders: [(name: String, embedder: SentenceEmbedder)], demos: [LoadedModel] = [], options: ServerOptions,
+    /// `/v1/explain` only, models of any family (`demos`: the embedded tiny-translator and tiny-gpt), and corpus
+    /// indexes for `/v1/search` (each must have been built by one of `embedders`, else ``ServerError/indexModelNotServed``).
+    public init(embedders: [(name: String, embedder: SentenceEmbedder)], demos: [LoadedModel] = [],
+                indexes: [(name: String, index: CorpusIndex)] = [], options: ServerOptions,
                 notices: [String] = [], metrics: ServerMetrics = ServerMetrics(),
                 logger: Logger = Logger(label: "attend.serve")) throws {
         let problems = options.problems()
@@ -39,6 +44,7 @@ public final class AttendServer: Sendable {
         self.models = embedders.map {
             ServedModel(name: $0.name, embedder: $0.embedder, maxInputTokens: options.maxInputTokens, batcher: batcher, metrics: metrics)
         }
+        self.indexes = try Self.serve(indexes: indexes, encoders: embedders)
         self.explainers = embedders.map { ServedExplainer(LoadedModel(name: $0.name, folder: $0.embedder.folder, model: $0.embedder), embeds: true) }
             + demos.map { ServedExplainer($0, embeds: false) }
     }
@@ -51,8 +57,18 @@ public final class AttendServer: Sendable {
     /// Loads each model once (a known name, a folder, or an embedded demo's name); the first encoder is the
     /// embedding routes' default. Sentence encoders (bert, mpnet) serve every route; other families serve
     /// `/v1/explain` only. With no names: all-MiniLM-L6-v2 when it is installed (a notice says how to install it
-    /// when it is not) and the two demo models, so a fresh clone serves without a network.
-    public static func load(models names: [String], options: ServerOptions, logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+    /// when it is not) and the two demo models, so a fresh clone serves without a network. `indexes` are corpus index
+    /// files for `/v1/search` (`attend index build`), each built by one of the served encoders; with none, the built-in
+    /// demo corpus is embedded once for each served encoder.
+    public static func load(models names: [String], indexes indexFiles: [String] = [], options: ServerOptions,
+                            logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+        // Index files first: a path that is not an index stops the start before any model loads.
+        var indexes: [(name: String, index: CorpusIndex)] = []
+        for path in indexFiles {
+            do { indexes.append((ServedIndex.name(forFile: path), try CorpusIndex(path: path))) } catch let e as SearchError {
+                throw ServerError.cannotOpenIndex(e.message)
+            }
+        }
         var notices: [String] = []
         var requested = names
         if names.isEmpty {
@@ -88,7 +104,15 @@ public final class AttendServer: Sendable {
                 throw ServerError.cannotLoad(name, folder.path, "\(error)")
             }
         }
-        return try AttendServer(embedders: encoders, demos: demos, options: options, notices: notices, logger: logger)
+        if indexFiles.isEmpty {
+            for (name, embedder) in encoders {
+                do { indexes.append((ServedIndex.demoName, try ServedIndex.demo(embedder: embedder, model: name))) } catch {
+                    throw ServerError.cannotOpenIndex("the built-in demo corpus could not be embedded with \(name): \(error)")
+                }
+                logger.info("demo corpus embedded", metadata: ["model": "\(name)", "index": "\(ServedIndex.demoName)"])
+            }
+        }
+        return try AttendServer(embedders: encoders, demos: demos, indexes: indexes, options: options, notices: notices, logger: logger)
     }
 
     /// Every served model's name, embedding models first.
@@ -240,6 +264,10 @@ public enum ServerError: Error, CustomStringConvertible, Equatable {
     case noModels
     case duplicateModel(String)
     case cannotLoad(String, String, String)
+    /// An index no served encoder built: (path, its model, the served encoders, the model's name).
+    case indexModelNotServed(String, String, String, String)
+    case duplicateIndex(String)
+    case cannotOpenIndex(String)
 
     public var description: String {
         switch self {
@@ -247,6 +275,10 @@ public enum ServerError: Error, CustomStringConvertible, Equatable {
         case .noModels: return "no model to serve"
         case .duplicateModel(let n): return "model \"\(n)\" is listed twice"
         case let .cannotLoad(name, path, why): return "cannot load model '\(name)' from \(path): \(why)"
+        case let .indexModelNotServed(path, model, served, name):
+            return "\(path) was built with model \(model); this server loads \(served). Serve it with --model \(name), or rebuild the index with a served model"
+        case .duplicateIndex(let n): return "two indexes are named \"\(n)\" for one model; rename one of the files"
+        case .cannotOpenIndex(let why): return why
         }
     }
 }

@@ -15,12 +15,15 @@ extension AttendServer {
             return self.json(self.modelJSON(try self.explainer(id)))
         })
 
-        // Attend's own: the CLI's JSON over HTTP.
+        // Attend's own: the CLI's JSON over HTTP (/v1/search: `attend search --index --json`).
         router.post("/v1/attention", use: handle("/v1/attention", .openAI, readsBody: true) { data, _, _ in
             try self.attentionResponse(data)
         })
         router.post("/v1/explain", use: handle("/v1/explain", .openAI, readsBody: true) { data, _, _ in
             try await self.explainResponse(data)
+        })
+        router.post("/v1/search", use: handle("/v1/search", .openAI, readsBody: true) { data, _, _ in
+            try await self.searchResponse(data)
         })
 
         // TEI-compatible.

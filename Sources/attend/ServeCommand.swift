@@ -15,20 +15,26 @@ struct ServeCommand: ParsableCommand {
 
         Routes: POST /v1/embeddings and GET /v1/models (the official OpenAI clients work against http://127.0.0.1:8080/v1); POST /embed, /embed_all, /similarity, /rerank, /tokenize, /decode and GET /info, /health, /metrics (as Hugging Face text-embeddings-inference); POST /v1/attention (your own Q, K, V, as attend attention --json) and POST /v1/explain (one head of one layer of any served model on your sentence, as attend explain --format json); GET /openapi.json describes them all. Add "return_attention": true to /v1/embeddings, /embed or /embed_all to get every layer's and head's attention weights, [layer][head][query][key], from the same forward pass as the embedding. Layers and heads count from 0.
 
+        POST /v1/search looks a query up in a corpus index as a soft lookup and answers what attend search --index FILE "query" --json [--explain] prints: each hit's id, text and cosine, and the weights softmax(cosine / temperature) over the retrieved documents. Give index files made by attend index build with --index (repeat it for several, or one per model); each must have been built by a served model, or the server refuses to start. Without --index the server embeds a built-in demo corpus of 40 sentences once at start for each served encoder, so the explorer's search panel works on a fresh clone.
+
         With --api-key KEY every route except /health, /openapi.json and the explorer page wants the header `Authorization: Bearer KEY`.
 
         Examples:
           attend serve
           attend serve --model all-mpnet-base-v2 --model tiny-gpt
           attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
+          attend serve --model all-MiniLM-L6-v2 --index corpus.attendindex
 
         Asking it:
           curl -s localhost:8080/v1/embeddings -H 'Content-Type: application/json' -d '{"input": "The cat sat on the mat"}'
+          curl -s localhost:8080/v1/search -d '{"query": "a pet sleeping indoors", "top_k": 3, "explain": true}'
           curl -s localhost:8080/v1/explain -d '{"text": "na ro zi li na ro", "model": "tiny-gpt", "layer": 1, "head": 0}'
         """)
 
     @Option(name: .long, help: ArgumentHelp("A model to serve: a known name, a folder in Hugging Face layout, or an embedded demo (tiny-translator, tiny-gpt); repeat to serve several (the first encoder is the embedding routes' default).", valueName: "name|folder"))
     var model: [String] = []
+    @Option(name: .long, help: ArgumentHelp("A corpus index for POST /v1/search, made by `attend index build` with a served model; repeat for several (default: the built-in demo corpus).", valueName: "file"))
+    var index: [String] = []
     @Option(help: "Interface to listen on (127.0.0.1 = this machine only; 0.0.0.0 = every interface).") var host = "127.0.0.1"
     @Option(help: "TCP port (0 picks a free one and prints it).") var port = 8080
     @Option(name: .customLong("api-key"), help: "Require `Authorization: Bearer KEY` on every route but /health, /openapi.json and the page.") var apiKey: String?
@@ -53,7 +59,7 @@ struct ServeCommand: ParsableCommand {
             let problems = options.problems()
             guard problems.isEmpty else { throw CLIError(problems.joined(separator: "; ")) }
             let server: AttendServer
-            do { server = try AttendServer.load(models: model, options: options) } catch { throw CLIError("\(error)") }
+            do { server = try AttendServer.load(models: model, indexes: index, options: options) } catch { throw CLIError("\(error)") }
             for notice in server.notices { FileHandle.standardError.write(Data("attend: \(notice)\n".utf8)) }
             let host = self.host
             // The server runs on Swift's task pool; this (synchronous) command waits for it to stop.

@@ -2,7 +2,8 @@
 // against a running server with the encoder and both demo models: explorer_browser.py types a sentence, picks a
 // model, layer and head, clicks a token, and checks every number of the four steps against POST /v1/explain; the
 // playground with the seeds' numbers shows their true values; compare equals /similarity; the demo buttons open
-// the translator's cross-attention and TinyGPT's induction head; a 256-token sentence draws every view.
+// the translator's cross-attention and TinyGPT's induction head; a 256-token sentence draws every view; the corpus
+// panel (the demo corpus) shows POST /v1/search's hits, scores, soft-lookup weights and matching words.
 @testable import AttendServer
 import AttendTestSupport
 import Foundation
@@ -40,6 +41,8 @@ struct ExplorerBrowserTests {
             #expect((report?["problems"] as? [Any])?.isEmpty == true, "\(result.stdout)")
             #expect((report?["checked"] as? Int ?? 0) >= 25, "\(result.stdout)")
             #expect(FileManager.default.fileExists(atPath: shot), "no screenshot at \(shot)")
+            let searchShot = String(shot.dropLast(4)) + "-search.png"
+            #expect(FileManager.default.fileExists(atPath: searchShot), "no screenshot of the corpus panel at \(searchShot)")
         }
     }
 }

@@ -2,7 +2,9 @@
 `attend serve`: type a sentence, pick a model, layer and head, click a token, and check that every number the
 page shows for the four steps equals what POST /v1/explain answers; the playground with the seeds' numbers shows
 their true weights; compare two sentences equals /similarity; the demo buttons open tiny-translator's
-cross-attention and TinyGPT's induction head; a 256-token sentence draws. Saves a screenshot.
+cross-attention and TinyGPT's induction head; a 256-token sentence draws; the corpus panel's hits, scores, soft-lookup
+weights and matching words equal POST /v1/search's. Saves a screenshot, and one of the corpus panel beside it
+(SCREENSHOT_PATH with -search before .png).
 
 usage: explorer_browser.py BASE_URL SCREENSHOT_PATH  → prints {"problems": [...], "checked": n} as JSON
 """
@@ -54,6 +56,60 @@ def wait_run(previous, timeout=180):
 
 def runs():
     return driver.execute_script(X + ".runs")
+
+
+def check_search_panel(search_shot):
+    """The corpus panel: a query's hits, cosines and soft-lookup weights (table and bar chart) equal POST /v1/search's
+    answer to the same request; the weights sum to 1; the matching words carry the API's contributions."""
+    S = "return window.__attendSearch"
+    end = time.time() + 180
+    while time.time() < end and not driver.execute_script(S + " && window.__attendSearch.runs > 0 && !window.__attendSearch.busy"):
+        time.sleep(0.2)
+    check(driver.execute_script(S + ".runs") > 0, "the search panel did not answer on load: %s" % driver.find_element(By.ID, "search-status").text)
+    box = driver.find_element(By.ID, "search-query")
+    box.clear()
+    box.send_keys("a kitten asleep in the sun")
+    top = driver.find_element(By.ID, "search-top")
+    top.clear()
+    top.send_keys("6")
+    n = driver.execute_script(S + ".runs")
+    driver.find_element(By.ID, "search-go").click()
+    end = time.time() + 180
+    while time.time() < end and not driver.execute_script(S + ".runs > arguments[0] && !window.__attendSearch.busy", n):
+        time.sleep(0.2)
+    request = driver.execute_script(S + ".request")
+    check(request == {"query": "a kitten asleep in the sun", "top_k": 6, "explain": True, "temperature": 0.05}, "search request %s" % request)
+    api = post("/v1/search", request)
+    hits = api["results"]
+    check(len(hits) == 6, "the API answered %d hits" % len(hits))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#search-hits tr")[1:]
+    check(len(rows) == len(hits), "the page shows %d hits, the API %d" % (len(rows), len(hits)))
+    for key in ["cosine", "weight"]:
+        page = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "#search-hits td." + key)]
+        check(len(page) == len(hits) and all(close(a, h[key]) for a, h in zip(page, hits)), "%s: page %s vs API %s" % (key, page, [h[key] for h in hits]))
+        shown = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#search-hits td." + key)]
+        check(shown == ["%.4f" % h[key] for h in hits], "%s shown %s" % (key, shown))
+    bars = [float(b.get_attribute("data-v")) for b in driver.find_elements(By.CSS_SELECTOR, "#search-chart rect.wbar")]
+    check(len(bars) == len(hits) and all(close(a, h["weight"]) for a, h in zip(bars, hits)), "bar chart %s vs weights %s" % (bars, [h["weight"] for h in hits]))
+    heights = [float(b.get_attribute("height")) for b in driver.find_elements(By.CSS_SELECTOR, "#search-chart rect.wbar")]
+    check(heights == sorted(heights, reverse=True) and heights[0] > heights[-1], "bar heights do not follow the weights: %s" % heights)
+    check(abs(sum(h["weight"] for h in hits) - 1) <= 1e-5 and "1.000000" in driver.find_element(By.ID, "search-sum").text,
+          "weights do not sum to 1: " + driver.find_element(By.ID, "search-sum").text)
+    ids = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "#search-hits td.id")]
+    check(ids == [str(h["id"]) for h in hits], "ids %s vs %s" % (ids, [h["id"] for h in hits]))
+    check("kitten" in hits[0]["text"].lower() or "cat" in hits[0]["text"].lower(), "the best hit is not about a cat: %s" % hits[0]["text"])
+    for row, h in zip(rows, hits):
+        words = row.find_elements(By.CSS_SELECTOR, "td.doc > .words .w")
+        want = [w for w in h["explanation"]["document_words"] if not w["special"]]
+        check([w.text for w in words] == [w["word"] for w in want], "hit %d words %s vs %s" % (h["rank"], [w.text for w in words], [w["word"] for w in want]))
+        check(all(close(float(w.get_attribute("data-v")), x["contribution"]) for w, x in zip(words, want)), "hit %d contributions differ" % h["rank"])
+        marked = [w.text for w in row.find_elements(By.CSS_SELECTOR, "td.doc > .words .w.top")]
+        best = [x["word"] for x in sorted([x for x in want if x["contribution"] > 0], key=lambda x: -x["contribution"])[:3]]
+        check(sorted(marked) == sorted(best), "hit %d marks %s, the three largest are %s" % (h["rank"], marked, best))
+    check(driver.execute_script(S + ".errors") == [], "search panel script errors: %s" % driver.execute_script(S + ".errors"))
+    panel = driver.find_element(By.ID, "search-panel")
+    driver.execute_script("arguments[0].scrollIntoView()", panel)
+    panel.screenshot(search_shot)
 
 
 try:
@@ -125,6 +181,9 @@ try:
     a, b = driver.find_element(By.ID, "cmp-a").get_attribute("value"), driver.find_element(By.ID, "cmp-b").get_attribute("value")
     want = post("/similarity", {"inputs": {"source_sentence": a, "sentences": [b]}})[0]
     check(cos is not None and close(float(cos), want), "compare: page %s vs /similarity %s" % (cos, want))
+
+    # The corpus panel (the demo corpus): hits, scores, weights and matching words equal POST /v1/search's.
+    check_search_panel(shot[:-4] + "-search.png" if shot.endswith(".png") else shot + "-search.png")
 
     # The demos: the translator's cross-attention and TinyGPT's induction head.
     n = runs()
