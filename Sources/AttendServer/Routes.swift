@@ -22,6 +22,9 @@ extension AttendServer {
         router.post("/v1/explain", use: handle("/v1/explain", .openAI, readsBody: true) { data, _, _ in
             try await self.explainResponse(data)
         })
+        router.post("/v1/similarity/explain", use: handle("/v1/similarity/explain", .openAI, readsBody: true) { data, _, _ in
+            try await self.similarityExplainResponse(data)
+        })
 
         // TEI-compatible.
         router.post("/embed", use: handle("/embed", .tei, readsBody: true) { data, _, _ in try await self.embedResponse(data, all: false) })
