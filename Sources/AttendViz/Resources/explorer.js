@@ -77,30 +77,39 @@
     }
     return body;
   }
+  // The newest run wins: a run that a newer one overtook while it waited for the server stops drawing.
+  let runId = 0;
   async function run() {
     const m = current();
     if (!m) return;
-    const text = $("sentence").value, layer = +$("layer").value, head = +$("head").value;
+    const text = $("sentence").value, layer = +$("layer").value, head = +$("head").value, id = ++runId;
     X.busy = true; status("running " + m.id + " …");
     try {
-      ex = await api("/v1/explain", { model: m.id, text, layer, head });
+      const answer = await api("/v1/explain", { model: m.id, text, layer, head });
+      if (id !== runId) return;
+      ex = answer;
       let line = m.id + " · " + ex.tokens.length + " tokens · layer " + layer + " (" + m.attend.layers[layer].label + ") · head " + head + " · d_k " + ex.d_k, failed = false;
       mx = null;
       const mb = methodBody(m, text, layer, head);
       if (mb) {
         status("running " + m.id + " · " + mb.method + " …");
         try { mx = await api("/v1/explain", mb); line += " · " + mb.method; } catch (e) { line = mb.method + ": " + String(e.message || e); failed = true; }
+        if (id !== runId) return;
       }
       X.explain = ex; X.method = mx; X.runs++;
       if (focus >= ex.query_tokens.length) focus = 0;
       drawTokens(); drawSteps(); drawHeatmap();
       status(line, failed);
       const key = m.id + "\u0000" + text;
-      if (key !== gridKey) { grid = null; gridKey = key; grid = await loadGrid(m, text); }
+      if (key !== gridKey || !grid) {
+        const g = await loadGrid(m, text);
+        if (id !== runId) return;
+        grid = g; gridKey = key;
+      }
       drawHeadView(); drawModelView(); redrawn();
     } catch (e) {
-      status(String(e.message || e), true);
-    } finally { X.busy = false; }
+      if (id === runId) status(String(e.message || e), true);
+    } finally { if (id === runId) X.busy = false; }
   }
 
   // grid[l][h] = { rows: [tokens], cols: [tokens], w(i, j) }
@@ -208,9 +217,12 @@
     drawMethodRow();
     const size = Math.max(2, Math.min(18, Math.floor(720 / Math.max(R, C)))), label = size >= 8 ? 90 : 0;
     let vmax = 0;
-    for (const row of W) for (const v of row) vmax = Math.max(vmax, v);
+    // grad-attention's R = I + Σ …: the identity would take the whole colour scale, so the scale is the largest
+    // off-diagonal entry there (diagonal cells show as the darkest colour).
+    const offDiagonal = !!mx && mx.method === "grad-attention" && R === C;
+    W.forEach((row, i) => row.forEach((v, j) => { if (!(offDiagonal && i === j)) vmax = Math.max(vmax, v); }));
     vmax = vmax || 1;
-    $("legend-max").textContent = fmt(vmax);
+    $("legend-max").textContent = fmt(vmax) + (offDiagonal ? " (largest off-diagonal entry)" : "");
     $("heatmap-title").textContent = mx
       ? "Heatmap · " + mx.method + (mx.method === "rollout" || mx.method === "flow" || mx.method === "grad-attention" ? " after layer " + mx.layer : " · layer " + mx.layer + (mx.head !== undefined ? " · head " + mx.head : ""))
       : "Heatmap · layer " + ex.layer + " · head " + ex.head;
