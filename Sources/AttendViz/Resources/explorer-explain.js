@@ -53,7 +53,7 @@
     const tokens = grid[chain[0]][0].rows, n = tokens.length, residual = $("flow-mode").value === "residual";
     const threshold = +$("flow-threshold").value, cols = chain.length + 1;
     const rowH = Math.max(3, Math.min(18, Math.floor(1000 / n))), colGap = Math.max(120, Math.min(200, Math.floor(1100 / cols)));
-    const labelW = rowH >= 9 ? 80 : 8, top = 24;
+    const labelW = rowH >= 9 ? 80 : 32, top = 24;
     c.width = labelW * 2 + (cols - 1) * colGap; c.height = top + n * rowH + 8;
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
     const x = k => labelW + k * colGap, y = i => top + i * rowH + rowH / 2;
