@@ -25,6 +25,9 @@ extension AttendServer {
         router.post("/v1/search", use: handle("/v1/search", .openAI, readsBody: true) { data, _, _ in
             try await self.searchResponse(data)
         })
+        router.post("/v1/similarity/explain", use: handle("/v1/similarity/explain", .openAI, readsBody: true) { data, _, _ in
+            try await self.similarityExplainResponse(data)
+        })
 
         // TEI-compatible.
         router.post("/embed", use: handle("/embed", .tei, readsBody: true) { data, _, _ in try await self.embedResponse(data, all: false) })

@@ -1,21 +1,36 @@
 """The explorer at / driven in real headless Chromium (selenium + Debian's chromium-driver) against a running
 `attend serve`: type a sentence, pick a model, layer and head, click a token, and check that every number the
 page shows for the four steps equals what POST /v1/explain answers; the playground with the seeds' numbers shows
-their true weights; compare two sentences equals /similarity; the demo buttons open tiny-translator's
-cross-attention and TinyGPT's induction head; a 256-token sentence draws; the corpus panel's hits, scores, soft-lookup
-weights and matching words equal POST /v1/search's. Saves a screenshot, and one of the corpus panel beside it
-(SCREENSHOT_PATH with -search before .png).
+their true weights; compare two sentences equals /similarity; the method picker (rollout, flow, value-norm,
+grad-attention) shows the numbers POST /v1/explain answers with that method; the similarity explanation's cells sum
+to the cosine it shows; the flow diagram draws; the corpus panel's hits, scores, soft-lookup weights and matching
+words equal POST /v1/search's; the demo buttons open tiny-translator's cross-attention and TinyGPT's induction head;
+a 256-token sentence draws every view and the page keeps answering. Saves screenshots.
 
-usage: explorer_browser.py BASE_URL SCREENSHOT_PATH  → prints {"problems": [...], "checked": n} as JSON
+usage: explorer_browser.py BASE_URL SCREENSHOT_DIR  → prints {"problems": [...], "checked": n, "screenshots": [...]} as JSON
 """
-import json, math, sys, time, urllib.request
+import json, math, os, sys, time, urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-base, shot = sys.argv[1].rstrip("/"), sys.argv[2]
-problems, checked = [], 0
+base, shots = sys.argv[1].rstrip("/"), sys.argv[2]
+os.makedirs(shots, exist_ok=True)
+problems, checked, saved = [], 0, []
+
+
+def snap(name, element_id=None):
+    """A screenshot of the window, or of one element (scrolled into view), into SCREENSHOT_DIR/name.png."""
+    path = os.path.join(shots, name + ".png")
+    if element_id:
+        e = driver.find_element(By.ID, element_id)
+        driver.execute_script("arguments[0].scrollIntoView()", e)
+        time.sleep(0.3)
+        e.screenshot(path)
+    else:
+        driver.save_screenshot(path)
+    saved.append(path)
 
 
 def check(ok, what):
@@ -58,7 +73,7 @@ def runs():
     return driver.execute_script(X + ".runs")
 
 
-def check_search_panel(search_shot):
+def check_search_panel():
     """The corpus panel: a query's hits, cosines and soft-lookup weights (table and bar chart) equal POST /v1/search's
     answer to the same request; the weights sum to 1; the matching words carry the API's contributions."""
     S = "return window.__attendSearch"
@@ -109,7 +124,7 @@ def check_search_panel(search_shot):
     check(driver.execute_script(S + ".errors") == [], "search panel script errors: %s" % driver.execute_script(S + ".errors"))
     panel = driver.find_element(By.ID, "search-panel")
     driver.execute_script("arguments[0].scrollIntoView()", panel)
-    panel.screenshot(search_shot)
+    snap("search", "search-panel")
 
 
 try:
@@ -150,6 +165,51 @@ try:
     check(len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) == 6 * 12, "model view has not 6 × 12 thumbnails")
     check(len(driver.find_elements(By.CSS_SELECTOR, "#head-chips .chip")) == 12, "head view has not 12 heads")
 
+    # The flow diagram of that sentence: input + 3 layers (0, 1, 2) as columns.
+    flow = driver.execute_script(X + ".flow")
+    check(flow is not None and flow["columns"] == 4 and flow["layers"] == [0, 1, 2] and flow["tokens"] == len(api["tokens"]) and flow["lines"] > 0,
+          "flow diagram: %s" % flow)
+    Select(driver.find_element(By.ID, "flow-mode")).select_by_value("residual")
+    flow2 = driver.execute_script(X + ".flow")
+    check(flow2["lines"] > 0 and "½·I" in driver.find_element(By.ID, "flow-title").text, "the residual flow: %s, %s" % (flow2, driver.find_element(By.ID, "flow-title").text))
+    snap("flow-diagram", "flow-panel")
+    Select(driver.find_element(By.ID, "flow-mode")).select_by_value("mean")
+
+    # The method picker: each method's matrix row of token 3 on the page equals the API's.
+    def method_row():
+        cells = driver.find_elements(By.CSS_SELECTOR, "#method-row td.mval")
+        return [float(c.get_attribute("data-v")) for c in cells], [c.text for c in cells]
+
+    for method, extra in [("rollout", {}), ("value-norm", {"head": 3}), ("flow", {}),
+                          ("grad-attention", {"target": "A fox was jumping over a dog."})]:
+        if method == "grad-attention":
+            check(not driver.find_element(By.ID, "target-box").is_displayed(), "the target box shows before grad-attention")
+        n = runs()
+        Select(driver.find_element(By.ID, "method")).select_by_value(method)
+        if method == "grad-attention":
+            check(driver.find_element(By.ID, "target-box").is_displayed(), "no target box for grad-attention")
+            wait_run(n, timeout=300)
+            box = driver.find_element(By.ID, "target")
+            box.clear()
+            box.send_keys(extra["target"])
+            n = runs()
+            driver.execute_script("document.getElementById('target').dispatchEvent(new Event('change'))")
+        wait_run(n, timeout=300)
+        want = post("/v1/explain", dict({"model": "all-MiniLM-L6-v2", "text": sentence, "layer": 2, "method": method}, **extra))
+        values, shown = method_row()
+        check(driver.execute_script(X + ".method && window.__attendExplorer.method.method") == method, "the page did not run %s: %s" % (method, driver.find_element(By.ID, "status").text))
+        check(len(values) == len(want["matrix"][3]) and all(close(a, b) for a, b in zip(values, want["matrix"][3])),
+              "%s row 3: page %s vs API %s" % (method, values[:4], want["matrix"][3][:4]))
+        check(shown == ["%.4f" % v for v in want["matrix"][3]], "%s row 3 shown %s vs %s" % (method, shown[:4], ["%.4f" % v for v in want["matrix"][3][:4]]))
+        check(method in driver.find_element(By.ID, "heatmap-title").text, "heatmap title: " + driver.find_element(By.ID, "heatmap-title").text)
+        if method in ("rollout", "grad-attention"):
+            snap("method-" + method, "heatmap")
+    n = runs()
+    Select(driver.find_element(By.ID, "method")).select_by_value("raw")
+    wait_run(n)
+    check(driver.execute_script(X + ".method") is None and driver.find_elements(By.CSS_SELECTOR, "#method-row td") == [],
+          "back to raw, the method row is still shown")
+
     # Playground: the numpy example is loaded first; its weights are 0.4683, 0.0634, 0.4683.
     end = time.time() + 60
     while time.time() < end and not driver.execute_script(X + ".playground"):
@@ -183,7 +243,28 @@ try:
     check(cos is not None and close(float(cos), want), "compare: page %s vs /similarity %s" % (cos, want))
 
     # The corpus panel (the demo corpus): hits, scores, weights and matching words equal POST /v1/search's.
-    check_search_panel(shot[:-4] + "-search.png" if shot.endswith(".png") else shot + "-search.png")
+    check_search_panel()
+
+    # Explain the similarity: the cells shown sum to the cosine shown, which is the API's.
+    driver.find_element(By.ID, "cmp-explain").click()
+    end = time.time() + 600
+    while time.time() < end and (not driver.execute_script(X + ".similarity") or driver.execute_script(X + ".similarityBusy")):
+        time.sleep(0.5)
+    sim = driver.execute_script(X + ".similarity")
+    check(sim is not None, "no similarity explanation: " + driver.find_element(By.ID, "cmp-out").text)
+    if sim:
+        cells = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "#simx-table td.c")]
+        shown_cos = float(driver.find_element(By.ID, "cmp-out").get_attribute("data-v"))
+        check(len(cells) == len(sim["tokens_a"]) * len(sim["tokens_b"]), "the table has %d cells for %d × %d tokens" % (len(cells), len(sim["tokens_a"]), len(sim["tokens_b"])))
+        check(abs(sum(cells) - shown_cos) <= 1e-5, "Σ cells shown %.8f vs the cosine shown %.8f" % (sum(cells), shown_cos))
+        want = post("/v1/similarity/explain", {"a": a, "b": b, "input_attribution": False})
+        check(abs(shown_cos - want["cosine"]) <= 1e-9 and close(shown_cos, float(cos), 1e-5), "cosine shown %s vs API %s vs /similarity %s" % (shown_cos, want["cosine"], cos))
+        check(("%.6f" % sum(cells)) in driver.find_element(By.ID, "simx-sum").text, "the sum line: " + driver.find_element(By.ID, "simx-sum").text)
+        words = driver.find_elements(By.CSS_SELECTOR, "#simx .chip.ig-a")
+        check(len(words) == len(sim["tokens_a"]) and [w.text for w in words] == sim["input_attributions"]["a"]["tokens"],
+              "input-word attributions of a: %s" % [w.text for w in words])
+        check(all("completeness error" in p.text for p in driver.find_elements(By.CSS_SELECTOR, "#simx .ig-check")), "no completeness error shown")
+        snap("similarity-explained", "simx")
 
     # The demos: the translator's cross-attention and TinyGPT's induction head.
     n = runs()
@@ -206,6 +287,9 @@ try:
     n = runs()
     driver.execute_script("document.getElementById('sentence').value = arguments[0]; document.getElementById('go').click()", long)
     wait_run(n, timeout=300)
+    end = time.time() + 300   # the model's own change of model may have run first: wait for the long sentence itself
+    while time.time() < end and (driver.execute_script(X + ".busy") or len(driver.execute_script(X + ".explain.tokens")) != 256):
+        time.sleep(0.5)
     end = time.time() + 120
     while time.time() < end and len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) != 72:
         time.sleep(0.5)
@@ -215,6 +299,14 @@ try:
     t0 = time.time()
     driver.execute_script("document.querySelectorAll('#tokens .chip')[100].click()")
     check(time.time() - t0 < 30, "clicking a token at 256 tokens hung")
+    # The flow diagram at 256 tokens: drawn with capped lines, and the page answers while and after it draws.
+    flow = driver.execute_script(X + ".flow")
+    check(flow is not None and flow["tokens"] == 256 and flow["columns"] == 7 and 0 < flow["lines"] <= 30000, "256-token flow: %s" % flow)
+    t0 = time.time()
+    driver.execute_script("document.getElementById('flow-threshold').value = '0.02'; document.getElementById('flow-threshold').dispatchEvent(new Event('change'))")
+    check(driver.execute_script("return 1 + 1") == 2 and time.time() - t0 < 30, "redrawing the 256-token flow hung")
+    snap("long-256-tokens")
+    snap("long-256-flow", "flow-panel")
     check(driver.execute_script(X + ".errors") == [], "script errors: %s" % driver.execute_script(X + ".errors"))
 
     # The screenshot: back to the first sentence at layer 2 · head 3.
@@ -223,10 +315,10 @@ try:
     driver.find_element(By.ID, "go").click()
     wait_run(n)
     time.sleep(2)
-    driver.save_screenshot(shot)
+    snap("explorer")
 except Exception as e:  # report it with the other problems
     import traceback
     problems.append("the script stopped: " + "".join(traceback.format_exception_only(type(e), e)).strip()[:600])
 finally:
     driver.quit()
-print(json.dumps({"problems": problems, "checked": checked}))
+print(json.dumps({"problems": problems, "checked": checked, "screenshots": saved}))
