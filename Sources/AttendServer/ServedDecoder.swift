@@ -31,8 +31,13 @@ public final class ServedDecoder: @unchecked Sendable {
         self.queue = DispatchQueue(label: "attend.generate.\(name)", qos: .userInitiated)
     }
 
+    /// Tokens written by the last finished generation, and whether it was stopped (tests).
+    private var last: (steps: Int, stopped: Bool)?
+
     /// Generations admitted and not yet finished (tests).
     var inFlight: Int { lock.withLock { admitted } }
+    /// The last finished generation: tokens written and whether it was stopped by a client going away (tests).
+    var lastRun: (steps: Int, stopped: Bool)? { lock.withLock { last } }
 
     /// Takes a place in the line, or throws 429 when it is full.
     func admit() throws {
@@ -45,10 +50,11 @@ public final class ServedDecoder: @unchecked Sendable {
         }
     }
 
-    private func release(seconds: Double) {
+    private func release(seconds: Double, steps: Int, stopped: Bool) {
         lock.withLock {
             admitted -= 1
             lastSeconds = seconds
+            last = (steps, stopped)
         }
     }
 
@@ -56,10 +62,14 @@ public final class ServedDecoder: @unchecked Sendable {
     private func runAdmitted(_ prompt: [Int], _ options: GenerationOptions, job: GenerationJob,
                              onStep: @escaping (GenerationStep) throws -> Void) throws -> GenerationResult {
         let started = DispatchTime.now().uptimeNanoseconds
-        defer { release(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9) }
+        var steps = 0
+        defer {
+            release(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, steps: steps, stopped: job.isCancelled)
+        }
         if job.isCancelled { throw CancellationError() }
         return try model.generate(prompt: prompt, options: options, onStep: { step in
             if job.isCancelled { throw CancellationError() }
+            steps += 1
             try onStep(step)
         })
     }

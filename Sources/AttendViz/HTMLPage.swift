@@ -18,7 +18,7 @@ public enum VizResources {
     /// Every resource, by name.
     public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer.css"] + playgroundExamples
     /// The files a server hands out as they are (report.html is a template with placeholders, so it is not one).
-    public static let servedNames = ["explorer.html", "explorer.js", "explorer.css", "attend.css"] + playgroundExamples
+    public static let servedNames = ["explorer.html", "explorer.js", "explorer-generate.js", "explorer.css", "attend.css"] + playgroundExamples
     /// The explorer playground's starting problems: the tutorial examples of ../shared/seeds/examples, copied as they are.
     public static let playgroundExamples = ["numpy-example.json", "hello-world-score-matrix.json", "hello-world-step2.json"]
 
