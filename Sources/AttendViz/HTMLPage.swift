@@ -16,7 +16,7 @@ public struct VizResourceError: Error, CustomStringConvertible, Equatable {
 /// The web files of AttendViz, byte for byte as they are in `Sources/AttendViz/Resources/`.
 public enum VizResources {
     /// Every resource, by name.
-    public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer.css"] + playgroundExamples
+    public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer-generate.js", "explorer.css"] + playgroundExamples
     /// The files a server hands out as they are (report.html is a template with placeholders, so it is not one).
     public static let servedNames = ["explorer.html", "explorer.js", "explorer-generate.js", "explorer.css", "attend.css"] + playgroundExamples
     /// The explorer playground's starting problems: the tutorial examples of ../shared/seeds/examples, copied as they are.

@@ -37,6 +37,7 @@
   async function loadModels() {
     try {
       const r = await fetch("/v1/models", { headers: headers() });
+      if (r.status === 401) { status("This server wants an API key: type it in the API key field above.", true); return; }
       const data = await r.json();
       models = ((data && data.data) || []).filter(m => m.attend && m.attend.completions && m.attend.chat);
     } catch (e) { models = []; }
@@ -166,5 +167,6 @@
   $("gen-form").addEventListener("submit", generate);
   $("gen-stop").addEventListener("click", () => { if (controller) controller.abort(); });
   G.generate = generate;
+  if ($("api-key")) $("api-key").addEventListener("change", loadModels);   // a key typed later unlocks /v1/models
   loadModels();
 })();
