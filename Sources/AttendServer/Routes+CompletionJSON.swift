@@ -81,7 +81,7 @@ extension AttendServer {
     func attentionHeader(_ r: CompletionRequest) -> [(String, ResponseJSON)] {
         let model = r.decoder.model
         return [
-            ("layer", r.options.lookback?.layer.map { .int($0) } ?? .null), ("heads", .int(model.config.numHeads)),
+            ("layer", r.options.lookback?.layer.map { .int($0) } ?? .null), ("num_heads", .int(model.config.numHeads)),
             ("prompt_tokens", .array(r.prompt.map { .string(model.tokenText($0)) })),
         ]
     }

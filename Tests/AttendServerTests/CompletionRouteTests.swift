@@ -99,7 +99,7 @@ struct CompletionRouteTests {
             // Exact ids, and the lookback: the top positions and weights the library computes.
             let attention = try #require(choice["attention"] as? [String: Any])
             #expect((attention["prompt_tokens"] as? [String])?.count == prompt.count)
-            #expect(attention["heads"] as? Int == 9)
+            #expect(attention["num_heads"] as? Int == 9)
             let tokens = try #require(attention["tokens"] as? [[String: Any]])
             #expect(tokens.compactMap { $0["id"] as? Int } == ref.outputIds)
             for (i, (t, step)) in zip(tokens, ref.steps).enumerated() {

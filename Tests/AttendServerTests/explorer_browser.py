@@ -70,7 +70,7 @@ def generation_panel():
     driver.execute_script("document.getElementById('gen-message').value = arguments[0]; document.getElementById('gen-max').value = '6'", message)
     driver.find_element(By.ID, "gen-go").click()
     end = time.time() + 900
-    while time.time() < end and not driver.execute_script(G + ".runs === 1 && !window.__attendGenerate.busy"):
+    while time.time() < end and not driver.execute_script(G + ".errors.length > 0 || (window.__attendGenerate.runs === 1 && !window.__attendGenerate.busy)"):
         time.sleep(0.5)
     page = driver.execute_script(G)
     check(page["runs"] == 1 and page["errors"] == [], "the panel did not finish: %s / %s" % (page["errors"], driver.find_element(By.ID, "gen-status").text))
