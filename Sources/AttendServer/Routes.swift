@@ -9,6 +9,12 @@ extension AttendServer {
         router.post("/v1/embeddings", use: handle("/v1/embeddings", .openAI, readsBody: true) { data, _, _ in
             try await self.embeddingsResponse(data)
         })
+        router.post("/v1/completions", use: handle("/v1/completions", .openAI, readsBody: true) { data, _, _ in
+            try await self.completionsResponse(data, chat: false)
+        })
+        router.post("/v1/chat/completions", use: handle("/v1/chat/completions", .openAI, readsBody: true) { data, _, _ in
+            try await self.completionsResponse(data, chat: true)
+        })
         router.get("/v1/models", use: handle("/v1/models", .openAI) { _, _, _ in self.modelsResponse() })
         router.get("/v1/models/{id}", use: handle("/v1/models/{id}", .openAI) { _, _, context in
             let id = context.parameters.get("id") ?? ""

@@ -24,6 +24,7 @@ public enum VizResources {
     public static let explorerViews = [
         "explorer-explain.js",   // the flow diagram and the similarity explanation
         "explorer-search.js",    // the corpus panel: a soft lookup over an index
+        "explorer-generate.js",  // a language model writing, with the attention of each new token
     ]
     /// The explorer playground's starting problems: the tutorial examples of ../shared/seeds/examples, copied as they are.
     public static let playgroundExamples = ["numpy-example.json", "hello-world-score-matrix.json", "hello-world-step2.json"]

@@ -8,6 +8,8 @@ words equal POST /v1/search's; the demo buttons open tiny-translator's cross-att
 a 256-token sentence draws every view and the page keeps answering. Saves screenshots.
 
 usage: explorer_browser.py BASE_URL SCREENSHOT_DIR  → prints {"problems": [...], "checked": n, "screenshots": [...]} as JSON
+       explorer_browser.py BASE_URL SCREENSHOT_DIR --generate   only the generation panel (a server with smollm2-135m):
+       a streamed chat answer shows the same tokens, text and attention lists as POST /v1/chat/completions answers.
 """
 import json, math, os, sys, time, urllib.request
 from selenium import webdriver
@@ -125,6 +127,57 @@ def check_search_panel():
     panel = driver.find_element(By.ID, "search-panel")
     driver.execute_script("arguments[0].scrollIntoView()", panel)
     snap("search", "search-panel")
+
+
+def generation_panel():
+    """The generation panel: stream a greedy chat answer and compare it with the non-streamed API answer."""
+    G = "return window.__attendGenerate"
+    driver.get(base + "/")
+    end = time.time() + 60
+    while time.time() < end and not driver.find_elements(By.CSS_SELECTOR, "#gen-model option"):
+        time.sleep(0.2)
+    check(driver.find_element(By.ID, "gen-model").get_attribute("value") == "smollm2-135m", "the panel does not offer smollm2-135m")
+    message = "What is the capital of France?"
+    driver.execute_script("document.getElementById('gen-message').value = arguments[0]; document.getElementById('gen-max').value = '6'", message)
+    driver.find_element(By.ID, "gen-go").click()
+    end = time.time() + 900
+    while time.time() < end and not driver.execute_script(G + ".errors.length > 0 || (window.__attendGenerate.runs === 1 && !window.__attendGenerate.busy)"):
+        time.sleep(0.5)
+    page = driver.execute_script(G)
+    check(page["runs"] == 1 and page["errors"] == [], "the panel did not finish: %s / %s" % (page["errors"], driver.find_element(By.ID, "gen-status").text))
+    api = post("/v1/chat/completions", {"model": "smollm2-135m", "messages": [{"role": "user", "content": message}],
+                                        "temperature": 0, "max_tokens": 6, "return_attention": True, "attention_top": 5})
+    choice = api["choices"][0]
+    want = choice["attention"]["tokens"]
+    check(page["text"] == choice["message"]["content"], "streamed text %r != API %r" % (page["text"], choice["message"]["content"]))
+    check([t["id"] for t in page["tokens"]] == [t["id"] for t in want], "token ids differ from the API's")
+    check(page["promptTokens"] == choice["attention"]["prompt_tokens"], "prompt tokens differ from the API's")
+    for got, exp in zip(page["tokens"], want):
+        check([l["position"] for l in got["top"]] == [l["position"] for l in exp["top"]], "top positions of %r differ" % exp["token"])
+        check(all(close(a["weight"], b["weight"]) for a, b in zip(got["top"], exp["top"])), "top weights of %r differ" % exp["token"])
+        check(len(got["heads"]) == len(exp["heads"]) == 9, "per-head lists of %r" % exp["token"])
+    spans = driver.find_elements(By.CSS_SELECTOR, "#gen-tokens .gen-tok")
+    check(len(spans) == len(page["promptTokens"]) + len(want), "the sequence shows %d tokens" % len(spans))
+    lit = [int(sp.get_attribute("data-position")) for sp in spans if sp.get_attribute("data-weight")]
+    check(sorted(lit) == sorted(l["position"] for l in want[-1]["top"]), "the lit tokens %s are not the last token's top %s" % (lit, want[-1]["top"]))
+    # Click the first written token: its own looks are shown.
+    driver.execute_script("document.querySelectorAll('#gen-tokens .gen-tok.out')[0].click()")
+    lit = [int(sp.get_attribute("data-position")) for sp in driver.find_elements(By.CSS_SELECTOR, "#gen-tokens .gen-tok") if sp.get_attribute("data-weight")]
+    check(sorted(lit) == sorted(l["position"] for l in want[0]["top"]), "after a click the lit tokens are not the first token's top")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "#gen-looks table.gen-heads tr")) == 9, "the per-head table has not 9 rows")
+    snap("generate", "generate-panel")
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "--generate":
+    try:
+        generation_panel()
+    except Exception as e:  # report it with the other problems
+        import traceback
+        problems.append("the script stopped: " + "".join(traceback.format_exception_only(type(e), e)).strip()[:600])
+    finally:
+        driver.quit()
+    print(json.dumps({"problems": problems, "checked": checked, "screenshots": saved}))
+    sys.exit(0)
 
 
 try:
