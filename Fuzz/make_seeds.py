@@ -214,4 +214,54 @@ put("attention_problem", "huge-heads.json", '{"q": [[1]], "k": [[1]], "v": [[1]]
 put("attention_problem", "ragged.json", '{"q": [[1, 0], [1]], "k": [[1, 0]], "v": [[1, 0]]}')
 put("attention_problem", "nan.json", '{"q": [[1e39]], "k": [[-1e39]], "v": [[1]], "scale": 1e-45}')
 put("attention_problem", "causal.json", '{"q": [[1], [2]], "k": [[1], [2], [3]], "v": [[1], [2], [3]], "mask": "causal"}')
+# --- server_request: the first byte picks the route (its index in server_request.swift's `routes`), the rest is
+#     the body ----------------------------------------------------------------------------------------------------
+ROUTES = ["/v1/embeddings", "/v1/attention", "/v1/explain", "/embed", "/embed_all", "/similarity", "/rerank",
+          "/tokenize", "/decode"]
+bodies = {
+    "/v1/embeddings": ['{"input": "hello world"}', '{"input": ["a", "b"], "encoding_format": "base64"}',
+                       '{"input": [101, 7592, 102]}', '{"input": [[7592], [2088, 999999]]}',
+                       '{"input": "x", "dimensions": 8, "return_attention": true}', '{"input": "x", "dimensions": 3}',
+                       '{"input": ""}', '{"input": []}', '{"input": "x", "model": "tiny-gpt"}', '{"input": "x", "extra": 1}',
+                       '{"input": ["a", "b", "c", "d", "e"]}', '{"input": [1.5]}', '[]', '', '{"input": "\\ud800"}'],
+    "/v1/attention": ['{"q": [[1, 0]], "k": [[1, 0], [0, 1]], "v": [[1, 2], [3, 4]]}',
+                      '{"q": [[1, 0, 1, 0]], "k": [[1, 0, 0, 1]], "v": [[1, 2, 3, 4]], "heads": 2, "mask": "causal"}',
+                      '{"q": [[1]], "k": [[1]], "v": [[1]], "heads": 9223372036854775807}', '{"q": 1}', '{'],
+    "/v1/explain": ['{"text": "the cat sat"}', '{"text": "the cat sat", "model": "tiny-gpt", "layer": 0, "head": 1}',
+                    '{"text": "le chat", "model": "tiny-translator", "token": 1}', '{"text": "a b", "layer": 99}',
+                    '{"text": "a b", "head": -1}', '{"text": "a b", "token": "zzz"}', '{"text": " "}', '{"text": 3}'],
+    "/embed": ['{"inputs": "hello"}', '{"inputs": ["a", "b"], "normalize": false, "truncate": true, "truncation_direction": "left"}',
+               '{"inputs": "x", "return_attention": true}', '{"inputs": []}', '{"inputs": [""]}', '{"inputs": {"a": 1}}',
+               '{"inputs": "' + "word " * 80 + '"}', '{"inputs": "x", "truncation_direction": "Up"}'],
+    "/embed_all": ['{"inputs": "hello"}', '{"inputs": ["a b c", "d"], "return_attention": true}'],
+    "/similarity": ['{"inputs": {"source_sentence": "a cat", "sentences": ["a dog", "a car"]}}',
+                    '{"inputs": {"source_sentence": "a", "sentences": []}}', '{"inputs": {"sentences": ["a"]}}',
+                    '{"inputs": "a"}'],
+    "/rerank": ['{"query": "cat", "texts": ["dog", "cat", "car"], "return_text": true}', '{"query": "cat", "texts": []}',
+                '{"texts": ["a"]}', '{"query": "q", "texts": ["a"], "raw_scores": 1}'],
+    "/tokenize": ['{"inputs": "Hello, world!"}', '{"inputs": ["a", "\\u00e9\\u0301"], "add_special_tokens": false}',
+                  '{"inputs": "x", "model": "nope"}'],
+    "/decode": ['{"ids": [101, 7592, 102]}', '{"ids": [[101], [102, 2088]], "skip_special_tokens": false}',
+                '{"ids": [-1]}', '{"ids": [30522]}', '{"ids": []}', '{"ids": [[1], 2]}', '{"ids": [1e3]}'],
+}
+for r, items in bodies.items():
+    slug = r.strip("/").replace("/", "-")
+    for i, b in enumerate(items):
+        put("server_request", f"{slug}-{i:02d}", bytes([ROUTES.index(r)]) + b.encode("utf-8"))
+
+# --- embed_lines: the first byte is the options (bit 0 JSON Lines, bits 1-2 output jsonl/npy/fbin, bit 3 skip bad,
+#     bit 4 keep text, bit 5 windows of 2 lines, bit 6 shard 1/2, bit 7 by id), the rest the input file ------------
+lines_text = "the first line\nthe second line\r\n\n  \nunicode: caf\u00e9 \U0001F600\nlast line without newline"
+lines_jsonl = "\n".join([
+    '{"id": "a", "text": "a document"}', '{"id": 7, "text": "another", "lang": "en", "n": [1, 2.5e300]}',
+    '{"text": "no id"}', '{"id": null, "text": ""}', '{"id": "b"}', '{"id": "c", "text": 3}', '[1, 2]', '{"id": "d", "text": "x"',
+    '{"id": "\\ud800", "text": "lone surrogate"}', '{"id": 1e400, "text": "huge id"}', '"just a string"',
+])
+for flags in (0x00, 0x02, 0x04, 0x10, 0x20, 0x40, 0xC1):
+    put("embed_lines", f"text-{flags:02x}", bytes([flags & ~1]) + lines_text.encode("utf-8"))
+for flags in (0x01, 0x03, 0x05, 0x09, 0x11, 0x21, 0x41, 0xC1):
+    put("embed_lines", f"jsonl-{flags:02x}", bytes([flags]) + lines_jsonl.encode("utf-8"))
+put("embed_lines", "invalid-utf8", b"\x00ok\nab\xff\xfe\nnul\x00inside\n")
+put("embed_lines", "jsonl-invalid-utf8", b"\x01{\"text\": \"\xc3(\"}\n{\"text\": \"ok\"}\n")
+put("embed_lines", "long-line", b"\x00" + b"word " * 700 + b"\n")
 print("seeds written to", OUT)

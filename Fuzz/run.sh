@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 scratch="$root/.build-fuzz"
 bin="$scratch/fuzz-bin"
-TARGETS=(json safetensors gguf tokenizer_json tokenize_wordpiece tokenize_bpe model_config attention_problem)
+TARGETS=(json safetensors gguf tokenizer_json tokenize_wordpiece tokenize_bpe model_config attention_problem server_request embed_lines)
 
 list() { printf '%s\n' "${TARGETS[@]}"; }
 
@@ -31,7 +31,7 @@ known() {
 
 build_libraries() {
     echo "== building the libraries with -sanitize=fuzzer,address in $scratch" >&2
-    nice -n "${FUZZ_NICE:-10}" swift build --scratch-path "$scratch" --target AttendViz \
+    nice -n "${FUZZ_NICE:-10}" swift build --scratch-path "$scratch" --target AttendServer \
         -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=address 2>&1 | grep -E "error|warning: unre|Compiling|Build" | tail -5 >&2
 }
 
@@ -45,7 +45,7 @@ build_target() {
         while IFS= read -r o; do objects+=("$o"); done < <(find "$d" -name '*.o')
         [ -f "$d/module.modulemap" ] && flags+=(-Xcc "-fmodule-map-file=$d/module.modulemap")
     done
-    for d in "$root/Sources/AttendKernelsC/include" "$scratch"/checkouts/swift-crypto/Sources/*/include; do
+    for d in "$root/Sources/AttendKernelsC/include" "$scratch"/checkouts/*/Sources/*/include; do
         [ -d "$d" ] && flags+=(-Xcc "-I$d")
     done
     nice -n "${FUZZ_NICE:-10}" swiftc -sanitize=fuzzer,address -parse-as-library -g -Onone \
@@ -72,10 +72,11 @@ max_len() {
 
 options() {
     local t="$1"
-    # model_config loads the embedded demo models (2 MB of weights) for every valid config: 1 s is too tight for
-    # a debug ASan build on a shared machine, so it gets 5 s; every other target 1 s.
+    # model_config loads the embedded demo models (2 MB of weights) for every valid config, and server_request and
+    # embed_lines run a (tiny) model for every input they accept: 1 s is too tight for a debug ASan build on a shared
+    # machine, so they get 5 s; every other target 1 s.
     local timeout=1
-    [ "$t" = model_config ] && timeout=5
+    case "$t" in model_config|server_request|embed_lines) timeout=5 ;; esac
     local o=(-timeout="$timeout" -rss_limit_mb=2048 -malloc_limit_mb=2048 -detect_leaks=1 -print_final_stats=1)
     [ -f "$root/Fuzz/dict/$t.dict" ] && o+=("-dict=$root/Fuzz/dict/$t.dict")
     printf '%s\n' "${o[@]}"

@@ -1,13 +1,19 @@
-// Exact search over a corpus index: the queries against every stored row through the GEMM, in blocks of rows that
-// are decoded to float32 first (float16, int8), with a bounded top-k per query. Threads take contiguous ranges of
-// blocks; ties are broken by the lower row, so results do not depend on the thread count.
+// Exact search over a corpus index: every query against every stored row, read in place from the mapped file by the
+// C scan kernels (`Kernels.scanTopK`: float16 widened with F16C / AVX-512 / NEON conversions, int8 with its row
+// scales, float32 on the GEMM's dot kernel), in chunks the pool's threads claim, with a bounded top-k heap per thread
+// and query, merged at the end. Ties go to the lower row, so results do not depend on the thread count.
 import AttendTensor
-import Dispatch
 import Foundation
 
 extension CorpusIndex {
-    /// Rows per GEMM block: 1024 × 384 float32 = 1.5 MB of decoded rows.
-    static let blockRows = 1024
+    /// The stored vectors as the scan kernels read them.
+    var scanRows: ScanRows {
+        switch storage {
+        case .float32: return .float32(vectors.assumingMemoryBound(to: Float.self))
+        case .float16: return .float16(vectors.assumingMemoryBound(to: UInt16.self))
+        case .int8: return .int8(vectors.assumingMemoryBound(to: Int8.self), scales: scales!)
+        }
+    }
 
     /// The `k` rows with the largest inner product with each query, best first: `[queries][≤k]`.
     public func searchExact(_ queries: [[Float]], k: Int, threads: Int = Kernels.maxThreads) throws -> [[SearchHit]] {
@@ -17,80 +23,15 @@ extension CorpusIndex {
         }
         let qn = queries.count
         guard qn > 0, count > 0 else { return queries.map { _ in [] } }
-        let flat = queries.flatMap { $0 }                                               // [Q, D]
-        let blocks = (count + Self.blockRows - 1) / Self.blockRows
-        let workers = max(1, min(threads, blocks))
-        var partial = [[TopK]](repeating: [], count: workers)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var tops = (0..<qn).map { _ in TopK(k: k) }
-            let firstBlock = blocks * w / workers, endBlock = blocks * (w + 1) / workers
-            var decoded = [Float](repeating: 0, count: storage == .float32 ? 0 : Self.blockRows * dimension)   // [B, D]
-            var scores = [Float](repeating: 0, count: qn * Self.blockRows)                                     // [Q, B]
-            flat.withUnsafeBufferPointer { qp in
-                for b in firstBlock..<endBlock {
-                    let rows = (b * Self.blockRows)..<min(count, (b + 1) * Self.blockRows)
-                    scores.withUnsafeMutableBufferPointer { sp in
-                        if qn <= Self.gemvMaxQueries {
-                            // A few queries: one pass over the stored rows, decoding in registers (no GEMM packing).
-                            for q in 0..<qn { rowDots(rows, query: qp.baseAddress! + q * dimension, into: sp.baseAddress! + q * rows.count) }
-                        } else if let f32 = float32Rows {
-                            Kernels.sgemm(transA: false, transB: true, m: qn, n: rows.count, k: dimension,
-                                          a: qp.baseAddress!, lda: dimension, b: f32 + rows.lowerBound * dimension, ldb: dimension,
-                                          c: sp.baseAddress!, ldc: rows.count)                     // [Q, rows]
-                        } else {
-                            decoded.withUnsafeMutableBufferPointer { dp in
-                                decode(rows: rows, into: dp.baseAddress!)                          // [rows, D]
-                                Kernels.sgemm(transA: false, transB: true, m: qn, n: rows.count, k: dimension,
-                                              a: qp.baseAddress!, lda: dimension, b: dp.baseAddress!, ldb: dimension,
-                                              c: sp.baseAddress!, ldc: rows.count)                 // [Q, rows]
-                            }
-                        }
-                        for q in 0..<qn {
-                            let row = sp.baseAddress! + q * rows.count
-                            for j in 0..<rows.count { tops[q].offer(row[j], rows.lowerBound + j) }
-                        }
-                    }
-                }
-            }
-            lock.lock(); partial[w] = tops; lock.unlock()
+        let flat = queries.count == 1 ? queries[0] : queries.flatMap { $0 }                      // [Q, D]
+        let found = flat.withUnsafeBufferPointer { qp in
+            Kernels.scanTopK(scanRows, count: count, dimension: dimension, queries: qp.baseAddress!, queryCount: qn,
+                             k: k, threads: threads)
         }
-        return (0..<qn).map { q in
-            var merged = TopK(k: k)
-            for w in 0..<workers { for hit in partial[w][q].items { merged.offer(hit.score, hit.index) } }
-            return merged.sorted()
+        guard let found else {
+            throw SearchError("\(path): not enough memory for the top-\(k) of \(qn) queries over \(count) rows")
         }
-    }
-
-    /// Up to this many queries run as row-by-row dot products; more as GEMMs over decoded blocks.
-    static let gemvMaxQueries = 4
-
-    /// `out[j]` = row `rows.lowerBound + j` · `query`, reading float16/int8 rows in place.
-    func rowDots(_ rows: Range<Int>, query: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let d = dimension
-        switch storage {
-        case .float32:
-            let base = vectors.assumingMemoryBound(to: Float.self)
-            for (j, r) in rows.enumerated() { out[j] = dot(base + r * d, query, d) }
-        case .float16:
-            let base = vectors.assumingMemoryBound(to: UInt16.self)
-            for (j, r) in rows.enumerated() { out[j] = HalfConversion.dot(base + r * d, query, d) }
-        case .int8:
-            let base = vectors.assumingMemoryBound(to: Int8.self)
-            for (j, r) in rows.enumerated() {
-                let q = base + r * d
-                var acc = SIMD8<Float>(repeating: 0)
-                var i = 0
-                while i + 8 <= d {
-                    let b = SIMD8<Float>(SIMD8<Int32>(truncatingIfNeeded: UnsafeRawPointer(q + i).loadUnaligned(as: SIMD8<Int8>.self)))
-                    acc += b * UnsafeRawPointer(query + i).loadUnaligned(as: SIMD8<Float>.self)
-                    i += 8
-                }
-                var sum = acc.sum()
-                while i < d { sum += Float(q[i]) * query[i]; i += 1 }
-                out[j] = sum * scales![r]
-            }
-        }
+        return found.map { $0.map { SearchHit(index: $0.row, score: $0.score) } }
     }
 
     /// Inner products of one query with every row, in row order (plain twin of ``searchExact``: one row at a time,

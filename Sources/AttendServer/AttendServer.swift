@@ -3,6 +3,7 @@
 // key, reads the body within the payload limit, and turns every failure into the route family's JSON error, so
 // nothing a client sends reaches the process as an unhandled error.
 import AttendModels
+import AttendSearch
 import AttendViz
 import Foundation
 import Hummingbird
@@ -14,23 +15,32 @@ public final class AttendServer: Sendable {
     public let options: ServerOptions
     /// The models the embedding routes serve (sentence encoders), the default first.
     public let models: [ServedModel]
-    /// Every model `/v1/explain` runs: the encoders above, then the demo models (explain only).
+    /// Every model `/v1/explain` runs: the encoders above, the language models, then the demo models (explain only).
     public let explainers: [ServedExplainer]
+    /// The corpus indexes `POST /v1/search` searches, each paired with the served encoder that built it.
+    public let indexes: [ServedIndex]
+    /// The language models `/v1/completions` and `/v1/chat/completions` generate with (also explained).
+    public let decoders: [ServedDecoder]
     /// Lines for the person who started the server (a default model that is not installed, …).
     public let notices: [String]
     public let metrics: ServerMetrics
     let logger: Logger
 
-    /// Serves already-loaded embedders (tests share one loaded model across servers this way) and, for
-    /// `/v1/explain` only, models of any family (`demos`: the embedded tiny-translator and tiny-gpt).
-    public init(embedders: [(name: String, embedder: SentenceEmbedder)], demos: [LoadedModel] = [], options: ServerOptions,
+    /// Serves already-loaded embedders (tests share one loaded model across servers this way), language models
+    /// (`decoders`: completions, chat completions and `/v1/explain`), for `/v1/explain` only models of any family
+    /// (`demos`: the embedded tiny-translator and tiny-gpt), and corpus indexes for `/v1/search` (each must have been
+    /// built by one of `embedders`, else ``ServerError/indexModelNotServed``).
+    public init(embedders: [(name: String, embedder: SentenceEmbedder)], decoders: [LoadedModel] = [],
+                demos: [LoadedModel] = [], indexes: [(name: String, index: CorpusIndex)] = [], options: ServerOptions,
                 notices: [String] = [], metrics: ServerMetrics = ServerMetrics(),
                 logger: Logger = Logger(label: "attend.serve")) throws {
         let problems = options.problems()
         guard problems.isEmpty else { throw ServerError.badOptions(problems) }
-        guard !embedders.isEmpty || !demos.isEmpty else { throw ServerError.noModels }
+        guard !embedders.isEmpty || !demos.isEmpty || !decoders.isEmpty else { throw ServerError.noModels }
         var seen = Set<String>()
-        for name in embedders.map(\.name) + demos.map(\.name) where !seen.insert(name).inserted { throw ServerError.duplicateModel(name) }
+        for name in embedders.map(\.name) + decoders.map(\.name) + demos.map(\.name) where !seen.insert(name).inserted {
+            throw ServerError.duplicateModel(name)
+        }
         let batcher = BatcherOptions(maxBatchTokens: options.maxBatchTokens, maxQueuedTokens: options.maxQueuedTokens)
         self.options = options
         self.metrics = metrics
@@ -39,7 +49,15 @@ public final class AttendServer: Sendable {
         self.models = embedders.map {
             ServedModel(name: $0.name, embedder: $0.embedder, maxInputTokens: options.maxInputTokens, batcher: batcher, metrics: metrics)
         }
+        self.indexes = try Self.serve(indexes: indexes, encoders: embedders)
+        self.decoders = try decoders.map {
+            guard let llama = $0.model as? LlamaModel else {
+                throw ServerError.badOptions(["\($0.name) is not a language model (family \($0.family)); only llama GGUF models generate"])
+            }
+            return ServedDecoder(name: $0.name, model: llama, maxQueued: options.maxQueuedGenerations)
+        }
         self.explainers = embedders.map { ServedExplainer(LoadedModel(name: $0.name, folder: $0.embedder.folder, model: $0.embedder), embeds: true) }
+            + decoders.map { ServedExplainer($0, embeds: false) }
             + demos.map { ServedExplainer($0, embeds: false) }
     }
 
@@ -47,12 +65,25 @@ public final class AttendServer: Sendable {
     public static let defaultEncoder = "all-MiniLM-L6-v2"
     /// The embedded demo models every default server adds (explain only).
     public static let defaultDemos = ["tiny-translator", "tiny-gpt"]
+    /// The language model a default server adds when it is installed (completions, chat completions, explain).
+    public static let defaultDecoder = "smollm2-135m"
 
     /// Loads each model once (a known name, a folder, or an embedded demo's name); the first encoder is the
     /// embedding routes' default. Sentence encoders (bert, mpnet) serve every route; other families serve
-    /// `/v1/explain` only. With no names: all-MiniLM-L6-v2 when it is installed (a notice says how to install it
-    /// when it is not) and the two demo models, so a fresh clone serves without a network.
-    public static func load(models names: [String], options: ServerOptions, logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+    /// `/v1/explain` only; language models (llama GGUF) serve completions, chat completions and `/v1/explain`.
+    /// With no names: all-MiniLM-L6-v2 when it is installed (a notice says how to install it when it is not),
+    /// smollm2-135m when it is installed, and the two demo models, so a fresh clone serves without a network.
+    /// `indexes` are corpus index files for `/v1/search` (`attend index build`), each built by one of the served
+    /// encoders; with none, the built-in demo corpus is embedded once for each served encoder.
+    public static func load(models names: [String], indexes indexFiles: [String] = [], options: ServerOptions,
+                            logger: Logger = Logger(label: "attend.serve")) throws -> AttendServer {
+        // Index files first: a path that is not an index stops the start before any model loads.
+        var indexes: [(name: String, index: CorpusIndex)] = []
+        for path in indexFiles {
+            do { indexes.append((ServedIndex.name(forFile: path), try CorpusIndex(path: path))) } catch let e as SearchError {
+                throw ServerError.cannotOpenIndex(e.message)
+            }
+        }
         var notices: [String] = []
         var requested = names
         if names.isEmpty {
@@ -61,9 +92,11 @@ public final class AttendServer: Sendable {
             } else {
                 notices.append("\(defaultEncoder) is not installed, so the embedding routes are off; install it with `attend models install \(defaultEncoder)` (needs the network once). Serving the demo models \(defaultDemos.joined(separator: " and ")) for /v1/explain and the explorer.")
             }
+            if (try? ModelStore.resolve(defaultDecoder)) != nil { requested.append(defaultDecoder) }
             requested += defaultDemos
         }
         var encoders: [(name: String, embedder: SentenceEmbedder)] = []
+        var decoders: [LoadedModel] = []
         var demos: [LoadedModel] = []
         for name in requested {
             let folder: URL
@@ -76,7 +109,11 @@ public final class AttendServer: Sendable {
             }
             do {
                 let loaded = try ModelRegistry.load(folder: folder, name: servedName)
-                if let embedder = loaded.model as? SentenceEmbedder {
+                if let llama = loaded.model as? LlamaModel {
+                    decoders.append(loaded)
+                    logger.info("model loaded (language model)", metadata: ["model": "\(servedName)", "file": "\(llama.url.path)", "family": "\(loaded.family)",
+                                                                            "context": "\(llama.config.contextLength)"])
+                } else if let embedder = loaded.model as? SentenceEmbedder {
                     encoders.append((servedName, embedder))
                     logger.info("model loaded", metadata: ["model": "\(servedName)", "folder": "\(folder.path)", "family": "\(loaded.family)",
                                                            "dimension": "\(embedder.dimension)", "max_tokens": "\(embedder.maxSeqLength)"])
@@ -88,7 +125,15 @@ public final class AttendServer: Sendable {
                 throw ServerError.cannotLoad(name, folder.path, "\(error)")
             }
         }
-        return try AttendServer(embedders: encoders, demos: demos, options: options, notices: notices, logger: logger)
+        if indexFiles.isEmpty {
+            for (name, embedder) in encoders {
+                do { indexes.append((ServedIndex.demoName, try ServedIndex.demo(embedder: embedder, model: name))) } catch {
+                    throw ServerError.cannotOpenIndex("the built-in demo corpus could not be embedded with \(name): \(error)")
+                }
+                logger.info("demo corpus embedded", metadata: ["model": "\(name)", "index": "\(ServedIndex.demoName)"])
+            }
+        }
+        return try AttendServer(embedders: encoders, decoders: decoders, demos: demos, indexes: indexes, options: options, notices: notices, logger: logger)
     }
 
     /// Every served model's name, embedding models first.
@@ -105,6 +150,10 @@ public final class AttendServer: Sendable {
             return first
         }
         if let m = models.first(where: { $0.name == name }) { return m }
+        if decoders.contains(where: { $0.name == name }) {
+            throw APIError.badRequest("model \(name) is a language model: it serves /v1/completions, /v1/chat/completions and /v1/explain, not embeddings; the embedding models here are \(models.isEmpty ? "none" : models.map { "\"\($0.name)\"" }.joined(separator: ", "))",
+                                      param: "model", code: "model_not_embedding")
+        }
         if explainers.contains(where: { $0.name == name }) {
             throw APIError.badRequest("model \(name) does not produce embeddings: it is served for /v1/explain only; the embedding models here are \(models.isEmpty ? "none" : models.map { "\"\($0.name)\"" }.joined(separator: ", "))",
                                       param: "model", code: "model_not_embedding")
@@ -240,6 +289,10 @@ public enum ServerError: Error, CustomStringConvertible, Equatable {
     case noModels
     case duplicateModel(String)
     case cannotLoad(String, String, String)
+    /// An index no served encoder built: (path, its model, the served encoders, the model's name).
+    case indexModelNotServed(String, String, String, String)
+    case duplicateIndex(String)
+    case cannotOpenIndex(String)
 
     public var description: String {
         switch self {
@@ -247,6 +300,10 @@ public enum ServerError: Error, CustomStringConvertible, Equatable {
         case .noModels: return "no model to serve"
         case .duplicateModel(let n): return "model \"\(n)\" is listed twice"
         case let .cannotLoad(name, path, why): return "cannot load model '\(name)' from \(path): \(why)"
+        case let .indexModelNotServed(path, model, served, name):
+            return "\(path) was built with model \(model); this server loads \(served). Serve it with --model \(name), or rebuild the index with a served model"
+        case .duplicateIndex(let n): return "two indexes are named \"\(n)\" for one model; rename one of the files"
+        case .cannotOpenIndex(let why): return why
         }
     }
 }

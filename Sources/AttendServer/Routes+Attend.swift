@@ -1,8 +1,11 @@
 // Attend's own routes, answering with exactly the JSON the CLI prints (the same library calls):
 //   POST /v1/attention  the `attend attention` input {"q", "k", "v", "mask"?, "scale"?, "heads"?}
 //                       → `attend attention --json`'s output (AttentionProblem → AttentionReport.json)
-//   POST /v1/explain    {"text", "model"?, "layer"?, "head"?, "token"?} → `attend explain --format json`'s object
-//                       (ExplainTrace.capture + ExplainJSON.make) on any served model, the demos included
+//   POST /v1/explain    {"text", "model"?, "layer"?, "head"?, "token"?, "method"?, "target"?, "target_token"?}
+//                       → `attend explain [--method M] --format json`'s object (ExplainTrace.capture + ExplainJSON.make,
+//                       or ExplainMethods.result + MethodResult.explainJSON) on any served model, the demos included
+//   POST /v1/similarity/explain  {"a", "b", "model"?, "steps"?, "input_attribution"?} → `attend similarity A B
+//                       --explain --json` (SimilarityExplanation + IntegratedGradients), in Routes+SimilarityExplain.swift
 // Request decoding is a pure function of the body's bytes (`ExplainRequest(_:)`, `AttentionRequest.problem(_:)`),
 // so a fuzzer can drive it without a server.
 import AttendTensor
@@ -19,11 +22,17 @@ public struct ExplainRequest: Sendable, Equatable {
     public var head: Int?
     /// A query token (as `attend explain --token`: a word piece or its index).
     public var token: String?
+    /// The explanation method (`attend explain --method`); nil = the raw trace without the method keys.
+    public var method: ExplainMethod?
+    /// grad-attention on a sentence encoder: the other sentence, whose cosine similarity is explained.
+    public var target: String?
+    /// grad-attention on a decoder (tiny-gpt): the next token whose log-probability is explained.
+    public var targetToken: String?
 
-    public static let fields: Set<String> = ["text", "model", "layer", "head", "token"]
+    public static let fields: Set<String> = ["text", "model", "layer", "head", "token", "method", "target", "target_token"]
 
-    /// Parses `data`; throws `APIError` 400 for JSON that does not parse, a missing or empty text, wrong types or
-    /// unknown fields.
+    /// Parses `data`; throws `APIError` 400 for JSON that does not parse, a missing or empty text, wrong types,
+    /// unknown fields, an unknown method, or targets that do not go with the method (as `attend explain` refuses them).
     public init(_ data: Data) throws {
         let body = try JSONBody(data)
         try body.rejectUnknown(Self.fields)
@@ -43,6 +52,29 @@ public struct ExplainRequest: Sendable, Equatable {
         case .some(.string(let s)): token = s
         case .some(let other):
             throw APIError.badRequest("\"token\" must be a token (a string) or its index (an integer), got \(other.typeName)", param: "token")
+        }
+        if let name = try body.string("method") {
+            guard let m = ExplainMethod(rawValue: name) else {
+                throw APIError.badRequest("unknown method \"\(name)\"; use one of \(ExplainMethod.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))",
+                                          param: "method")
+            }
+            method = m
+        }
+        target = try body.string("target")
+        targetToken = try body.string("target_token")
+        if target != nil && targetToken != nil {
+            throw APIError.badRequest("give \"target\" or \"target_token\", not both", param: "target_token")
+        }
+        if method != .gradAttention, target != nil || targetToken != nil {
+            throw APIError.badRequest("\"\(target != nil ? "target" : "target_token")\" belongs to \"method\": \"grad-attention\"",
+                                      param: target != nil ? "target" : "target_token")
+        }
+        if method == .gradAttention, target == nil && targetToken == nil {
+            throw APIError.badRequest("\"method\": \"grad-attention\" explains one output: give \"target\" (another sentence, for sentence encoders) or \"target_token\" (the next token, for tiny-gpt)",
+                                      param: "target")
+        }
+        if let t = target, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw APIError.badRequest("\"target\" is empty: send the other sentence", param: "target")
         }
     }
 }

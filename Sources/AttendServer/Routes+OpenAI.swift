@@ -144,11 +144,16 @@ extension AttendServer {
     }
 
     /// OpenAI's model object, plus `attend`: the family, whether the embedding routes serve it, its dimension,
-    /// and its attention layers (label, kind, heads) for `/v1/explain` and the explorer.
+    /// whether it generates (`completions`, `chat`, `context_length`: language models only), and its attention layers (label, kind, heads) for `/v1/explain` and the explorer.
     func modelJSON(_ m: ServedExplainer) -> ResponseJSON {
         let embedding = models.first { $0.name == m.name }
         var attend: [(String, ResponseJSON)] = [("family", .string(m.family)), ("embeddings", .bool(m.embeds))]
         if let embedding { attend.append(("dimension", .int(embedding.dimension))) }
+        if let decoder = decoders.first(where: { $0.name == m.name }) {
+            attend.append(("completions", .bool(true)))
+            attend.append(("chat", .bool(decoder.model.chatTemplate != nil)))
+            attend.append(("context_length", .int(decoder.model.config.contextLength)))
+        }
         attend.append(("layers", .array(m.sites.map {
             .object([("label", .string($0.label)), ("kind", .string($0.kind.rawValue)), ("heads", .int($0.heads))])
         })))

@@ -9,18 +9,30 @@ extension AttendServer {
         router.post("/v1/embeddings", use: handle("/v1/embeddings", .openAI, readsBody: true) { data, _, _ in
             try await self.embeddingsResponse(data)
         })
+        router.post("/v1/completions", use: handle("/v1/completions", .openAI, readsBody: true) { data, _, _ in
+            try await self.completionsResponse(data, chat: false)
+        })
+        router.post("/v1/chat/completions", use: handle("/v1/chat/completions", .openAI, readsBody: true) { data, _, _ in
+            try await self.completionsResponse(data, chat: true)
+        })
         router.get("/v1/models", use: handle("/v1/models", .openAI) { _, _, _ in self.modelsResponse() })
         router.get("/v1/models/{id}", use: handle("/v1/models/{id}", .openAI) { _, _, context in
             let id = context.parameters.get("id") ?? ""
             return self.json(self.modelJSON(try self.explainer(id)))
         })
 
-        // Attend's own: the CLI's JSON over HTTP.
+        // Attend's own: the CLI's JSON over HTTP (/v1/search: `attend search --index --json`).
         router.post("/v1/attention", use: handle("/v1/attention", .openAI, readsBody: true) { data, _, _ in
             try self.attentionResponse(data)
         })
         router.post("/v1/explain", use: handle("/v1/explain", .openAI, readsBody: true) { data, _, _ in
             try await self.explainResponse(data)
+        })
+        router.post("/v1/search", use: handle("/v1/search", .openAI, readsBody: true) { data, _, _ in
+            try await self.searchResponse(data)
+        })
+        router.post("/v1/similarity/explain", use: handle("/v1/similarity/explain", .openAI, readsBody: true) { data, _, _ in
+            try await self.similarityExplainResponse(data)
         })
 
         // TEI-compatible.

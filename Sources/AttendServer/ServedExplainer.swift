@@ -39,8 +39,9 @@ public final class ServedExplainer: @unchecked Sendable {
 let explainQueue = DispatchQueue(label: "attend.explain", qos: .userInitiated)
 
 extension ServedExplainer {
-    /// `attend explain --format json`'s object for `request`, computed as the CLI computes it.
-    /// Throws `APIError` 422 for a layer, head or token out of range and for a text the model cannot read.
+    /// `attend explain [--method M] --format json`'s object for `request`, computed as the CLI computes it.
+    /// Throws `APIError` 422 for a layer, head or token out of range, a text the model cannot read, a method the model
+    /// does not support (value-norm and grad-attention on tiny-translator, …) or a problem over the server's bounds.
     func explain(_ request: ExplainRequest) throws -> String {
         guard !sites.isEmpty else { throw APIError.unprocessable("\(name) has no attention layers to explain", param: "model") }
         let layer = try Self.index(request.layer ?? sites.count - 1, count: sites.count, param: "layer") {
@@ -54,11 +55,28 @@ extension ServedExplainer {
             if sites[layer].queries == .source, let token = request.token {
                 _ = try ExplainTrace.findToken(token, in: loaded.tokens(request.text))
             }
+            if let method = request.method, method != .raw { try checkSize(method, request) }
             let trace = try ExplainTrace.capture(loaded, text: request.text)
             let focus = try request.token.map { try ExplainTrace.findToken($0, in: trace.layer(layer).queryTokens).index }
-            let value = try ExplainJSON.make(trace: trace, layer: layer, head: head, focus: focus,
+            if let method = request.method, method != .raw {
+                // As `attend explain --method M --format json`: value-norm reads one head only when one is asked for.
+                let target: GradientTarget? = request.target.map { .similarity(to: $0) } ?? request.targetToken.map { .nextToken($0) }
+                let result = try ExplainMethods.result(method, trace: trace, layer: layer, head: request.head == nil ? nil : head,
+                                                       model: loaded.model, text: request.text, target: target)
+                return result.explainJSON(model: name, focus: focus).rendered() + "\n"
+            }
+            var value = try ExplainJSON.make(trace: trace, layer: layer, head: head, focus: focus,
                                              model: ExplainJSON.ModelInfo(path: folder.path))
+            if request.method == .raw { value = try ExplainMethods.withMethodKeys(value, trace: trace, layer: layer, head: head) }
             return value.rendered() + "\n"
+        } catch let e as APIError {
+            throw e
+        } catch let e as ExplainMethodError {
+            switch e {
+            case .tooLarge: throw APIError.tooLargeToCompute(e.description, param: "text")
+            case .invalidInput: throw APIError.unprocessable(e.description, param: request.targetToken != nil ? "target_token" : nil)
+            case .unsupported: throw APIError.unprocessable(e.description, param: "method")
+            }
         } catch let e as VizError {
             switch e {
             case .tokenNotFound, .tokenIndexOutOfRange: throw APIError.unprocessable(e.description, param: "token")
@@ -66,6 +84,35 @@ extension ServedExplainer {
             }
         } catch let e as ModelError {
             throw APIError.unprocessable("\(name) cannot run on this text: \(e)", param: "text")
+        } catch {
+            // Anything else a method reports about this input (a target token outside the vocabulary, …).
+            throw APIError.unprocessable("\(request.method?.rawValue ?? "explain") cannot run on this input: \(error)", param: nil)
+        }
+    }
+
+    /// The most tokens (text and target each) a gradient method runs on: grad-attention runs the model forward and
+    /// backward on Attend's autograd (the reference path), whose time and memory grow with the length, and explain
+    /// requests run one at a time.
+    public static let maxGradientTokens = 64
+
+    /// Refuses, before the model runs, what the server will not compute: grad-attention over
+    /// ``maxGradientTokens`` tokens, flow over ``AttentionFlow/defaultMaxTokens`` (the library's own bound).
+    func checkSize(_ method: ExplainMethod, _ request: ExplainRequest) throws {
+        let count = try loaded.tokens(request.text).count
+        switch method {
+        case .flow where count > AttentionFlow.defaultMaxTokens:
+            throw APIError.tooLargeToCompute("attention flow refuses a sentence of \(count) tokens: at most \(AttentionFlow.defaultMaxTokens) tokens (it solves T² exact max-flow problems, whose cost grows as T⁴·layers); use \"method\": \"rollout\"",
+                                         param: "text")
+        case .gradAttention:
+            if count > Self.maxGradientTokens {
+                throw APIError.tooLargeToCompute("grad-attention runs the model forward and backward on the autograd path; this server allows at most \(Self.maxGradientTokens) tokens, the text has \(count)",
+                                             param: "text")
+            }
+            if let target = request.target, let t = try? loaded.tokens(target).count, t > Self.maxGradientTokens {
+                throw APIError.tooLargeToCompute("grad-attention runs the model forward and backward on the autograd path; this server allows at most \(Self.maxGradientTokens) tokens, the target has \(t)",
+                                             param: "target")
+            }
+        default: break
         }
     }
 
@@ -74,5 +121,14 @@ extension ServedExplainer {
         let resolved = i < 0 ? count + i : i
         guard resolved >= 0 && resolved < count else { throw APIError.unprocessable(error(i).description, param: param) }
         return resolved
+    }
+}
+
+extension APIError {
+    /// 422 with code `too_large`: a well-formed request whose computation is over a bound of the server or the library
+    /// (TEI and /v1/attention answer 422 for a problem too large to compute; 413 is for bodies over the payload limit).
+    static func tooLargeToCompute(_ message: String, param: String?) -> APIError {
+        APIError(status: .unprocessableContent, message: message, type: "invalid_request_error", teiType: "Validation",
+                 param: param, code: "too_large")
     }
 }

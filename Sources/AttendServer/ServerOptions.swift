@@ -21,6 +21,10 @@ public struct ServerOptions: Sendable {
     public var corsOrigin: String?
     /// Tokens that may wait for a forward pass (queued inputs' lengths summed); beyond it a request gets 429.
     public var maxQueuedTokens: Int = 262_144
+    /// Largest `max_tokens` a completion request may ask for (and the chat route's default).
+    public var maxCompletionTokens: Int = 1024
+    /// Generations that may wait per language model while one runs; beyond it a request gets 429.
+    public var maxQueuedGenerations: Int = 8
 
     public init() {}
 
@@ -33,6 +37,8 @@ public struct ServerOptions: Sendable {
         if let m = maxInputTokens, m < 2 { out.append("--max-input-tokens must be at least 2 (room for [CLS] and [SEP]), got \(m)") }
         if payloadLimit < 1024 { out.append("--payload-limit must be at least 1024 bytes, got \(payloadLimit)") }
         if maxQueuedTokens < maxBatchTokens { out.append("the queue must hold at least one batch (\(maxBatchTokens) tokens)") }
+        if maxCompletionTokens < 1 { out.append("--max-completion-tokens must be at least 1, got \(maxCompletionTokens)") }
+        if maxQueuedGenerations < 0 { out.append("--max-queued-generations must be at least 0, got \(maxQueuedGenerations)") }
         if let k = apiKey, k.isEmpty { out.append("--api-key must not be empty") }
         return out
     }

@@ -16,9 +16,16 @@ public struct VizResourceError: Error, CustomStringConvertible, Equatable {
 /// The web files of AttendViz, byte for byte as they are in `Sources/AttendViz/Resources/`.
 public enum VizResources {
     /// Every resource, by name.
-    public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer.css"] + playgroundExamples
+    public static let names = ["attend.css", "attend.js", "report.html", "explorer.html", "explorer.js", "explorer.css"]
+        + explorerViews + playgroundExamples
     /// The files a server hands out as they are (report.html is a template with placeholders, so it is not one).
-    public static let servedNames = ["explorer.html", "explorer.js", "explorer.css", "attend.css"] + playgroundExamples
+    public static let servedNames = ["explorer.html", "explorer.js", "explorer.css", "attend.css"] + explorerViews + playgroundExamples
+    /// Scripts the explorer page loads after explorer.js, each adding views over its shared state.
+    public static let explorerViews = [
+        "explorer-explain.js",   // the flow diagram and the similarity explanation
+        "explorer-search.js",    // the corpus panel: a soft lookup over an index
+        "explorer-generate.js",  // a language model writing, with the attention of each new token
+    ]
     /// The explorer playground's starting problems: the tutorial examples of ../shared/seeds/examples, copied as they are.
     public static let playgroundExamples = ["numpy-example.json", "hello-world-score-matrix.json", "hello-world-step2.json"]
 

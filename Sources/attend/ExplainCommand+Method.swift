@@ -16,6 +16,15 @@ extension ExplainCommand {
         }
     }
 
+    /// The layer shown without `--layer`: the last one, except that rollout, flow and grad-attention compose
+    /// self-attention layers, so for a model whose last site is cross-attention (the translator) they default to
+    /// its last decoder self-attention layer.
+    func defaultLayer(_ sites: [AttentionSite]) -> Int {
+        guard let method, [.rollout, .flow, .gradAttention].contains(method), sites.last?.kind == .crossAttention,
+              let last = sites.lastIndex(where: { $0.kind != .crossAttention }) else { return sites.count - 1 }
+        return last
+    }
+
     /// With an explicit `--method raw`, the usual JSON also carries the keys every method's JSON has
     /// (`"method"`, `"matrix"`, `"query_tokens"`, `"key_tokens"`); without `--method` it is unchanged.
     static func withMethodKeys(_ value: JSONValue, trace: ExplainTrace, layer: Int, head: Int) throws -> JSONValue {

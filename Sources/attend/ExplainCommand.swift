@@ -18,7 +18,7 @@ struct ExplainCommand: ParsableCommand {
           html   one standalone page, no network: head view, model view (layers × heads), per-head summary
         SVG and HTML go to --out FILE; without it they go to stdout, or to attend-explain.svg/.html when stdout is a terminal.
 
-        Methods (--method; see docs/EXPLAINING.md for what each shows and does not): raw (default) is one head's softmax weights, the views above. rollout multiplies the head-averaged, residual-augmented attention of the layers up to --layer: R₀ = I, Â_l = ½·mean_h A_l + ½·I, R_{l+1} = Â_l·R_l (rows sum to 1). flow is the maximum flow from each input token to each output token through the layered graph of those Â_l (exact; at most 40 tokens). value-norm is ‖α^h_ij·f^h(x_j)‖ with f^h(x) = (x·W_V^h + b_V^h)·W_O^h for --head h, or ‖Σ_h α^h_ij·f^h(x_j)‖ for the whole layer without --head. grad-attention is Chefer et al.'s R ← R + mean_h(∂y/∂A_l ⊙ A_l)⁺·R from R = I, where y is the cosine similarity to --target "another sentence" (sentence encoders) or the log-probability of --target-token after the text (tiny-gpt); its gradients come from Attend's autograd, a slower path. With a method, every format shows that method's token × token matrix (text: a table in thousandths; json: {"method", "matrix", "query_tokens", "key_tokens", …}; svg: a heatmap; html: a page with the heatmap), and --token prints that token's row in words.
+        Methods (--method; see docs/EXPLAINING.md for what each shows and does not): raw (default) is one head's softmax weights, the views above. rollout multiplies the head-averaged, residual-augmented attention of the layers up to --layer: R₀ = I, Â_l = ½·mean_h A_l + ½·I, R_{l+1} = Â_l·R_l (rows sum to 1). flow is the maximum flow from each input token to each output token through the layered graph of those Â_l (exact; at most 40 tokens). value-norm is ‖α^h_ij·f^h(x_j)‖ with f^h(x) = (x·W_V^h + b_V^h)·W_O^h for --head h, or ‖Σ_h α^h_ij·f^h(x_j)‖ for the whole layer without --head. grad-attention is Chefer et al.'s R ← R + mean_h(∂y/∂A_l ⊙ A_l)⁺·R from R = I, where y is the cosine similarity of the mean-pooled embedding to --target "another sentence" (sentence encoders: all-MiniLM-L6-v2, all-mpnet-base-v2), the log-probability of --target-token as the next token after the text (decoders: tiny-gpt, and smollm2-135m, whose target must be one token such as " cat" with its leading space, on texts of at most 128 tokens), or, for tiny-translator, the log-probability of --target-token at the output position where its translation emits that word (a word of the translation, or <eos>); for the translator, --layer chooses what is composed: an encoder layer composes the encoder's self-attention layers up to it (source × source), a decoder self-attention layer the decoder's causal self-attention layers up to it (target × target), and cross-attention layers are refused; without --layer, rollout, flow and grad-attention on the translator compose the decoder's self-attention layers. Its gradients come from Attend's autograd through the whole model on the Float32 reference path (SmolLM2's quantized weights are dequantized for the run), a slower path. With a method, every format shows that method's token × token matrix (text: a table in thousandths; json: {"method", "matrix", "query_tokens", "key_tokens", …}; svg: a heatmap; html: a page with the heatmap), and --token prints that token's row in words.
 
         Model: --model takes a folder, an installed name, or an embedded demo model, and the family comes from the folder's config.json (model_type). The embedded demos work offline: tiny-translator (English → French; the text is the English source, and the target is the translator's own greedy translation after <bos>, fed back teacher-forced, so decoder rows are target words and cross-attention columns are source words) and tiny-gpt (a line of syllables such as "na ro zi"; its layer 1 has an induction head). The default is all-MiniLM-L6-v2 when installed (attend models install all-MiniLM-L6-v2); the output always says which model was used.
 
@@ -33,6 +33,9 @@ struct ExplainCommand: ParsableCommand {
           attend explain "The animal didn't cross the street because it was too tired" --method value-norm --layer 5 --head 11 --format svg --out vn.svg
           attend explain "The cat sat on the mat" --method grad-attention --target "A cat was sitting on a mat" --format json
           attend explain "de fe ge bi do pa de fe ge" --model tiny-gpt --method grad-attention --target-token bi
+          attend explain "A man is playing a guitar" --model all-mpnet-base-v2 --method grad-attention --target "Someone plays music"
+          attend explain "The cat sat on the" --model smollm2-135m --method grad-attention --target-token " mat"
+          attend explain "the small dog sees the red car" --model tiny-translator --method grad-attention --target-token chien --layer 4
         """)
 
     @Argument(help: "The sentence to explain.")
@@ -74,7 +77,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(name: .long, help: "For --method grad-attention on a sentence encoder: the sentence whose cosine similarity is explained.")
     var target: String?
 
-    @Option(name: .long, help: "For --method grad-attention on a decoder: the next token whose log-probability is explained.")
+    @Option(name: .long, help: "For --method grad-attention on a decoder: the next token whose log-probability is explained (for tiny-translator: a word of its translation, or <eos>).")
     var targetToken: String?
 
     func run() throws {
@@ -94,7 +97,7 @@ struct ExplainCommand: ParsableCommand {
             // Check the layer and head before running the model.
             let sites = loaded.attentionSites
             guard !sites.isEmpty else { throw CLIError("\(source.name) has no attention layers to explain") }
-            let layerIndex = try Self.index(layer ?? sites.count - 1, count: sites.count) {
+            let layerIndex = try Self.index(layer ?? defaultLayer(sites), count: sites.count) {
                 VizError.layerOutOfRange($0, layers: sites.count)
             }
             let headIndex = try Self.index(head ?? 0, count: sites[layerIndex].heads) {

@@ -95,20 +95,16 @@ struct IndexBuildCommand: ParsableCommand {
                 options.batchSize = batchSize
                 options.window = window
                 options.resume = resume
-                options.keepText = true
-                try hnswParameters?.validate()
                 let line = StreamProgress()
-                let job = try EmbeddingJob(options: options, embedder: embedder, model: identity)
-                let embedded = try job.run { line.update($0) }
-                line.finish()
-                if embedded.errors > 0 {
-                    Terminal.printWarning("\(embedded.errors) bad records left out; they are listed in \(options.errorsPath)")
-                }
-                let summary = try CorpusIndexWriter.write(vectorsNpy: options.output, records: options.idsPath, model: identity,
-                                                          to: out, storage: storage, hnsw: hnswParameters) { message in
+                let summary = try CorpusIndexWriter.build(job: options, embedder: embedder, model: identity, to: out, storage: storage,
+                                                          hnsw: hnswParameters, jobProgress: { line.update($0) }, embedded: { embedded in
+                    line.finish()
+                    if embedded.errors > 0 {
+                        Terminal.printWarning("\(embedded.errors) bad records left out; they are listed in \(options.errorsPath)")
+                    }
+                }) { message in
                     if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
                 }
-                for f in [options.output, options.idsPath, options.metaPath] { FileOps.remove(f) }
                 report(summary)
             } catch let e as SearchError {
                 throw CLIError(e.message)

@@ -126,13 +126,7 @@ struct SearchCommand: ParsableCommand {
         for r in results {
             let highlights = try r.hits.map { hit in try embedder.map { try MatchHighlight.explain(embedder: $0, query: r.query, document: hit.text) } }
             if json {
-                guard explain, case .object(var object) = r.json, case .array(let hits)? = object["results"] else { print(r.json.rendered()); continue }
-                object["results"] = .array(zip(hits, highlights).map { hit, h in
-                    guard case .object(var o) = hit, let h else { return hit }
-                    o.append(("explanation", h.json))
-                    return .object(o)
-                })
-                print(JSONValue.object(object).rendered())
+                print(r.json(explanations: highlights.map { $0?.json }).rendered())
                 continue
             }
             print("\nQuery: \(r.query)")

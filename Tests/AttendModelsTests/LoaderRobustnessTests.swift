@@ -40,4 +40,29 @@ import Testing
             }
         }
     }
+
+    /// Fuzz/regressions/model_config/tiny-gpt-oversized: a tiny-gpt config asking for far more parameters than its
+    /// weights hold was built (and randomly initialised, 12 s in a debug build) before the shapes were compared.
+    @Test("A TinyGPT config larger than its weights is refused from the safetensors header, naming the fields")
+    func tinyGPTConfigLargerThanWeights() throws {
+        let demo = try #require(DemoModels.folder(DemoModels.inductionGPT))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-gpt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: demo.appendingPathComponent("model.safetensors"), to: dir.appendingPathComponent("model.safetensors"))
+        let base = try JSONSerialization.jsonObject(with: Data(contentsOf: demo.appendingPathComponent("config.json"))) as! [String: Any]
+        for (changes, needle) in [(["vocab_size": 30527, "hidden_size": 536, "num_heads": 4], "vocab_size 30527 and hidden_size 536"),
+                                  (["num_layers": 4000, "intermediate_size": 4096], "need at least")] as [([String: Int], String)] {
+            var config = base
+            for (k, v) in changes { config[k] = v }
+            try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+            do {
+                _ = try TinyGPT.load(folder: dir)
+                Issue.record("\(changes) was accepted")
+            } catch let ModelError.invalidConfig(file, reason) {
+                #expect(file.hasSuffix("config.json"))
+                #expect(reason.contains(needle), "\(reason)")
+            }
+        }
+    }
 }

@@ -11,7 +11,7 @@ import Testing
 import Glibc
 #endif
 
-/// A server with the encoder and both demo models, as `attend serve` runs by default.
+/// A server with the encoder, both demo models and the demo corpus index, as `attend serve` runs by default.
 func withAllModelsServer(_ body: (Int, AttendServer) async throws -> Void) async throws {
     var options = ServerOptions()
     options.port = 0
@@ -19,7 +19,7 @@ func withAllModelsServer(_ body: (Int, AttendServer) async throws -> Void) async
         try ModelRegistry.load(folder: try #require(DemoModels.folder(named: name)), name: name)
     }
     let server = try AttendServer(embedders: [("all-MiniLM-L6-v2", try ServedFixture.embedder())], demos: demos,
-                                  options: options, logger: ServedFixture.quietLogger)
+                                  indexes: [(ServedIndex.demoName, try ServedFixture.demoIndex())], options: options, logger: ServedFixture.quietLogger)
     let running = try await server.start()
     do { try await body(running.port, server) } catch {
         try? await running.stop()

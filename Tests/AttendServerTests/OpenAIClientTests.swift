@@ -78,4 +78,32 @@ struct OpenAIClientTests {
             #expect((report?["problems"] as? [Any])?.isEmpty == true, "\(result.stdout)")
         }
     }
+
+    /// Chat completions through the client, streamed and not, answer what `attend chat --temperature 0 --json` prints.
+    @Test(.enabled(if: isCI || DecoderFixture.installed, "install the model: swift run attend models install smollm2-135m"))
+    func chatCompletionsEqualAttendChat() async throws {
+        let python = try #require(OpenAIPython.path, "no Python with the openai package: .ci/run installs one and sets ATTEND_OPENAI_PYTHON")
+        let attend = try #require(OpenAIPython.attend, "the attend binary was not built")
+        let message = "What is the capital of France?"
+        let cli = try OpenAIPython.run(attend, ["chat", "--model", "smollm2-135m", "--temperature", "0", "--max-tokens", "12", "--json", message])
+        #expect(cli.status == 0, "attend chat: \(cli.stderr)")
+        var expected = try #require((try? JSONSerialization.jsonObject(with: Data(cli.stdout.utf8))) as? [String: Any], "\(cli.stdout)")
+        expected["message"] = message
+        expected["max_tokens"] = 12
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("attend-openai-chat-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: expected).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let script = packageRoot.appendingPathComponent("Tests/AttendServerTests/openai_client.py").path
+        try await withDecoderServer({ $0.apiKey = "test-key" }) { port, _ in
+            let result = try await withCheckedThrowingContinuation { done in
+                DispatchQueue.global().async {
+                    done.resume(with: Result { try OpenAIPython.run(python, [script, "http://127.0.0.1:\(port)/v1", "test-key", "--chat", file.path]) })
+                }
+            }
+            #expect(result.status == 0, "openai client: \(result.stdout) \(result.stderr.suffix(2000))")
+            let report = (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any]
+            #expect(report?["text"] as? String == expected["text"] as? String, "\(result.stdout)")
+            #expect((report?["problems"] as? [Any])?.isEmpty == true, "\(result.stdout)")
+        }
+    }
 }

@@ -137,7 +137,8 @@ struct ServingTests {
             #expect((doc["openapi"] as? String)?.hasPrefix("3.") == true)
             let paths = Set(((doc["paths"] as? [String: Any]) ?? [:]).keys)
             let served = ["/v1/embeddings", "/v1/models", "/v1/models/{id}", "/embed", "/embed_all", "/similarity", "/rerank",
-                          "/tokenize", "/decode", "/info", "/health", "/metrics", "/openapi.json", "/", "/v1/attention", "/v1/explain"]
+                          "/tokenize", "/decode", "/info", "/health", "/metrics", "/openapi.json", "/", "/v1/attention", "/v1/explain",
+                          "/v1/search", "/v1/similarity/explain", "/v1/completions", "/v1/chat/completions"]
             #expect(paths == Set(served))
             // The committed document is what is served.
             let committed = packageRoot.appendingPathComponent("Sources/AttendServer/Resources/openapi.json")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Property-based API fuzzing of attend serve's OpenAPI document with schemathesis (PyPI): starts `attend serve` on a
-# free loopback port (the default models: all-MiniLM-L6-v2 when installed, tiny-translator, tiny-gpt), generates
+# free loopback port (the default models: all-MiniLM-L6-v2 and smollm2-135m when installed, tiny-translator, tiny-gpt;
+# completions capped at 4 tokens with --max-completion-tokens so the language model's routes fuzz quickly), generates
 # requests for every route from /openapi.json, and fails on any 5xx, any response that does not match the document
 # (status code, content type, body schema), then stops the server. Bounded: a few examples per operation.
 #
@@ -12,7 +13,7 @@ attend="$(realpath "${1:-.build/debug/attend}")"
 st="${SCHEMATHESIS:-st}"
 command -v "$st" >/dev/null || { echo "schemathesis.sh: no schemathesis at $st (pip install schemathesis)" >&2; exit 1; }
 log="$(mktemp)"
-"$attend" serve --port 0 2>"$log" &
+"$attend" serve --port 0 --max-completion-tokens 4 2>"$log" &
 pid=$!
 cleanup() { kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; rm -f "$log"; }
 trap cleanup EXIT

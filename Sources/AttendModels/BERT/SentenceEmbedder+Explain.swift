@@ -1,5 +1,5 @@
 // Sentence encoders for value-norm (BERT and MPNet: layer l's value projection reads the layer's input) and
-// grad-attention (y = cosine similarity to a target sentence; BERT, whose differentiable forward exists).
+// grad-attention (y = cosine similarity to a target sentence; BERT and MPNet, whose differentiable forwards exist).
 import AttendNN
 import AttendTokenizers
 import Foundation
@@ -30,13 +30,14 @@ extension SentenceEmbedder: ExplainableAttention {
         guard pooling == [.mean] else {
             throw ModelError.invalidInput("grad-attention on a sentence encoder needs mean pooling; this model pools by \(pooling.map(\.rawValue))")
         }
-        guard let bert = model as? BertModel else {
-            throw ModelError.invalidInput("grad-attention needs a differentiable forward of the encoder; \(model.modelType) has none yet (BERT has)")
+        guard let encoder = model as? any DifferentiableSentenceEncoder else {
+            throw ModelError.invalidInput("grad-attention needs a differentiable forward of the encoder; \(model.modelType) has none yet (BERT and MPNet have)")
         }
         let encoding = tokenizer.encode(text, maxLength: maxSeqLength)
         let targetVector = try embed([other])[0].vector                                             // [hidden]
         let tape = Tape()
-        let run = try bert.tracedForward(ids: [encoding.ids], typeIds: [encoding.typeIds], tape: tape, tapAttention: true)
+        let types = encoding.typeIds.count == encoding.ids.count ? encoding.typeIds : Array(repeating: 0, count: encoding.ids.count)
+        let run = try encoder.tracedEncode(ids: [encoding.ids], typeIds: [types], tape: tape, tapAttention: true, attentionOffsets: nil)
         let pooled = try run.hidden.mean(axis: 1)                                                    // [1, hidden]
         let y = try Variable.cosineSimilarity(pooled, Variable(Tensor(shape: [1, targetVector.count], scalars: targetVector)))  // [1]
         try tape.backward(y)

@@ -88,6 +88,8 @@ public struct GenerationStep: Sendable {
     public var topLogprobs: [(id: Int, logprob: Float)]
     /// Attention of the position that produced this token to every position `0…` it could see (averaged as chosen).
     public var attention: [Float]?
+    /// The same row for each query head `[H][positions]`, averaged over the chosen layers (all, or the one chosen).
+    public var headAttention: [[Float]]? = nil
 }
 
 /// The result of a generation.
@@ -118,10 +120,15 @@ extension LlamaModel {
 
     /// Continues `prompt` (ids), calling `onText` with each piece of text as soon as it can be shown (a token's
     /// text, less any bytes of an unfinished character or a possible stop string, which come with a later piece).
-    /// - Parameter cache: a cache already holding `prompt`'s first `cache.count` positions (a conversation's history) or a
-    ///   new one; it holds the prompt and the generated tokens afterwards.
+    /// - Parameters:
+    ///   - cache: a cache already holding `prompt`'s first `cache.count` positions (a conversation's history) or a
+    ///     new one; it holds the prompt and the generated tokens afterwards.
+    ///   - onStep: called with every generated token as soon as it is picked (its text piece may be empty; text held
+    ///     back then comes with a later step, and a last piece only through `onText` and the result); throwing
+    ///     from it (a client that went away) ends the generation with that error.
     public func generate(prompt: [Int], options: GenerationOptions, cache: LlamaCache? = nil,
-                         onText: (String) throws -> Void = { _ in }) throws -> GenerationResult {
+                         onText: (String) throws -> Void = { _ in },
+                         onStep: ((GenerationStep) throws -> Void)? = nil) throws -> GenerationResult {
         guard !prompt.isEmpty else { throw ModelError.invalidInput("the prompt is empty") }
         let cache = cache ?? LlamaCache(config: config)
         guard cache.count < prompt.count else {
@@ -156,9 +163,11 @@ extension LlamaModel {
             shown = Swift.max(shown, visible)
             let top = options.topLogprobs > 0 ? Self.top(logprobs, options.topLogprobs) : []
             let step = GenerationStep(id: next, text: piece, logprob: logprobs[next], topLogprobs: top,
-                                      attention: recorder?.summary(keys: cache.count))
+                                      attention: recorder?.summary(keys: cache.count),
+                                      headAttention: recorder?.headSummary(keys: cache.count))
             steps.append(step)
             if !piece.isEmpty { try onText(piece) }
+            try onStep?(step)
             if stopped { finish = "stop"; break }
             pending = [next]
         }
@@ -206,6 +215,9 @@ final class LookbackRecorder: IntermediateObserver {
     let layers: Int
     var sum: [Float] = []
     var parts = 0
+    /// Per query head, summed over the observed layers: `[H][keys]`.
+    var headSums: [[Float]] = []
+    var layersSeen = 0
 
     init(_ selection: LookbackSelection, layers: Int) { (self.selection, self.layers) = (selection, layers) }
 
@@ -219,12 +231,24 @@ final class LookbackRecorder: IntermediateObserver {
         // value: [1, H, T, P+T]; the last query row of the chosen heads.
         let (h, t, keys) = (value.shape[1], value.shape[2], value.shape[3])
         if sum.isEmpty { sum = [Float](repeating: 0, count: keys) }
+        if headSums.isEmpty { headSums = [[Float]](repeating: [Float](repeating: 0, count: keys), count: h) }
         let heads = selection.head.map { [$0].filter { $0 >= 0 && $0 < h } } ?? Array(0..<h)
         for head in heads {
             let base = (head * t + (t - 1)) * keys
             for j in 0..<keys { sum[j] += value.scalars[base + j] }
             parts += 1
         }
+        for head in 0..<Swift.min(h, headSums.count) {
+            let base = (head * t + (t - 1)) * keys
+            for j in 0..<Swift.min(keys, headSums[head].count) { headSums[head][j] += value.scalars[base + j] }
+        }
+        layersSeen += 1
+    }
+
+    /// Each query head's row over the `keys` positions, averaged over the observed layers.
+    func headSummary(keys: Int) -> [[Float]] {
+        guard layersSeen > 0 else { return [] }
+        return headSums.map { $0.prefix(keys).map { $0 / Float(layersSeen) } }
     }
 
     /// The averaged row over the `keys` positions.

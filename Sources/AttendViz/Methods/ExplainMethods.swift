@@ -54,16 +54,18 @@ public enum ExplainMethods {
             return try ValueNorm.result(model: model, text: text, layer: layer, head: head)
         case .gradAttention:
             guard let model = model as? any ExplainableAttention, let text else {
-                throw ExplainMethodError.unsupported("grad-attention needs a differentiable run of the model with its attention exposed; this model does not provide one (BERT encoders and tiny-gpt do)")
+                throw ExplainMethodError.unsupported("grad-attention needs a differentiable run of the model with its attention exposed; this model does not provide one (BERT and MPNet encoders, Llama decoders, tiny-gpt and tiny-translator do)")
             }
             guard let target else {
-                throw ExplainMethodError.invalidInput("grad-attention explains one output: give --target \"another sentence\" (sentence encoders) or --target-token TOKEN (decoders)")
+                throw ExplainMethodError.invalidInput("grad-attention explains one output: give --target \"another sentence\" (sentence encoders) or --target-token TOKEN (decoders and the translator)")
             }
             let layers = try chain(trace, upTo: layer)
-            guard layers == Array(0...layer) else {
-                throw ExplainMethodError.unsupported("grad-attention composes layers 0…\(layer) of one sequence; \(lt.label) is not one of those")
+            var r = try GradAttention.result(model: model, text: text, target: target, sites: layers, tokens: lt.queryTokens)
+            r.layer = layer
+            if layers != Array(0...layer) {
+                r.notes.append("composed over \(layers.map { trace.layers[$0].label }.joined(separator: ", "))")
             }
-            return try GradAttention.result(model: model, text: text, target: target, upTo: layer)
+            return r
         }
     }
 }

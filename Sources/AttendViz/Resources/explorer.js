@@ -2,11 +2,14 @@
 // Every number shown comes from the API: POST /v1/explain (one head of one layer: Q·K, ÷√d_k, softmax, output),
 // POST /v1/embeddings with "return_attention" (every layer and head of a sentence encoder, for the head and model
 // views; the demo models, which do not embed, are asked /v1/explain once per layer and head instead),
-// POST /similarity (compare two sentences) and POST /v1/attention (the playground).
-// Test hook: window.__attendExplorer = { errors, busy, runs, explain, playground } (the last answers shown).
+// POST /similarity (compare two sentences) and POST /v1/attention (the playground). The method picker asks
+// POST /v1/explain with "method" (rollout, flow, value-norm, grad-attention) and draws that matrix in the heatmap.
+// Test hook: window.__attendExplorer = { errors, busy, runs, explain, method, playground } (the last answers shown).
+// explorer-explain.js (the flow diagram, the similarity explanation) reads the shared state through the same object:
+// X.api, X.current(), X.grid(), X.focus(), X.layer(), and X.onDraw (functions called after each run and token pick).
 (function () {
   "use strict";
-  const X = window.__attendExplorer = { errors: [], busy: false, runs: 0, explain: null, playground: null };
+  const X = window.__attendExplorer = { errors: [], busy: false, runs: 0, explain: null, method: null, playground: null, onDraw: [] };
   window.addEventListener("error", e => X.errors.push(String(e.message || e)));
   const $ = id => document.getElementById(id);
   const RAMP = [[247,251,255],[222,235,247],[198,219,239],[158,202,225],[107,174,214],[66,146,198],[33,113,181],[8,81,156],[8,48,107]];
@@ -36,6 +39,7 @@
     return data;
   }
   const status = (text, isError) => { const s = $("status"); s.textContent = text || "\u00a0"; s.className = "help" + (isError ? " error" : ""); };
+  X.api = api; X.el = el; X.cell = cell; X.ramp = ramp; X.rgb = rgb; X.fmt = fmt;
 
   // ---- models, layers, heads ----
   let models = [];
@@ -57,25 +61,55 @@
     hs.value = old < n ? old : 0;
   }
 
-  // ---- the run: explain for the chosen head, and every head for the views ----
-  let ex = null, focus = 0, grid = null, gridKey = "";
+  // ---- the run: explain for the chosen head (and the chosen method), and every head for the views ----
+  let ex = null, mx = null, focus = 0, grid = null, gridKey = "";
+  X.current = () => current(); X.grid = () => grid; X.focus = () => focus; X.layer = () => +$("layer").value;
+  X.setFocus = i => { focus = i; drawTokens(); drawSteps(); drawHeatmap(); };
+  const redrawn = () => X.onDraw.forEach(f => { try { f(); } catch (e) { X.errors.push(String(e)); } });
+  function methodBody(m, text, layer, head) {
+    const method = $("method").value;
+    if (method === "raw") return null;
+    const body = { model: m.id, text, layer, method };
+    if (method === "value-norm") body.head = head;
+    if (method === "grad-attention") {
+      const t = $("target").value;
+      if (m.attend.embeddings) body.target = t; else body.target_token = t;
+    }
+    return body;
+  }
+  // The newest run wins: a run that a newer one overtook while it waited for the server stops drawing.
+  let runId = 0;
   async function run() {
     const m = current();
     if (!m) return;
-    const text = $("sentence").value, layer = +$("layer").value, head = +$("head").value;
+    const text = $("sentence").value, layer = +$("layer").value, head = +$("head").value, id = ++runId;
     X.busy = true; status("running " + m.id + " …");
     try {
-      ex = await api("/v1/explain", { model: m.id, text, layer, head });
-      X.explain = ex; X.runs++;
+      const answer = await api("/v1/explain", { model: m.id, text, layer, head });
+      if (id !== runId) return;
+      ex = answer;
+      let line = m.id + " · " + ex.tokens.length + " tokens · layer " + layer + " (" + m.attend.layers[layer].label + ") · head " + head + " · d_k " + ex.d_k, failed = false;
+      mx = null;
+      const mb = methodBody(m, text, layer, head);
+      if (mb) {
+        status("running " + m.id + " · " + mb.method + " …");
+        try { mx = await api("/v1/explain", mb); line += " · " + mb.method; } catch (e) { line = mb.method + ": " + String(e.message || e); failed = true; }
+        if (id !== runId) return;
+      }
+      X.explain = ex; X.method = mx; X.runs++;
       if (focus >= ex.query_tokens.length) focus = 0;
       drawTokens(); drawSteps(); drawHeatmap();
-      status(m.id + " · " + ex.tokens.length + " tokens · layer " + layer + " (" + m.attend.layers[layer].label + ") · head " + head + " · d_k " + ex.d_k);
+      status(line, failed);
       const key = m.id + "\u0000" + text;
-      if (key !== gridKey) { grid = null; gridKey = key; grid = await loadGrid(m, text); }
-      drawHeadView(); drawModelView();
+      if (key !== gridKey || !grid) {
+        const g = await loadGrid(m, text);
+        if (id !== runId) return;
+        grid = g; gridKey = key;
+      }
+      drawHeadView(); drawModelView(); redrawn();
     } catch (e) {
-      status(String(e.message || e), true);
-    } finally { X.busy = false; }
+      if (id === runId) status(String(e.message || e), true);
+    } finally { if (id === runId) X.busy = false; }
   }
 
   // grid[l][h] = { rows: [tokens], cols: [tokens], w(i, j) }
@@ -88,7 +122,7 @@
       const f = new Float32Array(bytes.buffer);
       return Array.from({ length: L }, (_, l) => Array.from({ length: H }, (_, h) => {
         const base = (l * H + h) * n * n;
-        return { rows: a.tokens, cols: a.tokens, w: (i, j) => f[base + i * n + j] };
+        return { rows: a.tokens, cols: a.tokens, w: (i, j) => f[base + i * n + j], a: f.subarray(base, base + n * n) };
       }));
     }
     const out = [];
@@ -109,7 +143,7 @@
     ex.query_tokens.forEach((t, i) => {
       const c = el("span", { className: "chip token on" + (i === focus ? " sel" : ""), title: "token " + i }, t);
       c.dataset.index = i;
-      c.addEventListener("click", () => { focus = i; drawTokens(); drawSteps(); drawHeatmap(); });
+      c.addEventListener("click", () => { focus = i; drawTokens(); drawSteps(); drawHeatmap(); redrawn(); });
       box.appendChild(c);
     });
   }
@@ -158,15 +192,40 @@
     o.appendChild(tr2);
   }
 
-  // ---- heatmap of the chosen head (canvas; cell size shrinks with the length) ----
+  // ---- heatmap of the chosen head, or of the chosen method's matrix (canvas; cell size shrinks with the length) ----
+  const METHOD_HELP = {
+    raw: "Rows (queries) attend to columns (keys); each row sums to 1. Hover a cell for its value; click a row to pick that token.",
+    rollout: "Rollout (Abnar & Zuidema 2020): R₀ = I, Â_l = ½·mean over heads of A_l + ½·I, R_{l+1} = Â_l·R_l, read after the chosen layer. Row i: what output token i is made of, input by input; rows sum to 1.",
+    flow: "Attention flow (Abnar & Zuidema 2020): the maximum flow from each input token (column) to each output token (row) through the layers' Â = ½·mean + ½·I; limited by the narrowest layer on the way. Rows need not sum to 1; at most 40 tokens.",
+    "value-norm": "Value-norm (Kobayashi et al. 2020): ‖α_ij · f(x_j)‖, how far the weighted value vector of key j moves query i in the chosen head (a large weight on a small value moves little).",
+    "grad-attention": "Gradient × attention (Chefer et al. 2021): R ← R + mean over heads of (∂y/∂A ⊙ A)⁺ · R from R = I, where y is the cosine to the target sentence (encoders) or the log-probability of the target token (tiny-gpt). Slower: the model runs forward and backward.",
+  };
+  function drawMethodRow() {
+    const t = $("method-row");
+    t.innerHTML = "";
+    if (!mx) return;
+    const row = mx.matrix[focus] || [], hr = el("tr"), tr = el("tr");
+    hr.appendChild(el("th", {}, mx.method + " row of “" + mx.query_tokens[focus] + "”"));
+    tr.appendChild(el("td", { className: "tok" }, "token " + focus));
+    mx.key_tokens.forEach((k, j) => { hr.appendChild(el("th", {}, k)); tr.appendChild(cell("td", row[j], "mval")); });
+    t.appendChild(hr); t.appendChild(tr);
+  }
   function drawHeatmap() {
-    const W = ex.weights, rows = ex.query_tokens, cols = ex.key_tokens, R = rows.length, C = cols.length;
+    const src = mx || ex, W = mx ? mx.matrix : ex.weights, rows = src.query_tokens, cols = src.key_tokens, R = rows.length, C = cols.length;
+    if (focus >= R) focus = 0;
+    $("heatmap-help").textContent = METHOD_HELP[mx ? mx.method : "raw"];
+    drawMethodRow();
     const size = Math.max(2, Math.min(18, Math.floor(720 / Math.max(R, C)))), label = size >= 8 ? 90 : 0;
     let vmax = 0;
-    for (const row of W) for (const v of row) vmax = Math.max(vmax, v);
+    // grad-attention's R = I + Σ …: the identity would take the whole colour scale, so the scale is the largest
+    // off-diagonal entry there (diagonal cells show as the darkest colour).
+    const offDiagonal = !!mx && mx.method === "grad-attention" && R === C;
+    W.forEach((row, i) => row.forEach((v, j) => { if (!(offDiagonal && i === j)) vmax = Math.max(vmax, v); }));
     vmax = vmax || 1;
-    $("legend-max").textContent = fmt(vmax);
-    $("heatmap-title").textContent = "Heatmap · layer " + ex.layer + " · head " + ex.head;
+    $("legend-max").textContent = fmt(vmax) + (offDiagonal ? " (largest off-diagonal entry)" : "");
+    $("heatmap-title").textContent = mx
+      ? "Heatmap · " + mx.method + (mx.method === "rollout" || mx.method === "flow" || mx.method === "grad-attention" ? " after layer " + mx.layer : " · layer " + mx.layer + (mx.head !== undefined ? " · head " + mx.head : ""))
+      : "Heatmap · layer " + ex.layer + " · head " + ex.head;
     const c = $("heatmap"), ctx = c.getContext("2d");
     c.width = label + C * size + 4; c.height = label + R * size + 4;
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, c.width, c.height);
@@ -192,7 +251,7 @@
     };
     c.onclick = e => {
       const r = c.getBoundingClientRect(), i = Math.floor((e.clientY - r.top - label) / size);
-      if (i >= 0 && i < R) { focus = i; drawTokens(); drawSteps(); drawHeatmap(); }
+      if (i >= 0 && i < R) { focus = i; drawTokens(); drawSteps(); drawHeatmap(); redrawn(); }
     };
   }
 
@@ -244,37 +303,54 @@
   }
 
   // ---- model view: layers × heads thumbnails ----
+  // The canvases are made at once; their pixels are painted one layer per frame, so 256 tokens × 72 heads never
+  // hold the page for long (a newer drawing cancels an older one that is still painting).
+  let paintGeneration = 0;
+  function paintThumb(c, g, S) {
+    const R = g.rows.length, C = g.cols.length, off = document.createElement("canvas");
+    off.width = C; off.height = R;
+    const octx = off.getContext("2d"), img = octx.createImageData(C, R), a = g.a;
+    let vmax = 0;
+    if (a) { for (let k = 0; k < a.length; k++) if (a[k] > vmax) vmax = a[k]; }
+    else for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) vmax = Math.max(vmax, g.w(i, j) || 0);
+    vmax = vmax || 1;
+    for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) {
+      const col = ramp((a ? a[i * C + j] : g.w(i, j) || 0) / vmax), p = (i * C + j) * 4;
+      img.data[p] = col[0]; img.data[p + 1] = col[1]; img.data[p + 2] = col[2]; img.data[p + 3] = 255;
+    }
+    octx.putImageData(img, 0, 0);
+    const ctx = c.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(off, 0, 0, S, S);
+  }
   function drawModelView() {
     if (!grid) return;
-    const box = $("modelview"), m = current(), H = Math.max(...grid.map(r => r.length)), S = 56;
+    const box = $("modelview"), m = current(), H = Math.max(...grid.map(r => r.length)), S = 56, generation = ++paintGeneration;
     box.innerHTML = "";
     box.style.gridTemplateColumns = "auto repeat(" + H + ", " + (S + 2) + "px)";
     box.appendChild(el("span"));
     for (let h = 0; h < H; h++) box.appendChild(el("span", { className: "lab" }, "head " + h));
+    const pending = [];
     grid.forEach((row, l) => {
       box.appendChild(el("span", { className: "lab" }, l + " · " + m.attend.layers[l].label));
+      const layerCanvases = [];
       for (let h = 0; h < H; h++) {
         const g = row[h];
         if (!g) { box.appendChild(el("span")); continue; }
-        const R = g.rows.length, C = g.cols.length, off = document.createElement("canvas");
-        off.width = C; off.height = R;
-        const octx = off.getContext("2d"), img = octx.createImageData(C, R);
-        let vmax = 0;
-        for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) vmax = Math.max(vmax, g.w(i, j) || 0);
-        for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) {
-          const col = ramp((g.w(i, j) || 0) / (vmax || 1)), p = (i * C + j) * 4;
-          img.data[p] = col[0]; img.data[p + 1] = col[1]; img.data[p + 2] = col[2]; img.data[p + 3] = 255;
-        }
-        octx.putImageData(img, 0, 0);
         const c = el("canvas", { width: S, height: S, title: "layer " + l + " · head " + h });
         if (l === +$("layer").value && h === +$("head").value) c.className = "sel";
-        const ctx = c.getContext("2d");
-        ctx.imageSmoothingEnabled = false;
-        ctx.drawImage(off, 0, 0, S, S);
         c.addEventListener("click", () => { $("layer").value = l; fillHeads(h); $("head").value = h; run(); });
         box.appendChild(c);
+        layerCanvases.push([c, g]);
       }
+      pending.push(layerCanvases);
     });
+    const paintNext = () => {
+      if (generation !== paintGeneration || !pending.length) return;
+      pending.shift().forEach(([c, g]) => paintThumb(c, g, S));
+      requestAnimationFrame(paintNext);
+    };
+    paintNext();
   }
 
   // ---- compare two sentences ----
@@ -350,16 +426,26 @@
   function demo(model, sentence, pickLayer, head) {
     if (!models.find(m => m.id === model)) { status(model + " is not served here (start attend serve without --model, or add --model " + model + ")", true); return; }
     $("model").value = model; $("sentence").value = sentence;
-    fillLayers(pickLayer(current().attend.layers), head);
+    fillLayers(pickLayer(current().attend.layers), head); showTarget();
     focus = 0; run();
   }
   $("demo-translator").addEventListener("click", () => demo("tiny-translator", "the small dog sees the red car",
     layers => { let k = layers.length - 1; while (k > 0 && layers[k].kind !== "cross") k--; return k; }, 0));
   $("demo-induction").addEventListener("click", () => demo("tiny-gpt", "na ro zi li bo si va ba na ro zi li bo si va", () => 1, 0));
 
-  $("model").addEventListener("change", () => { fillLayers(); run(); });
+  $("model").addEventListener("change", () => { fillLayers(); showTarget(); run(); });
   $("layer").addEventListener("change", () => { fillHeads(); run(); });
   $("head").addEventListener("change", run);
+  function showTarget() {
+    const m = current(), grad = $("method").value === "grad-attention";
+    $("target-box").hidden = !grad;
+    const wantsToken = m && !m.attend.embeddings;
+    $("target-label").textContent = wantsToken ? "Target token" : "Target sentence";
+    if (grad && wantsToken && $("target").value.includes(" ")) $("target").value = "bi";
+    if (grad && !wantsToken && !$("target").value.includes(" ")) $("target").value = "A cat was sitting on a mat.";
+  }
+  $("method").addEventListener("change", () => { showTarget(); run(); });
+  $("target").addEventListener("change", () => { if ($("method").value === "grad-attention") run(); });
   $("ask").addEventListener("submit", e => { e.preventDefault(); run(); });
 
   (async () => {
