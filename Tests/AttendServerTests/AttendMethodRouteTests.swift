@@ -96,7 +96,7 @@ struct AttendMethodRouteTests {
                 (["text": long, "method": "flow"], 422, "at most 40 tokens", "text"),
                 (["text": longer, "method": "grad-attention", "target": "a cat"], 422, "at most 64 tokens, the text has 82", "text"),
                 (["text": "a cat", "method": "grad-attention", "target": longer], 422, "at most 64 tokens, the target has 82", "target"),
-                (["text": "the dog", "model": "tiny-translator", "method": "value-norm"], 422, "value-norm needs the model's value projections", "method"),
+                (["text": "the dog", "model": "tiny-translator", "method": "value-norm"], 422, "value-norm is not offered for the translator", nil),
                 (["text": "the dog", "model": "tiny-translator", "method": "rollout", "layer": 3], 422, "is cross-attention", "method"),
                 (["text": "na ro", "model": "tiny-gpt", "method": "grad-attention", "target_token": "zebra"], 422, "zebra", nil),
                 (["text": "The cat sat", "method": "rollout", "model": "nope"], 404, "the model \"nope\" is not served here", "model"),
