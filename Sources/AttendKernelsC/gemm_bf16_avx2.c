@@ -96,7 +96,7 @@ T256 static void bf16w_kernel_avx2(ptrdiff_t kp, const uint32_t *restrict a, con
 
 /// float32 bits → the bf16-rounded value's float32 bits (attend_bf16_round, then widened):
 /// RNE; NaN quietened keeping sign and top payload; ±0 and subnormals → ±0; overflow → ±Inf.
-T256 static inline __m256i round_bf16_bits(__m256i u) {
+T256 static inline __attribute__((always_inline)) __m256i round_bf16_bits(__m256i u) {
     const __m256i top = _mm256_set1_epi32((int)0xFFFF0000u);
     const __m256i expo = _mm256_set1_epi32(0x7F800000);
     const __m256i absu = _mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF));

@@ -76,7 +76,7 @@ static const int out_idx45[3][16] = {
 static const unsigned short out_mask45[3] = {0x0C30, 0x30C3, 0xC30C};
 
 /// 32 floats of a row (k elements past `p0` valid, rest read as 0) → 16 pair words, RNE.
-TBF16 static inline __m512i round_pairs(const float *row, ptrdiff_t p0, ptrdiff_t k) {
+TBF16 static inline __attribute__((always_inline)) __m512i round_pairs(const float *row, ptrdiff_t p0, ptrdiff_t k) {
     const ptrdiff_t left = k - p0;
     __m512 lo, hi;
     if (left >= 32) {

@@ -65,7 +65,7 @@ T512F static void bf16w_kernel_avx512f(ptrdiff_t kp, const uint32_t *restrict a,
 
 /// float32 bits → the bf16-rounded value's float32 bits (attend_bf16_round, then widened):
 /// RNE; NaN quietened keeping sign and top payload; ±0 and subnormals → ±0; overflow → ±Inf.
-T512F static inline __m512i round_bf16_bits(__m512i u) {
+T512F static inline __attribute__((always_inline)) __m512i round_bf16_bits(__m512i u) {
     const __m512i top = _mm512_set1_epi32((int)0xFFFF0000u);
     const __m512i absu = _mm512_and_si512(u, _mm512_set1_epi32(0x7FFFFFFF));
     const __mmask16 nan = _mm512_cmpgt_epi32_mask(absu, _mm512_set1_epi32(0x7F800000));

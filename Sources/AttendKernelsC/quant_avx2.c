@@ -34,7 +34,7 @@ T256 static inline __attribute__((always_inline)) void decode256(const int qtype
     }
 }
 
-T256 static inline float hsum256(__m256 v) {
+T256 static inline __attribute__((always_inline)) float hsum256(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));

@@ -258,7 +258,7 @@ T512 static void sgemm_pack_b_avx512(int trans_b, const float *b, ptrdiff_t ldb,
 // Scalar twin: c[i·ldc + j] = alpha · Σ_p a[i·lda + p] · b[j·ldb + p] + (beta == 0 ? 0 : beta · c[i·ldc + j]).
 
 /// Sums of x0..x3 per 128-bit lane group: returns lane L = 4-float partial sums of x_L.
-T512 static inline __m512 fold4(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
+T512 static inline __attribute__((always_inline)) __m512 fold4(__m512 x0, __m512 x1, __m512 x2, __m512 x3) {
     const __m512 t01 = _mm512_add_ps(_mm512_shuffle_f32x4(x0, x1, 0x44), _mm512_shuffle_f32x4(x0, x1, 0xEE));
     const __m512 t23 = _mm512_add_ps(_mm512_shuffle_f32x4(x2, x3, 0x44), _mm512_shuffle_f32x4(x2, x3, 0xEE));
     return _mm512_add_ps(_mm512_shuffle_f32x4(t01, t23, 0x88), _mm512_shuffle_f32x4(t01, t23, 0xDD));
