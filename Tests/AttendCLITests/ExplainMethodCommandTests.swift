@@ -46,7 +46,7 @@ struct ExplainMethodCommandTests {
                      ["explain", Self.induction, "--model", "tiny-gpt", "--method", "grad-attention", "--target-token", "xyz"],
                      ["explain", Self.induction, "--model", "tiny-gpt", "--method", "sideways"],
                      ["explain", "the red car", "--model", "tiny-translator", "--method", "rollout", "--layer", "3"],
-                     ["explain", "the red car", "--model", "tiny-translator", "--method", "value-norm"]] {
+                     ["explain", "the red car", "--model", "tiny-translator", "--method", "value-norm", "--target-token", "voiture"]] {
             let r = try CLI.run(args)
             #expect(r.status != 0 && !r.crashed && r.stderr.lowercased().contains("error"), "\(args): \(r.stderr)")
         }
