@@ -13,13 +13,13 @@ extension ValueNorm {
         let n = try compute(weights: s.weights, input: s.input, valueWeight: s.valueWeight, valueBias: s.valueBias,
                             outputWeight: s.outputWeight)
         var r = try result(n, layer: layer, head: head, queryTokens: s.queryTokens, keyTokens: s.keyTokens, label: label)
-        // Grouped-query attention: say which value head (and so which f) this head shares.
+        // Grouped-query attention: say which value head this head shares (f^h still differs: W_O^h is per query head).
         let heads = s.weights.shape[0], d = s.outputWeight.shape[1] / heads, kvHeads = s.valueWeight.shape[0] / d
         if kvHeads < heads {
             let group = heads / kvHeads
             if let head {
                 let kv = head / group
-                r.notes.append("head \(head) reads value head \(kv), as heads \(kv * group)–\(kv * group + group - 1) do: they share f but not α")
+                r.notes.append("head \(head) reads value head \(kv), as heads \(kv * group)–\(kv * group + group - 1) do: they share the value vectors x_j·W_V, not α or W_O^h")
             } else {
                 r.notes.append("grouped-query attention: \(heads) query heads share \(kvHeads) value heads (head h reads value head h / \(group))")
             }
