@@ -54,7 +54,7 @@ esac
 work="$(mktemp -d)"
 if [ -z "$sentences" ]; then
     sentences="$work/short.txt"
-    if ! python3 ../shared/baselines/make_sentences.py short "$sentences" 2>/dev/null; then
+    if ! MINILM_DIR="${MINILM_DIR:-$HOME/.cache/attend/models/all-MiniLM-L6-v2}" python3 ../shared/baselines/make_sentences.py short "$sentences" 2>/dev/null; then
         # Fallback: 1,000 plain sentences of about 12 tokens.
         python3 - "$sentences" <<'PY'
 import random, sys
