@@ -210,8 +210,9 @@ public final class BertModel: Module {
     /// Loads a Hugging Face BERT folder: `config.json` + `model.safetensors`, strictly: every parameter present
     /// with its shape, every tensor of the file used (the pooler if present; `embeddings.position_ids` checked;
     /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted. Large F32 tensors stay in the
-    /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`.
-    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> BertModel {
+    /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`,
+    /// unless `prepack` is false and `precision` is fp32 (see ``SentenceEncoders/load(folder:precision:prepack:)``).
+    public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> BertModel {
         let config = try BertConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
         let weightsURL = folder.appendingPathComponent(ModelFolder.weightsFile)
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
@@ -229,6 +230,7 @@ public final class BertModel: Module {
             try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
         }
         let mapped = try ModelFolder.loadWeights(model, from: file) { sanitize($0, prefix: prefix) }
+        guard prepack || precision != .fp32 else { return model }
         try model.prepareForInference(precision: precision)
         // Packing read every weight matrix once; drop those pages (the packed copies are what inference reads).
         for name in mapped { file.releasePages(of: name) }

@@ -275,11 +275,13 @@ public final class MPNetModel: Module {
 extension MPNetModel {
     /// Loads a Hugging Face MPNet folder (`config.json` + `model.safetensors`) strictly (``ModelFolder/loadWeights(_:folder:file:sanitize:mapThreshold:)``):
     /// every parameter present with its shape, every tensor used or named by ``sanitize(_:)`` as not part of the
-    /// encoder. Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM.
-    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> MPNetModel {
+    /// encoder. Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM,
+    /// unless `prepack` is false and `precision` is fp32 (see ``SentenceEncoders/load(folder:precision:prepack:)``).
+    public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> MPNetModel {
         let config = try MPNetConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
         let model = try Parameter.$placeholders.withValue(true) { try MPNetModel(config: config, seed: nil) }
         let (file, mapped) = try ModelFolder.loadWeights(model, folder: folder, sanitize: sanitize)
+        guard prepack || precision != .fp32 else { return model }
         try model.prepareForInference(precision: precision)
         for name in mapped { file.releasePages(of: name) }
         return model
