@@ -1,13 +1,15 @@
 -- wrk script for Benchmarks/serve_load.sh: each request POSTs one sentence (cycling through SENTENCES_FILE, one per
--- line) to /v1/embeddings; done() prints one JSON line with throughput, latency percentiles and every error kind.
--- usage: wrk -s serve_load.lua URL -- SENTENCES_FILE
-local sentences, i = {}, 0
+-- line) as {"input": sentence} to ROUTE (default /v1/embeddings; Infinity's is /embeddings); done() prints one JSON
+-- line with throughput, latency percentiles and every error kind.
+-- usage: wrk -s serve_load.lua URL -- SENTENCES_FILE [ROUTE]
+local sentences, i, route = {}, 0, "/v1/embeddings"
 
 function init(args)
   for line in io.lines(args[1]) do
     if #line > 0 then sentences[#sentences + 1] = line end
   end
   i = math.random(#sentences)
+  if args[2] then route = args[2] end
 end
 
 local function json_string(s)
@@ -17,7 +19,7 @@ end
 
 function request()
   i = i % #sentences + 1
-  return wrk.format("POST", "/v1/embeddings", { ["Content-Type"] = "application/json" },
+  return wrk.format("POST", route, { ["Content-Type"] = "application/json" },
                     '{"input":' .. json_string(sentences[i]) .. '}')
 end
 

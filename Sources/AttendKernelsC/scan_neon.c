@@ -58,50 +58,11 @@ tile(const int i8, const int Q, const int R, ptrdiff_t d, const float *const *qp
     }
 }
 
-/// Every query against every row, in tiles of 4×2, then 2×4, then 1×8 for the queries left
-/// (1×4 or 1×2 for the last few rows of one query).
-static inline __attribute__((always_inline)) void
-scan(const int i8, ptrdiff_t nq, ptrdiff_t rows, ptrdiff_t d, const float *q, ptrdiff_t ldq, const void *x,
-     ptrdiff_t ldx, const float *scale, float *s, ptrdiff_t lds) {
-    const ptrdiff_t es = i8 ? 1 : 2;
-    ptrdiff_t i0 = 0;
-    while (i0 < nq) {
-        const int Q = nq - i0 >= 4 ? 4 : nq - i0 >= 2 ? 2 : 1;
-        const float *qp[4];
-        for (int i = 0; i < Q; ++i) qp[i] = q + (i0 + i) * ldq;
-        for (ptrdiff_t r0 = 0; r0 < rows;) {
-            // One query: 8 rows at a time, fewer for the last few rows (no sums wasted on repeated rows).
-            const ptrdiff_t left = rows - r0;
-            const int R = Q > 1 ? 8 / Q : left > 4 ? 8 : left > 2 ? 4 : 2;
-            const ptrdiff_t nrv = left < R ? left : R;
-            const void *xp[8];
-            for (int r = 0; r < R; ++r) xp[r] = (const char *)x + (r0 + (r < nrv ? r : nrv - 1)) * ldx * es;
-            const float *sc = i8 ? scale + r0 : scale;
-            float *so = s + i0 * lds + r0;
-            if (Q == 4) tile(i8, 4, 2, d, qp, xp, sc, so, lds, 4, nrv);
-            else if (Q == 2) tile(i8, 2, 4, d, qp, xp, sc, so, lds, 2, nrv);
-            else if (R == 8) tile(i8, 1, 8, d, qp, xp, sc, so, lds, 1, nrv);
-            else if (R == 4) tile(i8, 1, 4, d, qp, xp, sc, so, lds, 1, nrv);
-            else tile(i8, 1, 2, d, qp, xp, sc, so, lds, 1, nrv);
-            r0 += nrv;
-        }
-        i0 += Q;
-    }
-}
-
-static void scan_f16_neon(ptrdiff_t nq, ptrdiff_t rows, ptrdiff_t d, const float *q, ptrdiff_t ldq,
-                          const uint16_t *x, ptrdiff_t ldx, float *s, ptrdiff_t lds) {
-    scan(0, nq, rows, d, q, ldq, x, ldx, 0, s, lds);
-}
-
-static void scan_i8_neon(ptrdiff_t nq, ptrdiff_t rows, ptrdiff_t d, const float *q, ptrdiff_t ldq,
-                         const int8_t *x, ptrdiff_t ldx, const float *scale, float *s, ptrdiff_t lds) {
-    scan(1, nq, rows, d, q, ldq, x, ldx, scale, s, lds);
-}
-
-static const attend_scan_ukernel ukernel_neon = {ATTEND_ISA_NEON, scan_f16_neon, scan_i8_neon};
-
-const attend_scan_ukernel *attend_scan_ukernel_neon(void) { return &ukernel_neon; }
+#define SCAN_ATTR
+#define SCAN_W 8
+#define SCAN_ISA ATTEND_ISA_NEON
+#define SCAN_SUFFIX neon
+#include "scan_tiling.h"
 
 #else
 const attend_scan_ukernel *attend_scan_ukernel_neon(void) { return 0; }

@@ -54,7 +54,7 @@ public final class AttendServer: Sendable {
             guard let llama = $0.model as? LlamaModel else {
                 throw ServerError.badOptions(["\($0.name) is not a language model (family \($0.family)); only llama GGUF models generate"])
             }
-            return ServedDecoder(name: $0.name, model: llama, maxQueued: options.maxQueuedGenerations)
+            return ServedDecoder(name: $0.name, model: llama, maxQueued: options.maxQueuedGenerations, metrics: metrics)
         }
         self.explainers = embedders.map { ServedExplainer(LoadedModel(name: $0.name, folder: $0.embedder.folder, model: $0.embedder), embeds: true) }
             + decoders.map { ServedExplainer($0, embeds: false) }

@@ -2,7 +2,8 @@
 // every request. Generations run one at a time per model on a serial queue of their own (off the event loop and
 // off Swift's task pool), behind a bounded line: when `maxQueuedGenerations` already wait, a request gets 429 with
 // Retry-After. A generation whose client went away (its task cancelled, or its stream no longer read) stops at
-// its next token.
+// its next token. Each generation reports to the server's metrics: refusals, queue wait, prompt and generated tokens,
+// time to first token and between tokens, and whether its client stopped it.
 import AttendModels
 import Dispatch
 import Foundation
@@ -17,16 +18,18 @@ public final class ServedDecoder: @unchecked Sendable {
     /// Generations that may wait while one runs.
     let maxQueued: Int
     let queue: DispatchQueue
+    let metrics: ServerMetrics
     private let lock = NSLock()
     /// Admitted generations not yet finished (the running one included).
     private var admitted = 0
     /// Wall-clock seconds of the last finished generation (for Retry-After).
     private var lastSeconds = 1.0
 
-    public init(name: String, model: LlamaModel, maxQueued: Int) {
+    public init(name: String, model: LlamaModel, maxQueued: Int, metrics: ServerMetrics = ServerMetrics()) {
         self.name = name
         self.model = model
         self.maxQueued = maxQueued
+        self.metrics = metrics
         self.created = Int(Date().timeIntervalSince1970)
         self.queue = DispatchQueue(label: "attend.generate.\(name)", qos: .userInitiated)
     }
@@ -39,15 +42,21 @@ public final class ServedDecoder: @unchecked Sendable {
     /// The last finished generation: tokens written and whether it was stopped by a client going away (tests).
     var lastRun: (steps: Int, stopped: Bool)? { lock.withLock { last } }
 
-    /// Takes a place in the line, or throws 429 when it is full.
-    func admit() throws {
-        try lock.withLock {
-            guard admitted <= maxQueued else {
-                let wait = Int((lastSeconds * Double(admitted)).rounded(.up))
-                throw APIError.overloaded(retryAfter: Swift.min(Swift.max(1, wait), 600))
+    /// Takes a place in the line (returning the time of admission), or throws 429 when it is full.
+    func admit() throws -> ContinuousClock.Instant {
+        do {
+            try lock.withLock {
+                guard admitted <= maxQueued else {
+                    let wait = Int((lastSeconds * Double(admitted)).rounded(.up))
+                    throw APIError.overloaded(retryAfter: Swift.min(Swift.max(1, wait), 600))
+                }
+                admitted += 1
             }
-            admitted += 1
+        } catch {
+            metrics.rejected(model: name)
+            throw error
         }
+        return ContinuousClock.now
     }
 
     private func release(seconds: Double, steps: Int, stopped: Bool) {
@@ -59,16 +68,29 @@ public final class ServedDecoder: @unchecked Sendable {
     }
 
     /// Runs one admitted generation on the model's queue; `onStep` sees every token (throwing from it stops).
-    private func runAdmitted(_ prompt: [Int], _ options: GenerationOptions, job: GenerationJob,
+    private func runAdmitted(_ prompt: [Int], _ options: GenerationOptions, job: GenerationJob, admitted: ContinuousClock.Instant,
                              onStep: @escaping (GenerationStep) throws -> Void) throws -> GenerationResult {
         let started = DispatchTime.now().uptimeNanoseconds
         var steps = 0
+        var previous: ContinuousClock.Instant?
+        var stoppedByClient = false
         defer {
             release(seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, steps: steps, stopped: job.isCancelled)
+            metrics.generationFinished(model: name, duration: ContinuousClock.now - admitted, stoppedByClient: stoppedByClient)
         }
-        if job.isCancelled { throw CancellationError() }
+        if job.isCancelled {
+            stoppedByClient = true
+            throw CancellationError()
+        }
+        metrics.generationStarted(model: name, promptTokens: prompt.count, queued: ContinuousClock.now - admitted)
         return try model.generate(prompt: prompt, options: options, onStep: { step in
-            if job.isCancelled { throw CancellationError() }
+            let now = ContinuousClock.now
+            self.metrics.generatedToken(model: self.name, sinceAdmission: now - admitted, sincePrevious: previous.map { now - $0 })
+            previous = now
+            if job.isCancelled {
+                stoppedByClient = true
+                throw CancellationError()
+            }
             steps += 1
             try onStep(step)
         })
@@ -76,12 +98,12 @@ public final class ServedDecoder: @unchecked Sendable {
 
     /// The whole generation (admission first: 429 when the line is full); cancelling the task stops it.
     func generate(_ prompt: [Int], options: GenerationOptions) async throws -> GenerationResult {
-        try admit()
+        let admitted = try admit()
         let job = GenerationJob()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { done in
                 queue.async {
-                    done.resume(with: Result { try self.runAdmitted(prompt, options, job: job) { _ in } })
+                    done.resume(with: Result { try self.runAdmitted(prompt, options, job: job, admitted: admitted) { _ in } })
                 }
             }
         } onCancel: { job.cancel() }
@@ -90,14 +112,14 @@ public final class ServedDecoder: @unchecked Sendable {
     /// A streamed generation: admitted now (429 when the line is full), started on the model's queue at once; its
     /// tokens, then its result, arrive on the stream. Stopping reading the stream (or `job.cancel()`) stops it.
     func stream(_ prompt: [Int], options: GenerationOptions) throws -> (events: AsyncThrowingStream<GenerationEvent, Error>, job: GenerationJob) {
-        try admit()
+        let admitted = try admit()
         let job = GenerationJob()
         let (events, continuation) = AsyncThrowingStream<GenerationEvent, Error>.makeStream()
         continuation.onTermination = { _ in job.cancel() }
         queue.async {
             do {
                 var index = 0
-                let result = try self.runAdmitted(prompt, options, job: job) { step in
+                let result = try self.runAdmitted(prompt, options, job: job, admitted: admitted) { step in
                     continuation.yield(.step(index, step))
                     index += 1
                 }

@@ -41,7 +41,7 @@ let explainQueue = DispatchQueue(label: "attend.explain", qos: .userInitiated)
 extension ServedExplainer {
     /// `attend explain [--method M] --format json`'s object for `request`, computed as the CLI computes it.
     /// Throws `APIError` 422 for a layer, head or token out of range, a text the model cannot read, a method the model
-    /// does not support (value-norm and grad-attention on tiny-translator, …) or a problem over the server's bounds.
+    /// does not support (rollout over a cross-attention layer, grad-attention without a target, …) or a problem over the server's bounds.
     func explain(_ request: ExplainRequest) throws -> String {
         guard !sites.isEmpty else { throw APIError.unprocessable("\(name) has no attention layers to explain", param: "model") }
         let layer = try Self.index(request.layer ?? sites.count - 1, count: sites.count, param: "layer") {

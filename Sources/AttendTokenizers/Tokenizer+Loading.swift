@@ -62,6 +62,12 @@ extension Tokenizer {
         try self.init(file: try decodeJSON(TokenizerFile.self, from: data, file: source), names: nil, modelMaxLength: nil)
     }
 
+    /// As ``init(tokenizerJSONData:source:)``, with ``VocabularyScanner`` on or off (tests compare the two).
+    init(tokenizerJSONData data: Data, scanVocabulary: Bool) throws {
+        let file = try decodeJSON(TokenizerFile.self, from: data, file: URL(fileURLWithPath: "tokenizer.json"), scanVocabulary: scanVocabulary)
+        try self.init(file: file, names: nil, modelMaxLength: nil)
+    }
+
     private init(tokenizerJSON url: URL, names: SpecialTokenNames?, modelMaxLength: Int?) throws {
         try self.init(file: try decodeJSONFile(TokenizerFile.self, from: url), names: names, modelMaxLength: modelMaxLength)
     }
@@ -107,9 +113,13 @@ func decodeJSONFile<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
     try decodeJSON(type, from: try readFile(url), file: url)
 }
 
-func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL) throws -> T {
+func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL, scanVocabulary: Bool = true) throws -> T {
     do {
-        return try JSONDecoder().decode(T.self, from: data)
+        let decoder = JSONDecoder()
+        if scanVocabulary, T.self == TokenizerFile.self, let vocab = VocabularyScanner.modelVocabulary(in: data) {
+            decoder.userInfo[PreparsedVocabulary.key] = PreparsedVocabulary(vocab)
+        }
+        return try decoder.decode(T.self, from: data)
     } catch let error as TokenizerError {
         throw error.attributed(to: url)
     } catch let error as DecodingError {
@@ -288,6 +298,17 @@ struct ModelEntry: Decodable {
             case unkToken = "unk_token", ignoreMerges = "ignore_merges", byteFallback = "byte_fallback"
             case continuingSubwordPrefix = "continuing_subword_prefix", endOfWordSuffix = "end_of_word_suffix"
         }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            vocab = try decodeVocabulary(c, key: .vocab, decoder: decoder)
+            merges = try c.decode([Merge].self, forKey: .merges)
+            unkToken = try c.decodeIfPresent(String.self, forKey: .unkToken)
+            ignoreMerges = try c.decodeIfPresent(Bool.self, forKey: .ignoreMerges)
+            byteFallback = try c.decodeIfPresent(Bool.self, forKey: .byteFallback)
+            continuingSubwordPrefix = try c.decodeIfPresent(String.self, forKey: .continuingSubwordPrefix)
+            endOfWordSuffix = try c.decodeIfPresent(String.self, forKey: .endOfWordSuffix)
+            dropout = try c.decodeIfPresent(Double.self, forKey: .dropout)
+        }
     }
 
     private struct WordPieceFields: Decodable {
@@ -300,6 +321,13 @@ struct ModelEntry: Decodable {
             case unkToken = "unk_token"
             case continuingSubwordPrefix = "continuing_subword_prefix"
             case maxInputCharsPerWord = "max_input_chars_per_word"
+        }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            vocab = try decodeVocabulary(c, key: .vocab, decoder: decoder)
+            unkToken = try c.decodeIfPresent(String.self, forKey: .unkToken)
+            continuingSubwordPrefix = try c.decodeIfPresent(String.self, forKey: .continuingSubwordPrefix)
+            maxInputCharsPerWord = try c.decodeIfPresent(Int.self, forKey: .maxInputCharsPerWord)
         }
     }
 
@@ -433,4 +461,11 @@ struct TokenizerConfigFile: Decodable {
         modelMaxLength = maxLength.flatMap { $0 }.flatMap { $0 >= 1 && $0 < 1e9 ? Int($0) : nil }
         names = try SpecialTokenFields(from: decoder)
     }
+}
+
+/// `model.vocab`: the copy ``VocabularyScanner`` read before the Codable pass when there is one (the same object of
+/// the same file), else decoded here.
+private func decodeVocabulary<K: CodingKey>(_ c: KeyedDecodingContainer<K>, key: K, decoder: any Decoder) throws -> [String: Int] {
+    if let pre = decoder.userInfo[PreparsedVocabulary.key] as? PreparsedVocabulary, c.contains(key) { return pre.vocab }
+    return try c.decode([String: Int].self, forKey: key)
 }

@@ -58,7 +58,8 @@ struct EmbedCommand: ParsableCommand {
             if attentions && !json { throw CLIError("--attentions needs --json (the weights are [layer][head][query][key] arrays)") }
             let inputs = try TextInput.read(arguments: texts)
             guard !inputs.isEmpty else { throw CLIError("no text given") }
-            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
+            // One batch or less: packing every weight matrix first costs as much as the products it would speed up.
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision, prepack: inputs.count > batchSize)
             for (i, t) in inputs.enumerated() where t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 Terminal.printWarning("text \(i + 1) is blank; embedding the empty string ([CLS] [SEP])")
             }

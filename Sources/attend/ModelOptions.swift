@@ -17,13 +17,14 @@ struct ModelOptions: ParsableArguments {
         }
     }
 
-    func loadEmbedder(precision: InferencePrecision = .fp32) throws -> SentenceEmbedder {
+    /// `prepack: false` for commands that embed a few sentences and exit (see ``SentenceEncoders/load(folder:precision:prepack:)``).
+    func loadEmbedder(precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> SentenceEmbedder {
         let folder = try folder()
         if precision == .bf16 && Kernels.bf16KernelName == "portable" {
             Terminal.printWarning("no vector bf16 kernel for this CPU: --precision bf16 runs on portable C, slower than fp32")
         }
         do {
-            return try SentenceEmbedder.load(folder: folder, precision: precision)
+            return try SentenceEmbedder.load(folder: folder, precision: precision, prepack: prepack)
         } catch {
             throw CLIError("cannot load model '\(model)' from \(folder.path): \(error)")
         }

@@ -44,7 +44,8 @@ struct SimilarityCommand: ParsableCommand {
             let inputs = try TextInput.read(arguments: texts)
             if explain { return try runExplain(inputs) }
             guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
-            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
+            // One batch (embed's default of 32) or less: packing the weights first would not pay for itself.
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision, prepack: inputs.count > 32)
             let vectors = try embedder.embed(inputs).map(\.vector)
             let matrix = cosineSimilarityMatrix(vectors)   // [n][n]
             if json {

@@ -46,9 +46,38 @@ struct ExplainMethodCommandTests {
                      ["explain", Self.induction, "--model", "tiny-gpt", "--method", "grad-attention", "--target-token", "xyz"],
                      ["explain", Self.induction, "--model", "tiny-gpt", "--method", "sideways"],
                      ["explain", "the red car", "--model", "tiny-translator", "--method", "rollout", "--layer", "3"],
-                     ["explain", "the red car", "--model", "tiny-translator", "--method", "value-norm"]] {
+                     ["explain", "the red car", "--model", "tiny-translator", "--method", "value-norm", "--target-token", "voiture"]] {
             let r = try CLI.run(args)
             #expect(r.status != 0 && !r.crashed && r.stderr.lowercased().contains("error"), "\(args): \(r.stderr)")
+        }
+    }
+
+    /// Value-norm on SmolLM2 (grouped-query attention) in every format: the text row in words, JSON with a causal
+    /// matrix, SVG and HTML titled by method, model and layer.
+    @Test(.enabled(if: isCI || FileManager.default.fileExists(atPath: installedModelFolder("smollm2-135m").appendingPathComponent("SmolLM2-135M-Instruct.Q4_1.gguf").path),
+                   "install with `attend models install smollm2-135m`"))
+    func valueNormOnSmolLM2InEveryFormat() throws {
+        let base = ["explain", "The cat sat on the mat", "--model", "smollm2-135m", "--method", "value-norm", "--layer", "17"]
+        let text = try CLI.run(base + ["--head", "4", "--token", "5"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("head 4 reads value head 1, as heads 3–5 do") && text.stdout.contains("“ mat” (token 5) is moved most (‖α·f(x)‖) by “The”"),
+                "\(text.stdout)")
+        let json = try CLI.run(base + ["--format", "json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let m = try #require(object["matrix"] as? [[Double]])
+        #expect(object["method"] as? String == "value-norm" && object["layer"] as? Int == 17 && object["head"] == nil)
+        #expect((object["key_tokens"] as? [String]) == ["The", " cat", " sat", " on", " the", " mat"] && m.count == 6)
+        for i in 0..<6 { for j in 0..<6 { #expect(j <= i ? m[i][j] > 0 : m[i][j] == 0, "causal: \(i), \(j)") } }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-vn-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for format in ["svg", "html"] {
+            let path = dir.appendingPathComponent("vn.\(format)").path
+            let r = try CLI.run(base + ["--head", "8", "--format", format, "--out", path])
+            #expect(r.status == 0, "\(r.stderr)")
+            let s = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(s.contains("value-norm · smollm2-135m · layer 17") && s.contains("</svg>"))
         }
     }
 

@@ -2,7 +2,7 @@ import AttendTestSupport
 import Foundation
 import Testing
 @testable import AttendModels
-import AttendNN
+@testable import AttendNN
 
 /// `--precision bf16`: the linear layers on bfloat16 weights and activations (Float32 sums). Embeddings must
 /// stay within cosine 0.999 of PyTorch's fp32 ones (the fixture), and the default must stay fp32.
@@ -35,5 +35,39 @@ struct BERTPrecisionTests {
         let moved = zip(fp32, got).map { a, b in zip(a, b).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         #expect(moved > 1e-5, "bf16 embeddings equal fp32 ones to 1e-5: the bf16 path did not run")
         #expect(worst > 0.999)
+    }
+}
+
+/// `prepack: false` (what `attend embed` with a batch or less of texts uses): the weights stay in the mapped file and
+/// each product packs its panels as it goes. It must give the packed model's embeddings (the same kernels on the same
+/// values in the same order), and must really skip the packing.
+@Suite("Sentence encoders loaded without prepacking", .enabled(if: modelTestsEnabled(), "install the model: swift run attend models install all-MiniLM-L6-v2"))
+struct PrepackTests {
+    static let texts = ["A man is eating food.", "x", "The quick brown fox jumps over the lazy dog near the riverbank today.",
+                        "Ça coûte 12,50 € — naïve café?", ""]
+
+    @Test(arguments: ["all-MiniLM-L6-v2", "all-mpnet-base-v2"])
+    func unpackedEqualsPacked(model: String) throws {
+        let folder = installedModelFolder(model)
+        guard isCI || FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else { return }
+        let packed = try SentenceEmbedder.load(folder: folder)
+        let unpacked = try SentenceEmbedder.load(folder: folder, prepack: false)
+        // The packed model fused Q/K/V and holds packings; the unpacked one holds neither.
+        let layer = { (e: SentenceEmbedder) in (e.model as? BertModel)?.layers[0] ?? (e.model as? MPNetModel)?.layers[0] }
+        #expect(try #require(layer(packed)).attention.fusedQKV != nil)
+        #expect(try #require(layer(unpacked)).attention.fusedQKV == nil)
+        #expect(try #require(layer(unpacked)).output.packedWeight == nil)
+        let a = try packed.embed(Self.texts, batchSize: 3).map(\.vector)
+        let b = try unpacked.embed(Self.texts, batchSize: 3).map(\.vector)
+        // |b − a| ≤ atol + rtol·|a|, atol 1e-6, rtol 1e-5 (unit vectors; the fused Q/K/V product may block k differently).
+        for (text, (x, y)) in zip(Self.texts, zip(a, b)) {
+            #expect(x.count == y.count)
+            var bad = 0
+            for (u, v) in zip(x, y) where abs(v - u) > Float(1e-6) + Float(1e-5) * abs(u) { bad += 1 }
+            #expect(bad == 0, "\(model) “\(text)”: \(bad) of \(x.count) values differ beyond atol 1e-6 / rtol 1e-5")
+        }
+        // bf16 always packs (its products need the rounded copy).
+        let bf16 = try SentenceEmbedder.load(folder: folder, precision: .bf16, prepack: false)
+        #expect(bf16.model.inferencePrecision == .bf16)
     }
 }

@@ -28,6 +28,8 @@ struct AttendMethodRouteTests {
             ("tiny-gpt", "de fe ge bi do pa de fe ge", nil, nil, nil, "grad-attention", nil, "bi"),
             ("tiny-gpt", "na ro zi li bo si va ba na ro zi", 1, nil, "7", "rollout", nil, nil),
             ("tiny-translator", "the small dog sees the red car", 1, nil, nil, "rollout", nil, nil),
+            ("tiny-translator", "the small dog sees the red car", nil, nil, nil, "value-norm", nil, nil),
+            ("tiny-translator", "the small dog sees the red car", 2, 3, nil, "value-norm", nil, nil),
         ]
         try await withAllModelsServer { port, _ in
             for c in cases {
@@ -81,6 +83,31 @@ struct AttendMethodRouteTests {
         }
     }
 
+    /// SmolLM2 (grouped-query attention, quantized matrices) through the same seam: value-norm per head and for the
+    /// whole layer answers what the CLI prints, byte for byte, and grad-attention is still served.
+    @Test(.enabled(if: isCI || DecoderFixture.installed, "install the model: swift run attend models install smollm2-135m"))
+    func decoderMethodsEqualTheCLI() async throws {
+        let text = "The cat sat on the mat"
+        let cases: [(layer: Int, head: Int?)] = [(17, 4), (3, nil)]
+        try await withDecoderServer { port, _ in
+            for c in cases {
+                var args = ["explain", text, "--model", DecoderFixture.name, "--format", "json", "--method", "value-norm", "--layer=\(c.layer)"]
+                var body: [String: Any] = ["text": text, "model": DecoderFixture.name, "method": "value-norm", "layer": c.layer]
+                if let h = c.head { args += ["--head=\(h)"]; body["head"] = h }
+                let cli = try await runAttend(args)
+                #expect(cli.status == 0, "\(c): \(cli.stderr)")
+                let reply = try await HTTP.post(port: port, "/v1/explain", json: body)
+                #expect(reply.status == 200, "\(c): \(reply.text.prefix(300))")
+                #expect(reply.text == cli.stdout, "\(c): server \(reply.text.prefix(400)) vs CLI \(cli.stdout.prefix(400))")
+                let m = matrix(reply.object["matrix"])
+                #expect(m.count == 6 && m.indices.allSatisfy { i in m[i].indices.allSatisfy { j in j <= i || m[i][j] == 0 } }, "causal")
+            }
+            let bad = try await HTTP.post(port: port, "/v1/explain", json: ["text": text, "model": DecoderFixture.name,
+                                                                            "method": "value-norm", "head": 9])
+            #expect(bad.status == 422 && (bad.openAIError?["message"] as? String ?? "").contains("head 9 is out of range"), "\(bad.text.prefix(200))")
+        }
+    }
+
     @Test func methodErrors() async throws {
         let long = Array(repeating: "word", count: 60).joined(separator: " ")   // 62 tokens: over flow's 40
         let longer = Array(repeating: "word", count: 80).joined(separator: " ") // 82 tokens: over grad-attention's 64
@@ -96,7 +123,7 @@ struct AttendMethodRouteTests {
                 (["text": long, "method": "flow"], 422, "at most 40 tokens", "text"),
                 (["text": longer, "method": "grad-attention", "target": "a cat"], 422, "at most 64 tokens, the text has 82", "text"),
                 (["text": "a cat", "method": "grad-attention", "target": longer], 422, "at most 64 tokens, the target has 82", "target"),
-                (["text": "the dog", "model": "tiny-translator", "method": "value-norm"], 422, "value-norm is not offered for the translator", nil),
+                (["text": "the dog", "model": "tiny-translator", "method": "value-norm", "head": 4], 422, "head 4 is out of range", "head"),
                 (["text": "the dog", "model": "tiny-translator", "method": "rollout", "layer": 3], 422, "is cross-attention", "method"),
                 (["text": "na ro", "model": "tiny-gpt", "method": "grad-attention", "target_token": "zebra"], 422, "zebra", nil),
                 (["text": "The cat sat", "method": "rollout", "model": "nope"], 404, "the model \"nope\" is not served here", "model"),

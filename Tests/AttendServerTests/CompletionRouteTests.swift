@@ -2,7 +2,8 @@
 // greedy answers equal `LlamaModel.generate` token for token (ids, text, log-probabilities, lookback weights);
 // a streamed answer's chunks concatenate to the non-streamed text and have OpenAI's shapes; stop strings cut the
 // text; bad requests get OpenAI's error shape with a 4xx; a full line answers 429; a streaming client that hangs
-// up stops its generation. Outputs are kept short: debug builds are slow.
+// up stops its generation; /metrics counts tokens, times, refusals and stops. Outputs are kept short: debug builds
+// are slow.
 import AttendModels
 @testable import AttendServer
 import AttendTestSupport
@@ -256,6 +257,39 @@ struct CompletionRouteTests {
         }
     }
 
+    /// /metrics counts generations: prompt and generated tokens equal the answers' usage, one time to first token
+    /// and one queue wait per generation, one time per output token for every token after the first, streamed or not.
+    @Test func metricsCountGeneratedTokensAndTimes() async throws {
+        try await withDecoderServer { port, server in
+            let plain = try await HTTP.post(port: port, "/v1/completions", json: ["prompt": "The", "max_tokens": 3, "temperature": 0])
+            #expect(plain.status == 200, "\(plain.text)")
+            let usage = try #require(plain.object["usage"] as? [String: Any])
+            let streamed = try await HTTP.post(port: port, "/v1/chat/completions", json: [
+                "messages": [["role": "user", "content": "hi"]], "max_tokens": 2, "temperature": 0, "stream": true,
+                "stream_options": ["include_usage": true]] as [String: Any])
+            let streamUsage = try #require(sseEvents(streamed.text).dropLast().map(jsonObject).last?["usage"] as? [String: Any])
+            let prompt = try #require(usage["prompt_tokens"] as? Int) + (try #require(streamUsage["prompt_tokens"] as? Int))
+            let generated = try #require(usage["completion_tokens"] as? Int) + (try #require(streamUsage["completion_tokens"] as? Int))
+            #expect(generated == 5)
+
+            let text = try await HTTP.get(port: port, "/metrics").text
+            func value(_ name: String) -> Double { ServingTests.value(text, name + "{model=\"smollm2-135m\"") }
+            #expect(value("attend_prompt_tokens_total") == Double(prompt), "\(text)")
+            #expect(value("attend_generation_tokens_total") == Double(generated))
+            #expect(value("attend_time_to_first_token_seconds_count") == 2)
+            #expect(value("attend_time_per_output_token_seconds_count") == Double(generated - 2))
+            #expect(value("attend_generation_queue_seconds_count") == 2)
+            #expect(value("attend_generation_seconds_count") == 2)
+            #expect(value("attend_time_to_first_token_seconds_sum") > 0)
+            #expect(value("attend_time_to_first_token_seconds_sum") <= value("attend_generation_seconds_sum"))
+            #expect(text.contains(#"attend_http_requests_total{route="/v1/completions",status="200"} 1"#))
+            #expect(text.contains(#"attend_http_requests_total{route="/v1/chat/completions",status="200"} 1"#))
+            // Nothing refused or stopped: those series do not exist yet.
+            #expect(value("attend_overloaded_total") == 0 && value("attend_generations_stopped_total") == 0)
+            #expect(server.decoders[0].inFlight == 0)
+        }
+    }
+
     /// One generation at a time: with no room to wait, a second request gets 429 and Retry-After; a streaming client
     /// that hangs up stops its generation long before max_tokens, and the model serves the next request.
     @Test func fullLineIs429AndAHangUpStopsTheGeneration() async throws {
@@ -280,6 +314,12 @@ struct CompletionRouteTests {
             #expect(last.stopped && last.steps < 500, "\(last)")
             let next = try await HTTP.post(port: port, "/v1/completions", json: ["prompt": "The", "max_tokens": 1, "temperature": 0])
             #expect(next.status == 200, "\(next.text)")
+            // /metrics: the refusal and the stopped stream.
+            let metrics = server.metrics.exposition()
+            #expect(ServingTests.value(metrics, #"attend_overloaded_total{model="smollm2-135m"}"#) == 1, "\(metrics)")
+            #expect(ServingTests.value(metrics, #"attend_generations_stopped_total{model="smollm2-135m"}"#) == 1)
+            #expect(ServingTests.value(metrics, #"attend_generation_tokens_total{model="smollm2-135m"}"#) == Double(last.steps + 1) + 1,
+                    "the stopped stream's tokens (one more computed before the stop was seen) and the next request's")
         }
     }
 

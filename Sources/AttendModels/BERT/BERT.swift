@@ -118,44 +118,8 @@ public final class BertEmbeddings: Module {
     }
 }
 
-/// One encoder layer: self-attention and a feed-forward block, each with a residual connection and LayerNorm (post-norm).
-public final class BertLayer: Module {
-    public let attention: MultiHeadAttention   // query/key/value = attention.self.*, W_O = attention.output.dense
-    public let attentionNorm: LayerNorm        // attention.output.LayerNorm
-    public let intermediate: Linear            // intermediate.dense   [intermediate, hidden]
-    public let output: Linear                  // output.dense         [hidden, intermediate]
-    public let outputNorm: LayerNorm           // output.LayerNorm
-    let activation: Activation
-
-    init(_ c: BertConfig, rng: inout SeededRNG?) throws {
-        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numAttentionHeads, initializer: &rng)
-        attentionNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
-        if rng != nil {
-            intermediate = Linear(c.hiddenSize, c.intermediateSize, rng: &rng!)
-            output = Linear(c.intermediateSize, c.hiddenSize, rng: &rng!)
-        } else {
-            intermediate = Linear(c.hiddenSize, c.intermediateSize)
-            output = Linear(c.intermediateSize, c.hiddenSize)
-        }
-        outputNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
-        activation = Activation(hfName: c.hiddenAct) ?? .gelu
-    }
-
-    public var children: [(String, any Module)] {
-        [("attention.self.query", attention.qProj), ("attention.self.key", attention.kProj),
-         ("attention.self.value", attention.vProj), ("attention.output.dense", attention.outProj),
-         ("attention.output.LayerNorm", attentionNorm), ("intermediate.dense", intermediate),
-         ("output.dense", output), ("output.LayerNorm", outputNorm)]
-    }
-
-    /// `x`: `[B, T, hidden]`, `mask`: `[B, T]` (1 = real token) → `[B, T, hidden]`
-    func callAsFunction(_ x: Tensor, mask: Tensor?, observer: (any IntermediateObserver)?, name: String) throws -> Tensor {
-        let a = try attention(query: x, keyPaddingMask: mask, observer: observer, name: name).output  // [B, T, hidden]
-        let h = try attentionNorm(a, residual: x)                                                    // [B, T, hidden]
-        let f = try output(intermediate(h, activation: activation.fused))                            // [B, T, hidden]
-        return try outputNorm(f, residual: h)                                                        // [B, T, hidden]
-    }
-}
+/// One BERT encoder layer: the shared post-norm ``EncoderLayer`` with BERT's parameter names.
+public typealias BertLayer = EncoderLayer
 
 /// The BERT encoder (Hugging Face's `BertModel`), with its optional pooler (`tanh(W·h_[CLS] + b)`).
 public final class BertModel: Module {
@@ -170,7 +134,11 @@ public final class BertModel: Module {
         self.config = config
         var rng = seed.map { SeededRNG(seed: $0) }
         embeddings = BertEmbeddings(config, rng: &rng)
-        layers = try (0..<config.numHiddenLayers).map { _ in try BertLayer(config, rng: &rng) }
+        layers = try (0..<config.numHiddenLayers).map { _ in
+            try EncoderLayer(hidden: config.hiddenSize, heads: config.numAttentionHeads,
+                             intermediateSize: config.intermediateSize, layerNormEps: config.layerNormEps,
+                             hiddenAct: config.hiddenAct, names: .bert, rng: &rng)
+        }
         if !withPooler {
             pooler = nil
         } else if rng != nil {
@@ -242,8 +210,9 @@ public final class BertModel: Module {
     /// Loads a Hugging Face BERT folder: `config.json` + `model.safetensors`, strictly: every parameter present
     /// with its shape, every tensor of the file used (the pooler if present; `embeddings.position_ids` checked;
     /// pre-training heads `cls.*` ignored). A `bert.` name prefix is accepted. Large F32 tensors stay in the
-    /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`.
-    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> BertModel {
+    /// memory-mapped file (``Parameter/map(_:)``); the weight matrices are packed once for the GEMM in `precision`,
+    /// unless `prepack` is false and `precision` is fp32 (see ``SentenceEncoders/load(folder:precision:prepack:)``).
+    public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> BertModel {
         let config = try BertConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
         let weightsURL = folder.appendingPathComponent(ModelFolder.weightsFile)
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
@@ -261,6 +230,7 @@ public final class BertModel: Module {
             try BertModel(config: config, withPooler: file.contains(prefix + "pooler.dense.weight"), seed: nil)
         }
         let mapped = try ModelFolder.loadWeights(model, from: file) { sanitize($0, prefix: prefix) }
+        guard prepack || precision != .fp32 else { return model }
         try model.prepareForInference(precision: precision)
         // Packing read every weight matrix once; drop those pages (the packed copies are what inference reads).
         for name in mapped { file.releasePages(of: name) }

@@ -45,7 +45,8 @@ extension LlamaModel: AttendModel {
 
     public func tokens(_ text: String) throws -> [String] { try ids(text).map(tokenText) }
 
-    /// Runs the model on the tokens of `text`; the observer receives "L{i}.q/k/v/weights/context" per layer.
+    /// Runs the model on the tokens of `text`; the observer receives "L{i}.attn_norm/q/k/v/weights/context" per layer
+    /// (`attn_norm`: the RMSNormed hidden state `[1, T, D]` the q, k and v projections read).
     public func runAttention(_ text: String, observer: any IntermediateObserver) throws -> AttentionRun {
         let ids = try ids(text)
         _ = try forward(ids, cache: LlamaCache(config: config), observer: observer)                   // [V]

@@ -116,9 +116,38 @@ extension LlamaModel {
 }
 
 extension LlamaModel: ExplainableAttention {
-    /// Value-norm reads a `MultiHeadAttention` module; Llama's projections are GGUF matrices, so it is refused.
+    /// Every layer of one run on `text` for value-norm (see ``valueSite(_:site:)``).
     public func valueSites(_ text: String) throws -> [ValueSite] {
-        throw ModelError.invalidInput("value-norm is not available for \(Self.architecture) models yet (their value and output projections are GGUF matrices, not a MultiHeadAttention module); use raw, rollout, flow or grad-attention")
+        try valueSites(text, layers: Array(layers.indices))
+    }
+
+    /// Layer `site` of one run on `text` for value-norm: only that layer's matrices are made dense.
+    public func valueSite(_ text: String, site: Int) throws -> ValueSite {
+        guard site >= 0, site < layers.count else {
+            throw ModelError.invalidInput("layer \(site) is out of range: this model has \(layers.count) layers, numbered 0…\(layers.count - 1)")
+        }
+        return try valueSites(text, layers: [site])[0]
+    }
+
+    /// Layers `wanted` of one run on `text` (the model's own weight path, as the attention views): α `[H, T, T]` from
+    /// the run, x = RMSNorm(x)·γ₁ `[T, D]` as the value projection reads it ("L{l}.attn_norm"), and W_V `[Hkv·d, D]`,
+    /// W_O `[D, H·d]` in Float32 (quantized blocks dequantized by the plain twin). No bias; query head h reads value
+    /// head h / (H / Hkv); α, and so ‖α·f(x)‖, is zero above the diagonal (causal).
+    func valueSites(_ text: String, layers wanted: [Int]) throws -> [ValueSite] {
+        let ids = try ids(text)
+        let tokens = ids.map(tokenText)
+        let names = Set(wanted.flatMap { ["L\($0).weights", "L\($0).attn_norm"] })
+        let recorder = IntermediateRecorder { names.contains($0) }
+        _ = try forward(ids, cache: LlamaCache(config: config), observer: recorder)                 // [V]
+        return try wanted.map { l in
+            guard let alpha = recorder["L\(l).weights"], let x = recorder["L\(l).attn_norm"] else {
+                throw ModelError.invalidInput("the decoder reported no L\(l).weights or L\(l).attn_norm")
+            }
+            let w = layers[l]
+            return ValueSite(weights: try alpha.select(axis: 0, 0), input: try x.select(axis: 0, 0),   // [H, T, T], [T, D]
+                             valueWeight: w.v.denseValue(), valueBias: nil, outputWeight: w.o.denseValue(),  // [Hkv·d, D], [D, H·d]
+                             queryTokens: tokens, keyTokens: tokens)
+        }
     }
 
     /// The id of a target token written as text: it must be exactly one token of the vocabulary (`" cat"` with its

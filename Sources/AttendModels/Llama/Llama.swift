@@ -13,8 +13,9 @@
 // (`Kernels.gemmQuantized`). GGUF's Q and K rows are permuted by llama.cpp's converter for its interleaved rope;
 // the loader undoes it (transformers' `_reverse_permute_weights`) so RoPE here is transformers' rotate_half.
 //
-// Intermediates reported to an observer, per layer i: "L{i}.q" [1, H, T, d] and "L{i}.k" [1, Hkv, P+T, d] after
-// RoPE, "L{i}.v" [1, Hkv, P+T, d], "L{i}.weights" [1, H, T, P+T], "L{i}.context" [1, H, T, d]; "embeddings" [1, T, D].
+// Intermediates reported to an observer, per layer i: "L{i}.attn_norm" [1, T, D] (the RMSNormed input that q, k and
+// v read), "L{i}.q" [1, H, T, d] and "L{i}.k" [1, Hkv, P+T, d] after RoPE, "L{i}.v" [1, Hkv, P+T, d],
+// "L{i}.weights" [1, H, T, P+T], "L{i}.context" [1, H, T, d]; "embeddings" [1, T, D].
 // (P: positions already in the key/value cache; query head h reads key/value head h / (H / Hkv).)
 import AttendNN
 import AttendTokenizers
@@ -217,6 +218,7 @@ public final class LlamaModel: @unchecked Sendable {
             isCausal: true, causalKeyOffset: start, returnWeights: wantsWeights)                    // output [1, H, T, d]
         if let observer {
             let reported: [(String, () throws -> Tensor)] = [
+                ("attn_norm", { a }),                                                               // [1, T, D]
                 ("q", { try q.viewAsHeads(h, dim: d).contiguous() }),                               // [1, H, T, d]
                 ("k", { try keys.viewAsHeads(hkv, dim: d).contiguous() }),                          // [1, Hkv, P+T, d]
                 ("v", { try values.viewAsHeads(hkv, dim: d).contiguous() }),                        // [1, Hkv, P+T, d]

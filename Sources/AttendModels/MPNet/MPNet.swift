@@ -160,45 +160,8 @@ public final class MPNetEmbeddings: Module {
     }
 }
 
-/// One encoder layer: self-attention with the shared position bias and a feed-forward block, each with a
-/// residual connection and LayerNorm (post-norm, as BERT).
-public final class MPNetLayer: Module {
-    public let attention: MultiHeadAttention   // attention.attn.q/k/v, W_O = attention.attn.o
-    public let attentionNorm: LayerNorm        // attention.LayerNorm
-    public let intermediate: Linear            // intermediate.dense   [intermediate, hidden]
-    public let output: Linear                  // output.dense         [hidden, intermediate]
-    public let outputNorm: LayerNorm           // output.LayerNorm
-    let activation: Activation
-
-    init(_ c: MPNetConfig, rng: inout SeededRNG?) throws {
-        attention = try MultiHeadAttention(embedDim: c.hiddenSize, heads: c.numAttentionHeads, initializer: &rng)
-        attentionNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
-        if rng != nil {
-            intermediate = Linear(c.hiddenSize, c.intermediateSize, rng: &rng!)
-            output = Linear(c.intermediateSize, c.hiddenSize, rng: &rng!)
-        } else {
-            intermediate = Linear(c.hiddenSize, c.intermediateSize)
-            output = Linear(c.intermediateSize, c.hiddenSize)
-        }
-        outputNorm = LayerNorm(c.hiddenSize, eps: c.layerNormEps)
-        activation = Activation(hfName: c.hiddenAct) ?? .gelu
-    }
-
-    public var children: [(String, any Module)] {
-        [("attention.attn.q", attention.qProj), ("attention.attn.k", attention.kProj),
-         ("attention.attn.v", attention.vProj), ("attention.attn.o", attention.outProj),
-         ("attention.LayerNorm", attentionNorm), ("intermediate.dense", intermediate),
-         ("output.dense", output), ("output.LayerNorm", outputNorm)]
-    }
-
-    /// `x`: `[B, T, hidden]`, `bias`: additive `[1 or B, H, T, T]` (position bias, padded keys at −∞) → `[B, T, hidden]`
-    func callAsFunction(_ x: Tensor, bias: AttentionMask, observer: (any IntermediateObserver)?, name: String) throws -> Tensor {
-        let a = try attention(query: x, mask: bias, observer: observer, name: name).output   // [B, T, hidden]
-        let h = try attentionNorm(a, residual: x)                                             // [B, T, hidden]
-        let f = try output(intermediate(h, activation: activation.fused))                     // [B, T, hidden]
-        return try outputNorm(f, residual: h)                                                 // [B, T, hidden]
-    }
-}
+/// One MPNet encoder layer: the shared post-norm ``EncoderLayer`` with MPNet's parameter names.
+public typealias MPNetLayer = EncoderLayer
 
 /// The MPNet encoder (Hugging Face's `MPNetModel` without its pooler).
 public final class MPNetModel: Module {
@@ -214,7 +177,11 @@ public final class MPNetModel: Module {
         self.config = config
         var rng = seed.map { SeededRNG(seed: $0) }
         embeddings = MPNetEmbeddings(config, rng: &rng)
-        layers = try (0..<config.numHiddenLayers).map { _ in try MPNetLayer(config, rng: &rng) }
+        layers = try (0..<config.numHiddenLayers).map { _ in
+            try EncoderLayer(hidden: config.hiddenSize, heads: config.numAttentionHeads,
+                             intermediateSize: config.intermediateSize, layerNormEps: config.layerNormEps,
+                             hiddenAct: config.hiddenAct, names: .mpnet, rng: &rng)
+        }
         if rng != nil {
             relativeAttentionBias = Embedding(config.relativeAttentionNumBuckets, config.numAttentionHeads, rng: &rng!)
         } else {
@@ -308,11 +275,13 @@ public final class MPNetModel: Module {
 extension MPNetModel {
     /// Loads a Hugging Face MPNet folder (`config.json` + `model.safetensors`) strictly (``ModelFolder/loadWeights(_:folder:file:sanitize:mapThreshold:)``):
     /// every parameter present with its shape, every tensor used or named by ``sanitize(_:)`` as not part of the
-    /// encoder. Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM.
-    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> MPNetModel {
+    /// encoder. Large F32 tensors stay in the memory-mapped file; weight matrices are packed once for the GEMM,
+    /// unless `prepack` is false and `precision` is fp32 (see ``SentenceEncoders/load(folder:precision:prepack:)``).
+    public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> MPNetModel {
         let config = try MPNetConfig.load(folder.appendingPathComponent(ModelFolder.configFile))
         let model = try Parameter.$placeholders.withValue(true) { try MPNetModel(config: config, seed: nil) }
         let (file, mapped) = try ModelFolder.loadWeights(model, folder: folder, sanitize: sanitize)
+        guard prepack || precision != .fp32 else { return model }
         try model.prepareForInference(precision: precision)
         for name in mapped { file.releasePages(of: name) }
         return model

@@ -79,11 +79,17 @@ public enum SentenceEncoders {
     /// The `model_type`s a sentence-transformers folder may have.
     public static let modelTypes = ["bert", "mpnet"]
 
-    public static func load(folder: URL, precision: InferencePrecision = .fp32) throws -> any SentenceEncoder {
+    ///
+    /// `prepack` (default true) fuses each layer's Q/K/V projections and packs every weight matrix once for the GEMM:
+    /// the fastest way to run many sentences, at the cost of a second copy of the weights made at load time. With
+    /// `prepack: false` (fp32 only; bf16 always packs) the weights stay in the memory-mapped file and each product
+    /// packs the panels it needs as it goes: the same results, a faster start and half the memory, for a process
+    /// that embeds a few sentences and exits.
+    public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> any SentenceEncoder {
         let type = try ModelFolder.modelType(of: folder) ?? "bert"
         switch type {
-        case "bert": return try BertModel.load(folder: folder, precision: precision)
-        case "mpnet": return try MPNetModel.load(folder: folder, precision: precision)
+        case "bert": return try BertModel.load(folder: folder, precision: precision, prepack: prepack)
+        case "mpnet": return try MPNetModel.load(folder: folder, precision: precision, prepack: prepack)
         default:
             throw ModelError.invalidConfig(folder.appendingPathComponent(ModelFolder.configFile).path,
                                            "model_type \"\(type)\" is not a sentence encoder (\(modelTypes.joined(separator: ", ")))")

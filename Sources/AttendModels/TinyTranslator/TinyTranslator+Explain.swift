@@ -94,14 +94,10 @@ extension TinyTranslator: ExplainableAttention {
         return (source, Array((["<bos>"] + translation.target).prefix(config.maxPositionEmbeddings)))
     }
 
-    /// Value-norm on the translator is not offered through the seam yet (`attend explain --method value-norm`
-    /// refuses it, as before); ``allValueSites(_:)`` computes what it would read.
+    /// Every site's weights and value input, numbered as ``attentionSites``: self-attention reads LN of the block's
+    /// input, cross-attention the encoder's memory (x_j is source token j's final encoder vector, `⟨pooled source⟩`
+    /// for the bottleneck baseline).
     public func valueSites(_ text: String) throws -> [ValueSite] {
-        throw ModelError.invalidInput("value-norm is not offered for the translator yet; use raw, rollout, flow or grad-attention")
-    }
-
-    /// Every site's weights and value input, numbered as ``attentionSites``.
-    public func allValueSites(_ text: String) throws -> [ValueSite] {
         let (source, target) = try explainSequences(text)
         let run = try tracedForward(source: sourceVocabulary.encode(source), targetIn: targetVocabulary.encode(target), tape: nil)
         let crossKeys = config.isBottleneck ? ["⟨pooled source⟩"] : source

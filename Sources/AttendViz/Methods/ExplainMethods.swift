@@ -49,9 +49,9 @@ public enum ExplainMethods {
             return r
         case .valueNorm:
             guard let model = model as? any ExplainableAttention, let text else {
-                throw ExplainMethodError.unsupported("value-norm needs the model's value projections; this model does not provide them (BERT encoders and tiny-gpt do)")
+                throw ExplainMethodError.unsupported("value-norm needs the model's value projections; this model does not provide them (BERT and MPNet encoders, Llama decoders, tiny-gpt and tiny-translator do)")
             }
-            return try ValueNorm.result(model: model, text: text, layer: layer, head: head)
+            return try ValueNorm.result(model: model, text: text, layer: layer, head: head, label: lt.label)
         case .gradAttention:
             guard let model = model as? any ExplainableAttention, let text else {
                 throw ExplainMethodError.unsupported("grad-attention needs a differentiable run of the model with its attention exposed; this model does not provide one (BERT and MPNet encoders, Llama decoders, tiny-gpt and tiny-translator do)")

@@ -90,7 +90,13 @@ public enum ValueNorm {
     /// As a ``MethodResult``: head `head`'s ‖α·f(x)‖, or the whole layer's when `head` is nil.
     public static func result(weights: Tensor, input: Tensor, attention: MultiHeadAttention, layer: Int, head: Int?,
                               queryTokens: [String], keyTokens: [String]) throws -> MethodResult {
-        let n = try compute(weights: weights, input: input, attention: attention)
+        try result(compute(weights: weights, input: input, attention: attention), layer: layer, head: head,
+                   queryTokens: queryTokens, keyTokens: keyTokens)
+    }
+
+    /// ``compute(weights:input:valueWeight:valueBias:outputWeight:)``'s numbers as a ``MethodResult``.
+    static func result(_ n: (perHead: [[[Double]]], layer: [[Double]]), layer: Int, head: Int?,
+                       queryTokens: [String], keyTokens: [String], label: String? = nil) throws -> MethodResult {
         guard queryTokens.count == n.layer.count, keyTokens.count == (n.layer.first?.count ?? 0) else {
             throw ExplainMethodError.invalidInput("value-norm: \(queryTokens.count)×\(keyTokens.count) tokens for a \(n.layer.count)×\(n.layer.first?.count ?? 0) attention")
         }
@@ -103,6 +109,6 @@ public enum ValueNorm {
                                 notes: ["‖α·f(x_j)‖ with f(x) = (x·W_V + b_V)·W_O of head \(head) (output bias excluded); rows do not sum to 1"])
         }
         return MethodResult(method: .valueNorm, matrix: toFloat(n.layer), queryTokens: queryTokens, keyTokens: keyTokens,
-                            layer: layer, notes: ["‖Σ_h α^h·f^h(x_j)‖ over all heads of layer \(layer) (output bias excluded); rows do not sum to 1"])
+                            layer: layer, notes: ["‖Σ_h α^h·f^h(x_j)‖ over all heads of \(label ?? "layer \(layer)") (output bias excluded); rows do not sum to 1"])
     }
 }

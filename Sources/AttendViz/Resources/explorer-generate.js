@@ -10,7 +10,10 @@
   const $ = id => document.getElementById(id);
   const panel = $("generate-panel");
   if (!panel) return;
-  const el = (tag, props, text) => { const e = document.createElement(tag); Object.assign(e, props || {}); if (text !== undefined) e.textContent = text; return e; };
+  // The shared helpers of explorer.js (loaded first): elements, and the JSON and API key headers of every request.
+  const X = window.__attendExplorer;
+  if (!X || !X.headers) return;
+  const el = X.el, headers = X.headers;
   const show = t => (t || "").replace(/\n/g, "\u21b5").replace(/ /g, "\u00b7") || "\u2205";
 
   const style = el("style");
@@ -25,11 +28,6 @@
   ].join("\n");
   document.head.appendChild(style);
 
-  function headers() {
-    const h = { "Content-Type": "application/json" }, key = $("api-key");
-    if (key && key.value) h["Authorization"] = "Bearer " + key.value;
-    return h;
-  }
   const status = (text, isError) => { const s = $("gen-status"); s.textContent = text || "\u00a0"; s.className = "help" + (isError ? " error" : ""); };
 
   // ---- the language models this server serves ----

@@ -8,7 +8,10 @@
   const S = window.__attendSearch = { errors: [], busy: false, runs: 0, answer: null, request: null };
   const $ = id => document.getElementById(id);
   if (!$("search-panel")) return;
-  const el = (tag, props, text) => { const e = document.createElement(tag); Object.assign(e, props || {}); if (text !== undefined) e.textContent = text; return e; };
+  // The shared helpers of explorer.js (loaded first): elements, and the JSON and API key headers of every request.
+  const X = window.__attendExplorer;
+  if (!X || !X.headers) return;
+  const el = X.el, headers = X.headers;
   const svg = (tag, attrs, text) => {
     const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
     for (const k in attrs) e.setAttribute(k, attrs[k]);
@@ -31,11 +34,6 @@
   ].join("\n");
   document.head.appendChild(style);
 
-  function headers() {
-    const h = { "Content-Type": "application/json" }, key = $("api-key");
-    if (key && key.value) h["Authorization"] = "Bearer " + key.value;
-    return h;
-  }
   const status = (text, isError) => { const s = $("search-status"); s.textContent = text || "\u00a0"; s.className = "help" + (isError ? " error" : ""); };
 
   // The words of a query or document, shaded by what each adds to the cosine; the three largest outlined (as

@@ -39,7 +39,7 @@
     return data;
   }
   const status = (text, isError) => { const s = $("status"); s.textContent = text || "\u00a0"; s.className = "help" + (isError ? " error" : ""); };
-  X.api = api; X.el = el; X.cell = cell; X.ramp = ramp; X.rgb = rgb; X.fmt = fmt;
+  X.api = api; X.headers = headers; X.el = el; X.cell = cell; X.ramp = ramp; X.rgb = rgb; X.fmt = fmt;
 
   // ---- models, layers, heads ----
   let models = [];
