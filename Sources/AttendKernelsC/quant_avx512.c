@@ -9,23 +9,27 @@
 #include <immintrin.h>
 #include "attend_quant.h"
 
-#define T512 __attribute__((target("avx512f,avx512bw,fma")))
+// F16C as well: every AVX-512 CPU has it, and one vcvtph2ps replaces attend_half_at's branches for each block's
+// scales (the same float32 values; a signalling NaN scale comes back quiet, which changes no finite result).
+#define T512 __attribute__((target("avx512f,avx512bw,fma,f16c")))
 #define MT 4  // activation rows per tile
+/// The binary16 at `p` (unaligned) widened to float32 by the CPU (exact).
+#define HALF(p) _cvtsh_ss((unsigned short)((p)[0] | ((p)[1] << 8)))
 #define NT 2  // weight rows per tile
 
 /// Decodes the block at `b` to float32: elements 0–15 in *w0, 16–31 in *w1.
 T512 static inline __attribute__((always_inline)) void
 decode512(const int qtype, const uint8_t *b, __m512 *w0, __m512 *w1) {
     if (qtype == ATTEND_QTYPE_Q8_0) {
-        const __m512 d = _mm512_set1_ps(attend_half_at(b));
+        const __m512 d = _mm512_set1_ps(HALF(b));
         const __m128i q0 = _mm_loadu_si128((const __m128i *)(b + 2));
         const __m128i q1 = _mm_loadu_si128((const __m128i *)(b + 18));
         *w0 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q0)), d);
         *w1 = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q1)), d);
     } else {
-        const float df = attend_half_at(b);
+        const float df = HALF(b);
         const __m512 d = _mm512_set1_ps(df);
-        const __m512 m = _mm512_set1_ps(qtype == ATTEND_QTYPE_Q4_1 ? attend_half_at(b + 2) : -8.0f * df);
+        const __m512 m = _mm512_set1_ps(qtype == ATTEND_QTYPE_Q4_1 ? HALF(b + 2) : -8.0f * df);
         const __m128i qs = _mm_loadu_si128((const __m128i *)(b + (qtype == ATTEND_QTYPE_Q4_1 ? 4 : 2)));
         const __m128i lo = _mm_and_si128(qs, _mm_set1_epi8(0x0F));
         const __m128i hi = _mm_and_si128(_mm_srli_epi16(qs, 4), _mm_set1_epi8(0x0F));
@@ -120,7 +124,7 @@ const attend_quant_ukernel *attend_quant_ukernel_avx512(void) { return &ukernel_
 // d_w · d_x with one FMA into the tile's accumulator; the block's constant c_b (see attend_quant.h)
 // is added in a scalar. Tile: up to 4 activation rows × 2 weight rows.
 
-#define T512V __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma")))
+#define T512V __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
 T512V static inline __attribute__((always_inline)) float hsum256v(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -143,7 +147,7 @@ tile_q8(const int qtype, const int rows, const int cols, ptrdiff_t nb, const int
         float dw[NT], cw[NT];
         for (int c = 0; c < cols; ++c) {
             const uint8_t *blk = w + c * ldw + b * bb;
-            dw[c] = attend_half_at(blk);
+            dw[c] = HALF(blk);
             if (qtype == ATTEND_QTYPE_Q8_0) {
                 wq[c] = _mm256_loadu_si256((const __m256i *)(blk + 2));
                 cw[c] = 0.0f;
@@ -151,7 +155,7 @@ tile_q8(const int qtype, const int rows, const int cols, ptrdiff_t nb, const int
                 const __m128i qs = _mm_loadu_si128((const __m128i *)(blk + (qtype == ATTEND_QTYPE_Q4_1 ? 4 : 2)));
                 const __m128i lo = _mm_and_si128(qs, nib), hi = _mm_and_si128(_mm_srli_epi16(qs, 4), nib);
                 wq[c] = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-                cw[c] = qtype == ATTEND_QTYPE_Q4_1 ? attend_half_at(blk + 2) : -8.0f * dw[c];
+                cw[c] = qtype == ATTEND_QTYPE_Q4_1 ? HALF(blk + 2) : -8.0f * dw[c];
             }
         }
         for (int r = 0; r < rows; ++r) {

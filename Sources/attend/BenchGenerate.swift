@@ -29,10 +29,12 @@ extension BenchCommand {
         let url: URL
         do { url = try ModelStore.resolve(name) } catch { throw CLIError("\(error)") }
         let model: LlamaModel
-        do { model = try LlamaModel.load(url, path: .quantized) } catch {
+        do { model = try LlamaModel.load(url, path: .quantized, activations: activations) } catch {
             throw CLIError("cannot load model '\(name)' from \(url.path): \(error)")
         }
         let config = model.config
+        // int8 takes effect only where the CPU has the integer dot kernels (else the products stay float32).
+        let activationsLabel = activations == .int8 && !Kernels.int8ActivationsAvailable ? "fp32 (no int8 kernel on this CPU)" : "\(activations)"
         let prompt = Array(model.tokenizer.encode(GenerateBench.promptText).prefix(promptTokens))
         guard prompt.count == promptTokens else {
             throw CLIError("--prompt-tokens \(promptTokens): the benchmark prompt has only \(prompt.count) tokens")
@@ -81,7 +83,8 @@ extension BenchCommand {
         if json {
             print(JSONValue.object([
                 ("bench", .string("attend_generate")), ("model", .string(name)), ("isa", .string("\(Kernels.activeISA)")),
-                ("threads", .int(Kernels.maxThreads)), ("prompt_tokens", .int(promptTokens)), ("new_tokens", .int(newTokens)),
+                ("threads", .int(Kernels.maxThreads)), ("activations", .string(activationsLabel)),
+                ("prompt_tokens", .int(promptTokens)), ("new_tokens", .int(newTokens)),
                 ("repeats", .int(repeats)), ("prefill_tok_s", .double(prefill)), ("decode_tok_s", .double(decode)),
                 ("prefill_gflops", .double(prefillGFLOPS)), ("decode_gflops", .double(decodeGFLOPS)),
                 ("peak_fp32_gflops", .double(peak.fp32AllThreads)), ("peak_int8_gops", .double(peak.int8AllThreads)),
@@ -92,7 +95,7 @@ extension BenchCommand {
             ]).rendered())
             return
         }
-        print("\(name) (Q4_1 GGUF, quantized path), ISA \(Kernels.activeISA), \(Kernels.maxThreads) thread(s), best of \(repeats) runs after a warm-up")
+        print("\(name) (Q4_1 GGUF, quantized path, \(activationsLabel) activations), ISA \(Kernels.activeISA), \(Kernels.maxThreads) thread(s), best of \(repeats) runs after a warm-up")
         print(String(format: "prefill  %d tokens: %8.1f tokens/s  (%.1f GFLOPS of model arithmetic, %.1f%% of the fp32 FMA peak %.0f GFLOPS)",
                      promptTokens, prefill, prefillGFLOPS, 100 * prefillGFLOPS / peak.fp32AllThreads, peak.fp32AllThreads))
         print(String(format: "decode   %d tokens: %8.1f tokens/s  (reads the %.0f MiB of weights once per token: %.1f GB/s)",

@@ -45,7 +45,7 @@ struct ChatCommand: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let llm = try LLMRunner.load(model)
+            let llm = try LLMRunner.load(model, activations: options.activations)
             guard let template = llm.chatTemplate else {
                 throw CLIError("\(llm.url.lastPathComponent) has no chat template (tokenizer.chat_template): use `attend generate --model \(model)` to continue raw text")
             }
@@ -97,6 +97,9 @@ struct LLMOptions: ParsableArguments {
     @Option(name: .long, help: "With --explain and --layer: read only this query head (default: every head).")
     var head: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Activations of the quantized matrix products: fp32 (default; float32 activations against the decoded 4-bit weights) or int8 (llama.cpp's scheme: while decoding, on CPUs with AVX2 or AVX-512 VNNI, each 32-value block of activations is rounded to 8 bits; faster, and like llama.cpp it can change a greedy continuation where two tokens are nearly tied).", valueName: "fp32|int8"))
+    var activations: LlamaActivations = .fp32
+
     func validate(temperature: Float) throws {
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1") }
         if !(temperature >= 0) || !temperature.isFinite { throw ValidationError("--temperature must be a number ≥ 0") }
@@ -115,6 +118,8 @@ struct LLMOptions: ParsableArguments {
                           lookback: explain ? LookbackSelection(layer: layer, head: head) : nil)
     }
 }
+
+extension LlamaActivations: ExpressibleByArgument {}
 
 /// Loads a GGUF language model and runs generations for the CLI: streamed text, JSON, lookbacks.
 final class LLMRunner {
@@ -137,10 +142,10 @@ final class LLMRunner {
         return url.pathExtension.lowercased() == "gguf" || !ModelStore.ggufFiles(in: url).isEmpty
     }
 
-    static func load(_ name: String) throws -> LlamaModel {
+    static func load(_ name: String, activations: LlamaActivations = .fp32) throws -> LlamaModel {
         let url: URL
         do { url = try ModelStore.resolve(name) } catch { throw CLIError("\(error)") }
-        do { return try LlamaModel.load(url, path: .quantized) } catch {
+        do { return try LlamaModel.load(url, path: .quantized, activations: activations) } catch {
             throw CLIError("cannot load model '\(name)' from \(url.path): \(error)")
         }
     }

@@ -118,7 +118,7 @@ struct GenerateCommand: ParsableCommand {
             try llm.validate(temperature: temperature)
             let text = prompt.joined(separator: " ")
             guard !text.isEmpty else { throw CLIError("no text given: `attend generate --model \(name) \"The capital of France is\"`") }
-            let model = try LLMRunner.load(name)
+            let model = try LLMRunner.load(name, activations: llm.activations)
             var options = llm.generation(temperature: temperature, seed: seed, explain: explain)
             if let count { options.maxTokens = count }
             let runner = LLMRunner(model: model, options: options, json: json, explain: explain)

@@ -130,12 +130,17 @@ struct LlamaParityTests {
         print("SmolLM2 reference path vs transformers: largest logit difference \(worstLogit), largest attention difference \(worstAttention)")
     }
 
-    /// Quantized path: the same greedy tokens as the reference path (the fixture's, which the reference path
-    /// reproduces), or a difference only where the reference's top two logits are within 0.05; reports top-1
-    /// agreement and the largest logit difference from transformers. (Prompts up to 100 tokens: the 762-token one
-    /// costs minutes in a debug build.)
-    @Test func quantizedPathFollowsTheReference() throws {
-        let fast = try SmolLM2Fixture.model(.quantized)
+    /// Quantized path, with each activation scheme: the same greedy tokens as the reference path (the fixture's,
+    /// which the reference path reproduces), or a difference only where the reference's top two logits are within
+    /// 0.05 (issue 12's bar, for fp32 activations) or 0.35 (int8 activations: llama.cpp's scheme, which fails the
+    /// 0.05 bar the same way: llama-cpp-python 0.3 on this GGUF leaves transformers' greedy tokens at the same steps,
+    /// step 11 of the 1-token prompt and step 0 of the 37-token one, where the margins are 0.29 and 0.08); reports
+    /// top-1 agreement and the largest logit difference from transformers. (Prompts up to 100 tokens: the
+    /// 762-token one costs minutes in a debug build.)
+    @Test(arguments: LlamaActivations.allCases)
+    func quantizedPathFollowsTheReference(_ activations: LlamaActivations) throws {
+        let fast = try SmolLM2Fixture.model(.quantized).with(activations: activations)
+        #expect(fast.activations == activations)
         var agree = 0, steps = 0
         var worst: Float = 0
         for p in try SmolLM2Fixture.prompts() {
@@ -158,10 +163,38 @@ struct LlamaParityTests {
                 let reference = try SmolLM2Fixture.model(.reference)
                 let r = try reference.forward(ids + want[..<same], cache: LlamaCache(config: reference.config)).scalars
                 let margin = r[want[same]] - r[greedy[same]]
-                #expect(margin <= 0.05, "prompt of \(ids.count) tokens, step \(same): quantized path picked \(greedy[same]), reference \(want[same]) by \(margin)")
+                #expect(margin <= (activations == .fp32 ? 0.05 : 0.35), "\(activations) activations, prompt of \(ids.count) tokens, step \(same): quantized path picked \(greedy[same]), reference \(want[same]) by \(margin)")
             }
         }
-        print("SmolLM2 quantized path: top-1 agreement with the reference path \(agree)/\(steps) greedy steps, largest last-position logit difference from transformers \(worst)")
+        print("SmolLM2 quantized path, \(activations) activations: top-1 agreement with the reference path \(agree)/\(steps) greedy steps, largest last-position logit difference from transformers \(worst)")
+    }
+
+    /// The int8 activations take effect in decoding (one-token steps) where the CPU has the kernels, and stay
+    /// near the float32 activations: the same top token, every decode-step logit within 1.5 (the 8-bit rounding
+    /// of each block, `|x − d·q| ≤ d/2`, is coarse where a block holds an outlier, through 30 layers; 1.03 measured
+    /// here, and llama.cpp's logits on the fixture prompts are up to 1.52 from transformers'). The prefill's
+    /// products (more than 16 rows) are float32 in both.
+    @Test func int8ActivationsStayCloseToFloat32() throws {
+        let int8 = try SmolLM2Fixture.model(.quantized).with(activations: .int8)
+        let fp32 = int8.with(activations: .fp32)
+        let prompt = int8.tokenizer.encode("The capital of France is Paris. The capital of Germany is")   // > 1 token
+        let (c8, c32) = (LlamaCache(config: int8.config), LlamaCache(config: fp32.config))
+        var (l8, l32) = (try int8.forward(prompt, cache: c8).scalars, try fp32.forward(prompt, cache: c32).scalars)   // [V]
+        var largest: Float = 0
+        for step in 0..<4 {
+            let next = SamplingOptions.argmax(l32)
+            (l8, l32) = (try int8.forward([next], cache: c8).scalars, try fp32.forward([next], cache: c32).scalars)  // [V]
+            let c = closeness(l8, l32, atol: 1.5, rtol: 0)
+            #expect(c.ok, "decode step \(step): \(c)")
+            #expect(SamplingOptions.argmax(l8) == SamplingOptions.argmax(l32), "decode step \(step)")
+            largest = max(largest, zip(l8, l32).map { abs($0 - $1) }.max() ?? 0)
+        }
+        if Kernels.int8ActivationsAvailable {
+            #expect(largest > 0, "int8 activations gave the float32 logits bit for bit: the int8 kernels did not run")
+        } else {
+            #expect(largest == 0, "no int8 kernel on this CPU, so both schemes should be the float32 path")
+        }
+        print("SmolLM2 decode, int8 vs fp32 activations (int8 kernels \(Kernels.int8ActivationsAvailable ? "on" : "absent")): largest logit difference \(largest)")
     }
 
     /// Decoding on the key/value cache gives the logits of recomputing the whole sequence.

@@ -9,9 +9,11 @@ extension LlamaModel {
     /// The architecture this family reads (`general.architecture`).
     public static let architecture = "llama"
 
-    /// Loads a GGUF file, or the one `.gguf` file of a folder.
+    /// Loads a GGUF file, or the one `.gguf` file of a folder; `activations` chooses the quantized path's
+    /// products (``LlamaActivations``; the reference path ignores it).
     /// - Throws: `GGUFError` / ``ModelError`` naming the file and the key or tensor that is missing or wrong.
-    public static func load(_ fileOrFolder: URL, path: LlamaWeightPath = .quantized) throws -> LlamaModel {
+    public static func load(_ fileOrFolder: URL, path: LlamaWeightPath = .quantized,
+                            activations: LlamaActivations = .fp32) throws -> LlamaModel {
         let url = try ggufFile(fileOrFolder)
         let file = try GGUFFile(url: url)
         let source = url.path
@@ -77,7 +79,7 @@ extension LlamaModel {
         if file.contains(tensor: "output.weight") {
             throw ModelError.invalidWeights(source, "tensor 'output.weight' (an untied LM head) is not supported yet: this family ties the LM head to token_embd.weight")
         }
-        return LlamaModel(config: config, path: path, tokenizer: tokenizer, chatTemplate: template, url: url,
+        return LlamaModel(config: config, path: path, activations: activations, tokenizer: tokenizer, chatTemplate: template, url: url,
                           embedding: embedding, layers: layers, outputNorm: try vector("output_norm.weight"))
     }
 

@@ -12,6 +12,11 @@
 // products: transformers' numbers), `.quantized` keeps the Q4_1 / Q8_0 blocks and multiplies on them
 // (`Kernels.gemmQuantized`). GGUF's Q and K rows are permuted by llama.cpp's converter for its interleaved rope;
 // the loader undoes it (transformers' `_reverse_permute_weights`) so RoPE here is transformers' rotate_half.
+// On the quantized path, `LlamaActivations` chooses the products' activations: `.fp32` (the default: float32
+// activations against the decoded weights, within the parity bar) or `.int8` (llama.cpp's scheme,
+// activations rounded to 8 bits per 32-element block for decode-sized products where the CPU has AVX2 or AVX-512
+// VNNI: faster, and like llama.cpp it changes some greedy continuations where the reference's top two logits are
+// up to 0.3 apart; see LlamaParityTests).
 //
 // Intermediates reported to an observer, per layer i: "L{i}.attn_norm" [1, T, D] (the RMSNormed input that q, k and
 // v read), "L{i}.q" [1, H, T, d] and "L{i}.k" [1, Hkv, P+T, d] after RoPE, "L{i}.v" [1, Hkv, P+T, d],
@@ -80,16 +85,31 @@ public enum LlamaWeightPath: String, Sendable, CaseIterable {
     case quantized
 }
 
+/// The activations of the quantized path's products (the reference path always multiplies in float32).
+public enum LlamaActivations: String, Sendable, CaseIterable, CustomStringConvertible {
+    /// Float32 activations against the weights decoded from their blocks: only float32 rounding of the sums
+    /// (the default).
+    case fp32
+    /// llama.cpp's scheme: for products of at most 16 rows (decoding) on CPUs with AVX2 or AVX-512 VNNI
+    /// (``Kernels/int8ActivationsAvailable``), each 32-element block of an activation row is rounded to 8 bits
+    /// (`d = max|x|/127`) and multiplied with integer dot products; elsewhere float32. Faster, at the cost of
+    /// that rounding (`|x − d·q| ≤ d/2`, large where a block holds an outlier): on SmolLM2 decode logits move by
+    /// up to ~1 and greedy continuations can change where the top two logits are within ~0.3, as llama.cpp's do.
+    case int8
+
+    public var description: String { rawValue }
+}
+
 /// One weight matrix `[out, in]` (PyTorch's layout), dense or quantized.
 public enum LlamaMatrix: @unchecked Sendable {
     case dense(Tensor)
     case quantized(QuantizedMatrix)
 
-    /// `x · Wᵀ`: `[..., in]` → `[..., out]`.
-    func apply(_ x: Tensor) throws -> Tensor {
+    /// `x · Wᵀ`: `[..., in]` → `[..., out]`; `activations` applies to a quantized matrix only.
+    func apply(_ x: Tensor, activations: LlamaActivations = .fp32) throws -> Tensor {
         switch self {
         case .dense(let w): return try Tensor.linear(x, weight: w, bias: nil)
-        case .quantized(let w): return try Tensor.linear(x, quantized: w)
+        case .quantized(let w): return try Tensor.linear(x, quantized: w, int8Activations: activations == .int8)
         }
     }
 
@@ -159,6 +179,8 @@ public final class LlamaCache {
 public final class LlamaModel: @unchecked Sendable {
     public let config: LlamaConfig
     public let path: LlamaWeightPath
+    /// The activations of the quantized products (see ``LlamaActivations``; ignored on the reference path).
+    public let activations: LlamaActivations
     public let tokenizer: BPETokenizer
     /// `tokenizer.chat_template` of the file, when it has one.
     public let chatTemplate: ChatTemplate?
@@ -169,13 +191,20 @@ public final class LlamaModel: @unchecked Sendable {
     let outputNorm: Tensor         // output_norm [D]
     let inverseFrequencies: [Float]  // RoPE: θ^(−2i/d), i < d/2
 
-    init(config: LlamaConfig, path: LlamaWeightPath, tokenizer: BPETokenizer, chatTemplate: ChatTemplate?, url: URL,
-         embedding: LlamaMatrix, layers: [LlamaLayer], outputNorm: Tensor) {
+    init(config: LlamaConfig, path: LlamaWeightPath, activations: LlamaActivations, tokenizer: BPETokenizer,
+         chatTemplate: ChatTemplate?, url: URL, embedding: LlamaMatrix, layers: [LlamaLayer], outputNorm: Tensor) {
         (self.config, self.path, self.tokenizer, self.chatTemplate, self.url) = (config, path, tokenizer, chatTemplate, url)
+        self.activations = activations
         (self.embedding, self.layers, self.outputNorm) = (embedding, layers, outputNorm)
         // As LlamaRotaryEmbedding: inv_freq = 1 / base^(arange(0, d, 2) / d), in float32.
         let d = config.headDim
         inverseFrequencies = (0..<(d / 2)).map { i in Float(1 / pow(Double(config.ropeTheta), Double(2 * i) / Double(d))) }
+    }
+
+    /// The same model (weights shared, nothing copied) with the quantized products on `activations`.
+    public func with(activations: LlamaActivations) -> LlamaModel {
+        LlamaModel(config: config, path: path, activations: activations, tokenizer: tokenizer, chatTemplate: chatTemplate,
+                   url: url, embedding: embedding, layers: layers, outputNorm: outputNorm)
     }
 
     /// Runs `ids` at positions `cache.count …` (the cache gains their keys and values) and returns the logits
@@ -197,7 +226,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let last = allLogits ? try x.reshaped([t, config.hiddenSize])                                 // [T, D]
                              : try x.reshaped([t, config.hiddenSize]).slice(axis: 0, (t - 1)..<t)    // [1, D]
-        let logits = try embedding.apply(rmsNorm(last, outputNorm))                                   // [T or 1, V]
+        let logits = try linear(rmsNorm(last, outputNorm), embedding)                                 // [T or 1, V]
         return allLogits ? logits : try logits.reshaped([config.vocabSize])
     }
 
@@ -207,9 +236,9 @@ public final class LlamaModel: @unchecked Sendable {
         let (h, hkv, d) = (config.numHeads, config.numKeyValueHeads, config.headDim)
         let name = "L\(i)"
         let a = try rmsNorm(x, w.attnNorm)                                                          // [1, T, D]
-        let q = try rotary(w.q.apply(a), heads: h, start: start)                                    // [1, T, H·d]
-        let k = try rotary(w.k.apply(a), heads: hkv, start: start)                                  // [1, T, Hkv·d]
-        let v = try w.v.apply(a)                                                                    // [1, T, Hkv·d]
+        let q = try rotary(linear(a, w.q), heads: h, start: start)                                  // [1, T, H·d]
+        let k = try rotary(linear(a, w.k), heads: hkv, start: start)                                // [1, T, Hkv·d]
+        let v = try linear(a, w.v)                                                                  // [1, T, Hkv·d]
         let (keys, values) = try cache.append(layer: i, k, v)                                       // [1, P+T, Hkv·d] each
         // Query j sits at absolute position P + j and sees keys 0…P + j; head h reads key/value head h / (H / Hkv).
         let wantsWeights = observer?.wants(name + ".weights") ?? false
@@ -229,11 +258,14 @@ public final class LlamaModel: @unchecked Sendable {
             }
             if let weights = r.weights { observer.observe(name + ".weights", weights) }              // [1, H, T, P+T]
         }
-        let hidden = try added(x, w.o.apply(r.output.mergedHeads()))                                // [1, T, D]
+        let hidden = try added(x, linear(r.output.mergedHeads(), w.o))                              // [1, T, D]
         let m = try rmsNorm(hidden, w.ffnNorm)                                                      // [1, T, D]
-        let gated = try swiglu(gate: w.gate.apply(m), up: w.up.apply(m))                           // [1, T, F]
-        return try added(hidden, w.down.apply(gated))                                               // [1, T, D]
+        let gated = try swiglu(gate: linear(m, w.gate), up: linear(m, w.up))                        // [1, T, F]
+        return try added(hidden, linear(gated, w.down))                                             // [1, T, D]
     }
+
+    /// `x · Wᵀ` on the model's ``activations``: `[..., in]` → `[..., out]`.
+    func linear(_ x: Tensor, _ w: LlamaMatrix) throws -> Tensor { try w.apply(x, activations: activations) }
 
     // MARK: - The element-wise steps (as transformers computes them, in float32)
 
