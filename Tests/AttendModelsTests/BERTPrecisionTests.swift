@@ -66,8 +66,10 @@ struct PrepackTests {
             for (u, v) in zip(x, y) where abs(v - u) > Float(1e-6) + Float(1e-5) * abs(u) { bad += 1 }
             #expect(bad == 0, "\(model) “\(text)”: \(bad) of \(x.count) values differ beyond atol 1e-6 / rtol 1e-5")
         }
-        // bf16 always packs (its products need the rounded copy).
-        let bf16 = try SentenceEmbedder.load(folder: folder, precision: .bf16, prepack: false)
-        #expect(bf16.model.inferencePrecision == .bf16)
+        // bf16 always packs (its products need the rounded copy); checked on the smaller model only.
+        if model == "all-MiniLM-L6-v2" {
+            let bf16 = try SentenceEmbedder.load(folder: folder, precision: .bf16, prepack: false)
+            #expect(bf16.model.inferencePrecision == .bf16)
+        }
     }
 }
