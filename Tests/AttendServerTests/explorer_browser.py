@@ -60,7 +60,7 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 X = "return window.__attendExplorer"
 
 
-def wait_run(previous, timeout=180):
+def wait_run(previous, timeout=600):
     end = time.time() + timeout
     while time.time() < end:
         s = driver.execute_script(X + " && {runs: window.__attendExplorer.runs, busy: window.__attendExplorer.busy}")
@@ -79,7 +79,7 @@ def check_search_panel():
     """The corpus panel: a query's hits, cosines and soft-lookup weights (table and bar chart) equal POST /v1/search's
     answer to the same request; the weights sum to 1; the matching words carry the API's contributions."""
     S = "return window.__attendSearch"
-    end = time.time() + 180
+    end = time.time() + 600
     while time.time() < end and not driver.execute_script(S + " && window.__attendSearch.runs > 0 && !window.__attendSearch.busy"):
         time.sleep(0.2)
     check(driver.execute_script(S + ".runs") > 0, "the search panel did not answer on load: %s" % driver.find_element(By.ID, "search-status").text)
@@ -91,7 +91,7 @@ def check_search_panel():
     top.send_keys("6")
     n = driver.execute_script(S + ".runs")
     driver.find_element(By.ID, "search-go").click()
-    end = time.time() + 180
+    end = time.time() + 600
     while time.time() < end and not driver.execute_script(S + ".runs > arguments[0] && !window.__attendSearch.busy", n):
         time.sleep(0.2)
     request = driver.execute_script(S + ".request")
