@@ -71,6 +71,17 @@ def wait_run(previous, timeout=600):
     return False
 
 
+def wait_cells(done, timeout=300):
+    """The playground's softmax-weight cells (their text) once `done(cells)` holds, or after `timeout` seconds: the
+    answers come from POST /v1/attention, which can take a while when the whole test suite shares the machine."""
+    end = time.time() + timeout
+    while True:
+        cells = driver.execute_script("return Array.from(document.querySelectorAll(\"table[data-step='3 · softmax weights'] td[data-v]\")).map(c => c.textContent)")
+        if done(cells) or time.time() > end:
+            return cells
+        time.sleep(0.2)
+
+
 def runs():
     return driver.execute_script(X + ".runs")
 
@@ -273,19 +284,18 @@ try:
     outs = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='4 · output = weights · V'] td[data-v]")]
     check(outs == ["7.0880", "14.1761", "21.2641"], "playground numpy output: %s" % outs)
     Select(driver.find_element(By.ID, "pg-example")).select_by_value("hello-world-score-matrix")
-    time.sleep(1.5)
+    wait_cells(lambda c: len(c) == 4)
     want = post("/v1/attention", json.load(urllib.request.urlopen(base + "/hello-world-score-matrix.json")))["weights"]
     cells = [float(c.get_attribute("data-v")) for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='3 · softmax weights'] td[data-v]")]
     check(all(close(a, b) for a, b in zip(cells, sum(want, []))) and len(cells) == 4, "playground score-matrix weights %s vs %s" % (cells, want))
     # Edit a number: q becomes [[0, 0, 0]], so every key gets 1/3.
     driver.execute_script("document.getElementById('pg-example').value = 'numpy-example'; document.getElementById('pg-example').dispatchEvent(new Event('change'))")
-    time.sleep(1.5)
+    wait_cells(lambda c: len(c) == 3)
     q = driver.find_element(By.ID, "pg-q")
     q.clear()
     q.send_keys("[[0, 0, 0]]")
     driver.find_element(By.ID, "pg-go").click()
-    time.sleep(1.5)
-    cells = [c.text for c in driver.find_elements(By.CSS_SELECTOR, "table[data-step='3 · softmax weights'] td[data-v]")]
+    cells = wait_cells(lambda c: c == ["0.3333"] * 3)
     check(cells == ["0.3333"] * 3, "edited playground weights: %s" % cells)
 
     # Compare two sentences.
@@ -334,7 +344,9 @@ try:
     wait_run(n)
     ex = driver.execute_script(X + ".explain")
     check(ex["model"] == "tiny-gpt" and ex["layer"] == 1 and ex["head"] == 0, "induction demo shows %s layer %s head %s" % (ex["model"], ex["layer"], ex["head"]))
-    time.sleep(2)
+    end = time.time() + 120
+    while time.time() < end and len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) != 2 * 4:
+        time.sleep(0.2)
     check(len(driver.find_elements(By.CSS_SELECTOR, "#modelview canvas")) == 2 * 4, "tiny-gpt model view has not 2 × 4 thumbnails")
 
     # 256 tokens: the page draws every view.
