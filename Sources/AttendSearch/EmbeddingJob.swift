@@ -75,7 +75,7 @@ public struct EmbeddingJobOptions: Sendable {
     public var elementType: VectorElementType = .float32
     public var textField = "text"
     public var idField = "id"
-    public var batchSize = 32
+    public var batchSize = SentenceEmbedder.defaultBatchSize
     /// Lines per window: the unit of sorting, checkpoints and line sharding.
     public var window = 1024
     public var shard: Shard? = nil

@@ -44,8 +44,9 @@ struct SimilarityCommand: ParsableCommand {
             let inputs = try TextInput.read(arguments: texts)
             if explain { return try runExplain(inputs) }
             guard inputs.count >= 2 else { throw CLIError("similarity needs at least two texts, got \(inputs.count)") }
-            // One batch (embed's default of 32) or less: packing the weights first would not pay for itself.
-            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision, prepack: inputs.count > 32)
+            // One batch (embed's default) or less: packing the weights first would not pay for itself.
+            let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision,
+                                                         prepack: inputs.count > SentenceEmbedder.defaultBatchSize)
             let vectors = try embedder.embed(inputs).map(\.vector)
             let matrix = cosineSimilarityMatrix(vectors)   // [n][n]
             if json {

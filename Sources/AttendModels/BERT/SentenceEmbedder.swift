@@ -114,8 +114,11 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// Embedding width.
     public var dimension: Int { model.hiddenSize * pooling.count }
 
+    /// Texts per forward pass when the caller does not say: `embed`'s default, and the CLI's `--batch-size`.
+    public static let defaultBatchSize = 32
+
     /// Embeds texts in batches of similar length (padding costs little); the order of the result is the input's.
-    public func embed(_ texts: [String], batchSize: Int = 32, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
+    public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
         let encodings = texts.map { tokenizer.encode($0, maxLength: maxSeqLength) }
         let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
         var vectors = [[Float]](repeating: [], count: texts.count)
