@@ -59,17 +59,17 @@ extension Tokenizer {
 
     /// Reads `tokenizer.json` contents already in memory; errors name `source`.
     public init(tokenizerJSONData data: Data, source: URL = URL(fileURLWithPath: "tokenizer.json")) throws {
-        try self.init(file: try decodeJSON(TokenizerFile.self, from: data, file: source), names: nil, modelMaxLength: nil)
+        try self.init(file: try decodeTokenizerFile(data, file: source), names: nil, modelMaxLength: nil)
     }
 
     /// As ``init(tokenizerJSONData:source:)``, with ``VocabularyScanner`` on or off (tests compare the two).
     init(tokenizerJSONData data: Data, scanVocabulary: Bool) throws {
-        let file = try decodeJSON(TokenizerFile.self, from: data, file: URL(fileURLWithPath: "tokenizer.json"), scanVocabulary: scanVocabulary)
+        let file = try decodeTokenizerFile(data, file: URL(fileURLWithPath: "tokenizer.json"), scanVocabulary: scanVocabulary)
         try self.init(file: file, names: nil, modelMaxLength: nil)
     }
 
     private init(tokenizerJSON url: URL, names: SpecialTokenNames?, modelMaxLength: Int?) throws {
-        try self.init(file: try decodeJSONFile(TokenizerFile.self, from: url), names: names, modelMaxLength: modelMaxLength)
+        try self.init(file: try decodeTokenizerFile(try readFile(url), file: url), names: names, modelMaxLength: modelMaxLength)
     }
 
     private init(file: TokenizerFile, names: SpecialTokenNames?, modelMaxLength: Int?) throws {
@@ -113,12 +113,12 @@ func decodeJSONFile<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
     try decodeJSON(type, from: try readFile(url), file: url)
 }
 
-func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL, scanVocabulary: Bool = true) throws -> T {
+/// Decodes JSON `data`; every failure names `url`. `userInfo` reaches the types' decoders.
+func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL,
+                              userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
     do {
         let decoder = JSONDecoder()
-        if scanVocabulary, T.self == TokenizerFile.self, let vocab = VocabularyScanner.modelVocabulary(in: data) {
-            decoder.userInfo[PreparsedVocabulary.key] = PreparsedVocabulary(vocab)
-        }
+        decoder.userInfo = userInfo
         return try decoder.decode(T.self, from: data)
     } catch let error as TokenizerError {
         throw error.attributed(to: url)
@@ -127,6 +127,16 @@ func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL, sc
     } catch {
         throw TokenizerError.malformedFile(url, reason: "\(error)")
     }
+}
+
+/// Decodes `tokenizer.json`: with `scanVocabulary`, ``VocabularyScanner`` reads the model's vocabulary (the bulk of
+/// the file) first and the `model` decoder takes it from there instead of building it through `JSONDecoder`.
+func decodeTokenizerFile(_ data: Data, file url: URL, scanVocabulary: Bool = true) throws -> TokenizerFile {
+    var userInfo: [CodingUserInfoKey: any Sendable] = [:]
+    if scanVocabulary, let vocab = VocabularyScanner.modelVocabulary(in: data) {
+        userInfo[PreparsedVocabulary.key] = PreparsedVocabulary(vocab)
+    }
+    return try decodeJSON(TokenizerFile.self, from: data, file: url, userInfo: userInfo)
 }
 
 private func describe(_ error: DecodingError) -> String {
