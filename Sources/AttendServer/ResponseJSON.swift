@@ -66,7 +66,7 @@ indirect enum ResponseJSON {
 }
 
 /// UTF-8 output of ResponseJSON. Numbers reach it through `TextOutputStream` (`Float.write(to:)` formats into a
-/// stack buffer and hands over a small string, with no allocation), so their text is exactly `"\(value)"`.
+/// stack buffer and hands the ASCII bytes over), so their text is exactly `"\(value)"`.
 struct JSONBytes: TextOutputStream {
     var bytes: [UInt8] = []
 
@@ -74,6 +74,10 @@ struct JSONBytes: TextOutputStream {
         var s = string
         s.withUTF8 { bytes.append(contentsOf: $0) }
     }
+
+    /// `Float.write(to:)` and `Double.write(to:)` hand their ASCII digits here; the default implementation would
+    /// make a String of them first.
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
 
     mutating func byte(_ b: UInt8) { bytes.append(b) }
 
