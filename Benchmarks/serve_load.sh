@@ -2,7 +2,9 @@
 # Load benchmark of `attend serve` (not a test; run it on a quiet machine): starts the server on a free loopback port
 # with all-MiniLM-L6-v2, then wrk (Debian's) with serve_load.lua sends one sentence per request to /v1/embeddings
 # over keep-alive connections, for each concurrency level; prints throughput, p50/p90/p99 latency, every error kind
-# and the server's RSS (the whole process tree's, sampled every second) per level, then stops the server.
+# and the server's RSS (the whole process tree's, sampled every second) per level, then stops the server. Each level
+# also reports the CPU time of the server (process tree) and of wrk, which shares the machine's cores with the
+# server: the client's share of the two, and the server's CPU time per request.
 # With --target infinity the same load goes to Infinity (infinity-emb, Python) serving the same model folder on the
 # CPU, at its OpenAI-shaped route /embeddings; its RSS is the sum over its process tree, sampled the same way.
 #
@@ -98,6 +100,17 @@ rss() {
         { parent[$1] = $2; size[$1] = $3 }
         END { for (p in parent) { q = p; while (q != "" && q != root && q in parent && q != parent[q]) q = parent[q]; if (q == root) sum += size[p] } print sum + 0 }'
 }
+# CPU time (user + system, clock ticks) of the server and every process under it.
+cpu_ticks() {
+    local sum=0 p
+    for p in $(ps -e -o pid=,ppid= | awk -v root="$pid" '
+        { parent[$1] = $2 }
+        END { for (p in parent) { q = p; while (q != "" && q != root && q in parent && q != parent[q]) q = parent[q]; if (q == root) print p } }'); do
+        [ -r "/proc/$p/stat" ] && sum=$(( sum + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}') ))
+    done
+    echo "$sum"
+}
+hz=$(getconf CLK_TCK)
 ( while kill -0 "$pid" 2>/dev/null; do echo "$(date +%s) $(rss)" >> "$work/rss.txt"; sleep 1; done ) &
 sampler=$!
 url="http://127.0.0.1:$port"
@@ -107,10 +120,17 @@ wrk -t1 -c1 -d3s -s Benchmarks/serve_load.lua "$url" -- "$sentences" "$route" >/
 run_level() {   # connections seconds label
     local c="$1" s="$2" label="$3" threads=$(( $1 < 2 ? 1 : 2 )) before after
     before=$(wc -l < "$work/rss.txt")
-    local out; out="$(wrk -t"$threads" -c"$c" -d"${s}s" --timeout 30s --latency -s Benchmarks/serve_load.lua "$url" -- "$sentences" "$route")"
+    local cpu0; cpu0=$(cpu_ticks)
+    local out; out="$(/usr/bin/time -f "WRKCPU %U %S" -o "$work/wrk.cpu" wrk -t"$threads" -c"$c" -d"${s}s" --timeout 30s --latency -s Benchmarks/serve_load.lua "$url" -- "$sentences" "$route")"
+    local cpu1; cpu1=$(cpu_ticks)
     after=$(wc -l < "$work/rss.txt")
+    # CPU seconds of the server (its process tree) and of wrk over the level; the client's share of the two, and the
+    # server's CPU time per request (comparable with the in-process CPU time per sentence when the client is busy).
+    local requests; requests=$(echo "$out" | sed -n 's/^RESULT //p' | sed 's/.*"requests": \([0-9]*\).*/\1/')
+    local cpu; cpu="$(awk -v a="$cpu0" -v b="$cpu1" -v hz="$hz" -v n="$requests" '/^WRKCPU/ { w = $2 + $3 }
+        END { sv = (b - a) / hz; printf "{\"server_s\": %.2f, \"client_s\": %.2f, \"client_share\": %.3f, \"server_us_per_request\": %.0f}", sv, w, w / (sv + w), sv / n * 1e6 }' "$work/wrk.cpu")"
     local r; r="$(sed -n "$((before + 1)),${after}p" "$work/rss.txt" | awk 'NR==1 {f=$2} {l=$2; if ($2>m) m=$2} END {printf "{\"rss_first_kb\": %d, \"rss_last_kb\": %d, \"rss_max_kb\": %d}", f, l, m}')"
-    echo "$label target=$target connections=$c $(echo "$out" | sed -n 's/^RESULT //p') rss=$r"
+    echo "$label target=$target connections=$c $(echo "$out" | sed -n 's/^RESULT //p') rss=$r cpu=$cpu"
 }
 for c in $connections; do run_level "$c" "$duration" "level"; done
 [ "$soak" -gt 0 ] && run_level 32 "$soak" "soak"

@@ -3,6 +3,14 @@
 // closest to it in length, up to a token budget (padded length × inputs), and runs them as one forward pass on the
 // shared inference queue. Padding stays small because a batch holds inputs of similar length; no input waits
 // behind more than the queue's bound, because a full queue answers 429 at once.
+//
+// Gathering: under a closed loop of clients (each sends its next request when its answer comes), the inputs of one
+// forward pass come back together, but not at the same instant. Starting the next pass on the first arrival splits
+// the clients into waves (a pass of the few that are back, then a pass of the rest) that never merge again, and a
+// small pass costs more per input (its GEMMs get few rows). So when a pass of n inputs ends with m others waiting,
+// the worker waits until n + m inputs wait (the n coming back join the m), or at most half that pass's time (never
+// over 10 ms), whichever comes first. A lone client (n = 1, m = 0) never waits; when clients stop, one pass waits
+// the short deadline and the next target is what actually came.
 import AttendModels
 import AttendNN
 import AttendTensor
@@ -89,6 +97,13 @@ actor EmbeddingBatcher {
     private var working = false
     /// While paused, inputs queue up and no forward pass starts (tests use it to fill the queue on purpose).
     private var paused = false
+    /// Inputs and duration of the last forward pass: the gathering target and its deadline.
+    private var lastBatchInputs = 0
+    private var lastInference: Duration = .zero
+    /// The worker, waiting for `lastBatchInputs` inputs; resumed by `run` when they are there, or by the deadline.
+    private var gathering: CheckedContinuation<Void, Never>?
+    /// Counts waits, so a deadline that fires after its wait ended cannot end the next one.
+    private var gatherRound = 0
 
     func pause() { paused = true }
     func resume() {
@@ -137,6 +152,7 @@ actor EmbeddingBatcher {
                 for i in encodings.indices { pending.append(Pending(job: job, index: i)) }
                 queuedTokens += tokens
                 metrics.queueDepth(model: model, inputs: pending.count)
+                if pending.count >= lastBatchInputs { endGathering() }
                 startIfNeeded()
             }
         } onCancel: {
@@ -155,9 +171,33 @@ actor EmbeddingBatcher {
         job.continuation = nil
     }
 
+    private func endGathering(round: Int? = nil) {
+        if let round, round != gatherRound { return }
+        gathering?.resume()
+        gathering = nil
+    }
+
+    /// Waits until `lastBatchInputs` inputs are pending or the deadline (half the last pass, at most 10 ms) passes.
+    private func gather() async {
+        guard pending.count < lastBatchInputs else { return }
+        let wait = min(lastInference / 2, .milliseconds(10))
+        guard wait > .zero else { return }
+        gatherRound += 1
+        let round = gatherRound
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            gathering = continuation
+            Task {
+                try? await Task.sleep(for: wait)
+                await self.endGathering(round: round)
+            }
+        }
+    }
+
     /// Takes batches until nothing waits.
     private func drain() async {
         while !pending.isEmpty && !paused {
+            await gather()
+            guard !pending.isEmpty && !paused else { break }   // cancelled or paused meanwhile
             let batch = takeBatch()
             let encodings = batch.map { $0.job.encodings[$0.index] }
             let wants = batch[0].job.wants
@@ -169,7 +209,9 @@ actor EmbeddingBatcher {
             let result: Result<[InferenceOutput], Error> = await withCheckedContinuation { done in
                 inferenceQueue.async { done.resume(returning: Result { try Self.forward(embedder, rawPooler, encodings, wants: wants) }) }
             }
-            metrics.inference(model: model, duration: ContinuousClock.now - started)
+            lastInference = ContinuousClock.now - started
+            lastBatchInputs = batch.count + pending.count   // the pass's inputs come back to join those waiting now
+            metrics.inference(model: model, duration: lastInference)
             deliver(batch, result)
         }
         working = false

@@ -1,6 +1,5 @@
 // Request bodies are read strictly: valid UTF-8 JSON, an object at the top, known fields only, each of the type
-// the route documents. Responses are written by a small writer whose Float output is Swift's shortest
-// round-tripping form, so a client parses back the exact Float32 the model produced.
+// the route documents. Responses are written by ResponseJSON (ResponseJSON.swift).
 import Foundation
 
 /// A parsed JSON value (numbers keep whether they were written as integers).
@@ -49,8 +48,12 @@ struct JSONBody {
             throw APIError.badRequest("the request body is not valid UTF-8", code: "invalid_json")
         }
         let value: RequestJSON
-        do { value = try JSONDecoder().decode(RequestJSON.self, from: data) } catch {
-            throw APIError.badRequest("the request body is not valid JSON: \(Self.describe(error))", code: "invalid_json")
+        if let scanned = RequestJSONScanner.scan(data) {
+            value = scanned
+        } else {
+            do { value = try JSONDecoder().decode(RequestJSON.self, from: data) } catch {
+                throw APIError.badRequest("the request body is not valid JSON: \(Self.describe(error))", code: "invalid_json")
+            }
         }
         guard case .object(let fields) = value else {
             throw APIError.badRequest("the request body must be a JSON object, got \(value.typeName)")
@@ -115,82 +118,6 @@ struct JSONBody {
             }
         case .some(let other): throw APIError.badRequest("\"\(name)\" must be an array of strings, got \(other.typeName)", param: name)
         }
-    }
-}
-
-/// A JSON document under construction.
-indirect enum ResponseJSON {
-    case null, bool(Bool), int(Int), float(Float), double(Double), string(String)
-    case array([ResponseJSON]), object([(String, ResponseJSON)])
-    /// Floats written straight into the output (no per-element enum).
-    case floats([Float])
-    /// Already-serialised JSON.
-    case raw(String)
-
-    func write(to out: inout String) {
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .float(let f): Self.write(f, to: &out)
-        case .double(let d): out += d.isFinite ? "\(d)" : "null"
-        case .string(let s): Self.write(s, to: &out)
-        case .raw(let r): out += r
-        case .floats(let fs):
-            out += "["
-            for (i, f) in fs.enumerated() {
-                if i > 0 { out += "," }
-                Self.write(f, to: &out)
-            }
-            out += "]"
-        case .array(let a):
-            out += "["
-            for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
-                v.write(to: &out)
-            }
-            out += "]"
-        case .object(let o):
-            out += "{"
-            for (i, (k, v)) in o.enumerated() {
-                if i > 0 { out += "," }
-                Self.write(k, to: &out)
-                out += ":"
-                v.write(to: &out)
-            }
-            out += "}"
-        }
-    }
-
-    static func write(_ f: Float, to out: inout String) {
-        guard f.isFinite else { out += "null"; return }
-        var s = "\(f)"            // shortest round-tripping form, e.g. 0.012345679, 1e-05
-        if s.hasSuffix(".0") { s.removeLast(2) }
-        out += s
-    }
-
-    static func write(_ s: String, to out: inout String) {
-        out += "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<": out += "\\u003c"
-            case ">": out += "\\u003e"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        out += "\""
-    }
-
-    var text: String {
-        var out = ""
-        write(to: &out)
-        return out
     }
 }
 

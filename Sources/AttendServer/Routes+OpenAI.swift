@@ -162,6 +162,6 @@ extension AttendServer {
     }
 
     func json(_ value: ResponseJSON, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: value.text)))
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: value.byteBuffer))
     }
 }
