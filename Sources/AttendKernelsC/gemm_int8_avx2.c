@@ -1,11 +1,11 @@
-// AVX2 int8 GEMM: a 4×16 micro-kernel swept over the 64-column sliver, on llama.cpp's signed-pair trick:
+// AVX2 int8 GEMM: a 4×8 micro-kernel swept over the 64-column sliver, on llama.cpp's signed-pair trick:
 //   vpsignb(w, a) = w · sign(a);  vpmaddubsw(|a|, w · sign(a)) = pairs of a·w summed in int16 (no saturation:
 //   |a|, |w| ≤ 127, so a pair is at most 2 · 127² = 32,258);  vpmaddwd(·, 1) = the quad's int32 sum.
-// Eight int32 accumulators (4 rows × 2 vectors of 8 columns).
+// Four int32 block sums and four float accumulators (4 rows × 8 columns).
 //
 // Scalar twin of the micro-kernel (the specification; see attend_int8.h; packed A holds signed aq):
-//   acc(i, j) = Σ_q Σ_e aq[i][4q+e] · wq[j][4q+e]
-//   c[i·ldc + j] = (float)acc(i, j) · (t_i · s_j) + (beta == 0 ? 0 : beta · c[i·ldc + j])
+//   sum(i, j, b) = Σ_{q∈b} Σ_e aq[i][4q+e] · wq[j][4q+e]
+//   acc = fma((float)sum, t_{i,b}, acc) over the blocks;  c[i·ldc + j] = acc · s_j + (beta == 0 ? 0 : beta · c[i·ldc + j])
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -14,6 +14,8 @@
 #define TAVX2 __attribute__((target("avx2,fma")))
 #define MR 4
 #define NR ATTEND_INT8_NR
+#define KB ATTEND_INT8_KB
+#define QB (KB / 4)  // quads per block
 
 void attend_int8_pack_a_portable(const float *a, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t k, uint32_t *dst,
                                  float *scales, int mr, int offset);
@@ -28,30 +30,28 @@ int8_tile(const int rows, ptrdiff_t kq, const uint32_t *restrict a, const float 
           const uint32_t *restrict w, const float *restrict w_scales, float *restrict c, ptrdiff_t ldc, float beta,
           ptrdiff_t nr) {
     const __m256i ones = _mm256_set1_epi16(1);
-    for (ptrdiff_t j0 = 0; j0 < nr; j0 += 16) {
-        __m256i acc[MR][2];
-        for (int i = 0; i < rows; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_si256();
-        const uint32_t *ap = a, *wp = w + j0;
-        for (ptrdiff_t q = 0; q < kq; ++q) {
-            const __m256i w0 = _mm256_loadu_si256((const __m256i *)wp);
-            const __m256i w1 = _mm256_loadu_si256((const __m256i *)(wp + 8));
-            for (int i = 0; i < rows; ++i) {
-                const __m256i ai = _mm256_set1_epi32((int)ap[i]);
-                const __m256i aa = _mm256_abs_epi8(ai);
-                acc[i][0] = _mm256_add_epi32(acc[i][0], quad_dot(aa, ai, w0, ones));
-                acc[i][1] = _mm256_add_epi32(acc[i][1], quad_dot(aa, ai, w1, ones));
+    for (ptrdiff_t j0 = 0; j0 < nr; j0 += 8) {
+        __m256 acc[MR];
+        for (int i = 0; i < rows; ++i) acc[i] = _mm256_setzero_ps();
+        for (ptrdiff_t q0 = 0, b = 0; q0 < kq; q0 += QB, ++b) {
+            __m256i sum[MR];
+            for (int i = 0; i < rows; ++i) sum[i] = _mm256_setzero_si256();
+            const ptrdiff_t q1 = q0 + QB < kq ? q0 + QB : kq;
+            for (ptrdiff_t q = q0; q < q1; ++q) {
+                const __m256i wv = _mm256_loadu_si256((const __m256i *)(w + q * NR + j0));
+                for (int i = 0; i < rows; ++i) {
+                    const __m256i ai = _mm256_set1_epi32((int)a[q * MR + i]);
+                    sum[i] = _mm256_add_epi32(sum[i], quad_dot(_mm256_abs_epi8(ai), ai, wv, ones));
+                }
             }
-            ap += MR;
-            wp += NR;
+            for (int i = 0; i < rows; ++i)
+                acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[i]), _mm256_set1_ps(a_scales[b * MR + i]), acc[i]);
         }
-        const ptrdiff_t cols = nr - j0 < 16 ? nr - j0 : 16;
+        const ptrdiff_t cols = nr - j0 < 8 ? nr - j0 : 8;
+        const __m256 ws = _mm256_loadu_ps(w_scales + j0);
         for (int i = 0; i < rows; ++i) {
-            float value[16];
-            const __m256 as = _mm256_set1_ps(a_scales[i]);
-            for (int v = 0; v < 2; ++v) {
-                const __m256 scale = _mm256_mul_ps(as, _mm256_loadu_ps(w_scales + j0 + 8 * v));
-                _mm256_storeu_ps(value + 8 * v, _mm256_mul_ps(_mm256_cvtepi32_ps(acc[i][v]), scale));
-            }
+            float value[8];
+            _mm256_storeu_ps(value, _mm256_mul_ps(acc[i], ws));
             float *out = c + i * ldc + j0;
             for (ptrdiff_t j = 0; j < cols; ++j) {
                 if (beta == 0.0f) {

@@ -1,13 +1,15 @@
 // Portable int8 GEMM: quantization, weight packing, a 4-row micro-kernel in plain C, and the choice of kernel set.
 // This file is the specification the vector kernels match bit for bit (see attend_int8.h):
-//   acc(i, j) = Σ_q Σ_e aq[i][4q+e] · wq[j][4q+e]   (int32, exact)
-//   c[i·ldc + j] = (float)acc · (t_i · s_j) + (beta == 0 ? 0 : beta · c[i·ldc + j])
+//   sum_b = Σ_{q in block b} Σ_e aq[i][4q+e] · wq[j][4q+e]   (int32, exact)
+//   acc = fmaf((float)sum_b, t_{i,b}, acc) for b = 0, 1, …;  c[i·ldc + j] = acc · s_j + (beta == 0 ? 0 : beta · c[i·ldc + j])
 #include <math.h>
 #include <string.h>
 #include "attend_int8.h"
 
 #define MR 4
 #define NR ATTEND_INT8_NR
+#define KB ATTEND_INT8_KB
+#define QB (KB / 4)  // quads per block
 
 /// rne(x · inv) clamped to [−127, 127] (`rintf` rounds to nearest even in the default rounding mode).
 static inline int8_t quantize(float x, float inv) {
@@ -40,31 +42,33 @@ static inline uint32_t quad_word(const int8_t *values, ptrdiff_t k, ptrdiff_t q,
 
 void attend_int8_pack_weight(const float *w, ptrdiff_t ldw, ptrdiff_t n, ptrdiff_t k, uint32_t *dst,
                              float *scales, int32_t *offsets) {
-    const ptrdiff_t kq = (k + 3) / 4;
+    const ptrdiff_t kq = (k + 3) / 4, nb = (k + KB - 1) / KB;
     int8_t row_q[k > 0 ? k : 1];
     for (ptrdiff_t j0 = 0; j0 < n; j0 += NR) {
         for (ptrdiff_t c = 0; c < NR; ++c) {
             uint32_t *d = dst + c;
+            int32_t *o = offsets + c;
             const ptrdiff_t j = j0 + c;
             if (j < n) {
                 const float *row = w + j * ldw;
                 const float mu = max_abs(row, k);
                 const float inv = mu > 0.0f ? 127.0f / mu : 0.0f;
-                int32_t sum = 0;
-                for (ptrdiff_t p = 0; p < k; ++p) {
-                    row_q[p] = mu > 0.0f ? quantize(row[p], inv) : 0;
-                    sum += row_q[p];
-                }
+                for (ptrdiff_t p = 0; p < k; ++p) row_q[p] = mu > 0.0f ? quantize(row[p], inv) : 0;
                 for (ptrdiff_t q = 0; q < kq; ++q) d[q * NR] = quad_word(row_q, k, q, 0);
+                for (ptrdiff_t b = 0; b < nb; ++b) {
+                    int32_t sum = 0;
+                    for (ptrdiff_t p = b * KB; p < k && p < (b + 1) * KB; ++p) sum += row_q[p];
+                    o[b * NR] = 128 * sum;
+                }
                 scales[j] = mu / 127.0f;
-                offsets[j] = 128 * sum;
             } else {
                 for (ptrdiff_t q = 0; q < kq; ++q) d[q * NR] = 0u;
+                for (ptrdiff_t b = 0; b < nb; ++b) o[b * NR] = 0;
                 scales[j] = 0.0f;
-                offsets[j] = 0;
             }
         }
         dst += kq * NR;
+        offsets += nb * NR;
     }
 }
 
@@ -72,25 +76,28 @@ void attend_int8_pack_weight(const float *w, ptrdiff_t ldw, ptrdiff_t n, ptrdiff
 /// has no vector version yet).
 void attend_int8_pack_a_portable(const float *a, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t k, uint32_t *dst,
                                  float *scales, int mr, int offset) {
-    const ptrdiff_t kq = (k + 3) / 4;
+    const ptrdiff_t kq = (k + 3) / 4, nb = (k + KB - 1) / KB;
     int8_t row_q[k > 0 ? k : 1];
     for (ptrdiff_t i0 = 0; i0 < mc; i0 += mr) {
         for (ptrdiff_t r = 0; r < mr; ++r) {
             if (i0 + r < mc) {
                 const float *row = a + (i0 + r) * lda;
-                const float nu = max_abs(row, k);
-                const float inv = nu > 0.0f ? 127.0f / nu : 0.0f;
-                for (ptrdiff_t p = 0; p < k; ++p) row_q[p] = nu > 0.0f ? quantize(row[p], inv) : 0;
+                for (ptrdiff_t b = 0; b < nb; ++b) {
+                    const ptrdiff_t p0 = b * KB, len = k - p0 < KB ? k - p0 : KB;
+                    const float nu = max_abs(row + p0, len);
+                    const float inv = nu > 0.0f ? 127.0f / nu : 0.0f;
+                    for (ptrdiff_t p = p0; p < p0 + len; ++p) row_q[p] = nu > 0.0f ? quantize(row[p], inv) : 0;
+                    scales[b * mr + r] = nu / 127.0f;
+                }
                 for (ptrdiff_t q = 0; q < kq; ++q) dst[q * mr + r] = quad_word(row_q, k, q, offset);
-                scales[r] = nu / 127.0f;
             } else {
                 const uint32_t zero = offset ? 0x80808080u : 0u;
                 for (ptrdiff_t q = 0; q < kq; ++q) dst[q * mr + r] = zero;
-                scales[r] = 0.0f;
+                for (ptrdiff_t b = 0; b < nb; ++b) scales[b * mr + r] = 0.0f;
             }
         }
         dst += kq * mr;
-        scales += mr;
+        scales += nb * mr;
     }
 }
 
@@ -105,13 +112,16 @@ static void int8_kernel_generic(ptrdiff_t kq, const uint32_t *restrict a, const 
     (void)w_offsets;  // signed activations: no offset to take back
     for (ptrdiff_t i = 0; i < mr; ++i) {
         for (ptrdiff_t j = 0; j < nr; ++j) {
-            int32_t acc = 0;
-            for (ptrdiff_t q = 0; q < kq; ++q) {
-                const uint32_t av = a[q * MR + i], wv = w[q * NR + j];
-                for (int e = 0; e < 4; ++e) acc += (int32_t)(int8_t)(av >> (8 * e)) * (int32_t)(int8_t)(wv >> (8 * e));
+            float acc = 0.0f;
+            for (ptrdiff_t q0 = 0, b = 0; q0 < kq; q0 += QB, ++b) {
+                int32_t sum = 0;
+                for (ptrdiff_t q = q0; q < kq && q < q0 + QB; ++q) {
+                    const uint32_t av = a[q * MR + i], wv = w[q * NR + j];
+                    for (int e = 0; e < 4; ++e) sum += (int32_t)(int8_t)(av >> (8 * e)) * (int32_t)(int8_t)(wv >> (8 * e));
+                }
+                acc = fmaf((float)sum, a_scales[b * MR + i], acc);
             }
-            const float scale = a_scales[i] * w_scales[j];
-            const float value = (float)acc * scale;
+            const float value = acc * w_scales[j];
             float *out = c + i * ldc + j;
             if (beta == 0.0f) {
                 *out = value;

@@ -88,12 +88,20 @@ struct Int8GEMMTests {
 
     @Test("quantization: per-channel weights and per-row activations follow the stated rule")
     func quantizationRule() {
-        // Ties and the clamp: a row whose max is 127 maps x to rne(x); 2.5 → 2, 3.5 → 4, −2.5 → −2.
+        // Ties and the clamp: a block whose max is 127 maps x to rne(x); 2.5 → 2, 3.5 → 4, −2.5 → −2.
         let row: [Float] = [127, 2.5, 3.5, -2.5, -127, 0.49, 0, -0.5]
         let (values, scale) = row.withUnsafeBufferPointer { Int8Quant.quantize($0) }
         #expect(values == [127, 2, 4, -2, -127, 0, 0, 0] && scale == 1, "\(values) \(scale)")
         let zeros = [Float](repeating: 0, count: 5).withUnsafeBufferPointer { Int8Quant.quantize($0) }
         #expect(zeros.scale == 0 && zeros.values.allSatisfy { $0 == 0 })
+        // Activations are scaled per block of 32: an outlier (1000) spoils only its own block.
+        let outlier = (0..<70).map { $0 == 40 ? Float(1000) : Float($0 % 7) - 3 }
+        let blocks = outlier.withUnsafeBufferPointer { Int8Quant.quantizeBlocks($0) }
+        let expectedScales: [Float] = [Float(3) / 127, Float(1000) / 127, Float(3) / 127]
+        #expect(blocks.scales == expectedScales)
+        let firstValues: [Int8] = [-127, -85, -42, 0, 42, 85, 127]
+        #expect(Array(blocks.values[0..<7]) == firstValues)
+        #expect(blocks.values[40] == 127 && blocks.values[39] == 0 && blocks.values.count == 70)
         // The packed weight holds exactly the rule's values and scales, row by row.
         var rng = SeededRNG(seed: 9)
         let (n, k) = (70, 37)
@@ -104,8 +112,9 @@ struct Int8GEMMTests {
             #expect(weight.scale(j) == s, "scale of row \(j)")
             #expect((0..<k).map { weight.quantized(j, $0) } == q, "values of row \(j)")
         }
-        #expect(weight.byteCount == 2 * 64 * 10 * 4 + 128 * 8)  // two slivers of ⌈37/4⌉ quads, scales and corrections
-        // Each kernel quantizes A by the same rule: with W = I, C[i, j] = Float(aq[i][j] · 127) · (t_i · (1/127)·…).
+        // Two slivers of ⌈37/4⌉ quads, 128 column scales, and corrections for 128 columns × ⌈37/32⌉ blocks.
+        #expect(weight.byteCount == 2 * 64 * 10 * 4 + 128 * 4 + 128 * 2 * 4)
+        // Each kernel quantizes A by the same rule: with W = I, C[i, j] is row i's element j as quantized.
         let kk = 20, m = 11
         let a = (0..<(m * kk)).map { i in (rng.float() * 300).rounded() / 2 }  // many exact ties x.5 after scaling
         let eye: [Float] = (0..<(kk * kk)).map { $0 / kk == $0 % kk ? 1 : 0 }

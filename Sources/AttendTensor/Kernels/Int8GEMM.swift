@@ -4,8 +4,8 @@ import AttendKernelsC
 /// (`s_j = max_p |w[j][p]| / 127`, `wq = rne(w · 127 / max)`) and pre-packed once for the int8 micro-kernels.
 ///
 /// Layout (see `attend_int8.h`): slivers of 64 columns, each `⌈k/4⌉` rows of 64 words, a word holding the k-quad
-/// `wq[j][4q…4q+3]`; per column the scale and the offset correction `128 · Σ_p wq[j][p]`. One layout serves every
-/// ISA. Immutable, `Sendable`, safe to share between threads.
+/// `wq[j][4q…4q+3]`; per column the scale, and per column and 32-element block the offset correction
+/// `128 · Σ_{p∈block} wq[j][p]`. One layout serves every ISA. Immutable, `Sendable`, safe to share between threads.
 public struct Int8PackedWeight: Sendable {
     /// Output features (rows of W).
     public let n: Int
@@ -15,22 +15,21 @@ public struct Int8PackedWeight: Sendable {
 
     /// Columns per sliver.
     static let nr = Int(ATTEND_INT8_NR)
-    /// The deepest k the kernels' int32 sums hold exactly (k · 255 · 127 < 2³¹).
-    public static let maxK = 65_536
+    /// Elements of k per activation block (each block of a row gets its own scale).
+    static let kb = Int(ATTEND_INT8_KB)
     /// k-quads per sliver row: ⌈k/4⌉.
     var quads: Int { (k + 3) / 4 }
+    /// Activation blocks per row: ⌈k/32⌉.
+    var blocks: Int { (k + Self.kb - 1) / Self.kb }
     /// Number of 64-column slivers: ⌈n/64⌉.
     var slivers: Int { (n + Self.nr - 1) / Self.nr }
 
-    /// Quantizes and packs a rank-2 `[n, k]` weight; another rank, or k above ``maxK``, throws.
+    /// Quantizes and packs a rank-2 `[n, k]` weight; another rank throws.
     public init(weight: Tensor) throws {
         guard weight.rank == 2 else {
             throw TensorError.shapeMismatch(op: "Int8PackedWeight", expected: "[n, k]", actual: weight.shape)
         }
         let (n, k) = (weight.shape[0], weight.shape[1])
-        guard k <= Self.maxK else {
-            throw TensorError.invalidArgument(op: "Int8PackedWeight", "k = \(k) is above \(Self.maxK), where int32 sums of int8 products stay exact")
-        }
         self = weight.scalars.withUnsafeBufferPointer { Int8PackedWeight(weight: $0.baseAddress, n: n, k: k) }
     }
 
@@ -38,14 +37,15 @@ public struct Int8PackedWeight: Sendable {
         self.n = Swift.max(0, n)
         self.k = Swift.max(0, k)
         let columns = ((self.n + Self.nr - 1) / Self.nr) * Self.nr
-        storage = Storage(words: columns * ((self.k + 3) / 4), columns: columns)
+        storage = Storage(words: columns * ((self.k + 3) / 4), columns: columns,
+                          offsets: columns * ((self.k + Self.kb - 1) / Self.kb))
         if columns > 0, let weight {
             attend_int8_pack_weight(weight, self.k, self.n, self.k, storage.words, storage.scales, storage.offsets)
         }
     }
 
     /// Bytes held by the packed matrix (padding, scales and corrections included).
-    public var byteCount: Int { storage.count * 4 + storage.columns * 8 }
+    public var byteCount: Int { storage.count * 4 + storage.columns * 4 + storage.offsetCount * 4 }
 
     /// wq[j, p] as stored (0 outside the matrix).
     func quantized(_ j: Int, _ p: Int) -> Int8 {
@@ -65,17 +65,19 @@ public struct Int8PackedWeight: Sendable {
         let offsets: UnsafeMutablePointer<Int32>
         let count: Int
         let columns: Int
+        let offsetCount: Int
 
-        init(words count: Int, columns: Int) {
+        init(words count: Int, columns: Int, offsets offsetCount: Int) {
             self.count = count
             self.columns = columns
+            self.offsetCount = offsetCount
             words = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * 4, alignment: 64)
                 .bindMemory(to: UInt32.self, capacity: Swift.max(1, count))
             words.initialize(repeating: 0, count: Swift.max(1, count))
             scales = .allocate(capacity: Swift.max(1, columns))
             scales.initialize(repeating: 0, count: Swift.max(1, columns))
-            offsets = .allocate(capacity: Swift.max(1, columns))
-            offsets.initialize(repeating: 0, count: Swift.max(1, columns))
+            offsets = .allocate(capacity: Swift.max(1, offsetCount))
+            offsets.initialize(repeating: 0, count: Swift.max(1, offsetCount))
         }
 
         deinit {
@@ -88,6 +90,19 @@ public struct Int8PackedWeight: Sendable {
 
 /// The quantization rule shared by the fast path, its reference twin and the tests.
 enum Int8Quant {
+    /// A row quantized block by block (32 elements each, the last one shorter): the values and each block's scale.
+    static func quantizeBlocks(_ row: UnsafeBufferPointer<Float>) -> (values: [Int8], scales: [Float]) {
+        var values: [Int8] = [], scales: [Float] = []
+        var p0 = 0
+        while p0 < row.count {
+            let block = quantize(UnsafeBufferPointer(rebasing: row[p0..<min(row.count, p0 + Int8PackedWeight.kb)]))
+            values += block.values
+            scales.append(block.scale)
+            p0 += Int8PackedWeight.kb
+        }
+        return (values, scales)
+    }
+
     /// `(values, scale)` of one row: `scale = max|x| / 127`, `values[p] = rne(x[p] · (127 / max|x|))` in ±127.
     static func quantize(_ row: UnsafeBufferPointer<Float>) -> (values: [Int8], scale: Float) {
         var mx: Float = 0
@@ -104,11 +119,11 @@ enum Int8Quant {
 
 extension Kernels {
     /// `C[m, n] = A[m, k] · Wᵀ + beta · C` (beta == 0: C is not read) on int8: W a pre-quantized weight `[n, k]`,
-    /// each row of A (row stride `lda`) quantized on the fly, C with row stride `ldc`:
+    /// each row of A (row stride `lda`) quantized on the fly in blocks b of 32 elements, C with row stride `ldc`:
     ///
-    ///     t_i = max_p |a[i][p]| / 127,  aq[i][p] = rne(a[i][p] · 127 / max_p |a[i][p]|)   (clamped to ±127)
-    ///     acc(i, j) = Σ_p aq[i][p] · wq[j][p]   (int32, exact)
-    ///     C[i, j] = Float(acc) · (t_i · s_j) + beta · C[i, j]
+    ///     t_{i,b} = max_{p∈b} |a[i][p]| / 127,  aq[i][p] = rne(a[i][p] · 127 / max_{p∈b} |a[i][p]|)   (clamped to ±127)
+    ///     sum(i, j, b) = Σ_{p∈b} aq[i][p] · wq[j][p]   (int32, exact)
+    ///     acc = fma(Float(sum(i, j, b)), t_{i,b}, acc) over the blocks from 0;  C[i, j] = acc · s_j + beta · C[i, j]
     ///
     /// On AVX-512 VNNI CPUs the products run on `vpdpbusd` (64 multiply-adds per instruction, four times the
     /// float32 FMA rate); on AVX2 CPUs (or with ``Kernels/forcedISA`` at `.avx2`) on `vpmaddubsw`/`vpmaddwd`; the
@@ -194,18 +209,18 @@ enum Int8GEMM {
         }
         guard let u = kernel.ukernel ?? attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_PORTABLE),
               let micro = u.pointee.kernel, let packA = u.pointee.pack_a else { return }
-        let mr = Int(u.pointee.mr), nr = Int8PackedWeight.nr, kq = weight.quads
+        let mr = Int(u.pointee.mr), nr = Int8PackedWeight.nr, kq = weight.quads, nb = weight.blocks
         let rowSlivers = (m + mr - 1) / mr, colSlivers = weight.slivers
         let work = Double(m) * Double(n) * Double(k)
         let byWork = Int(min(work / Double(max(1, tuning.workPerThread)), Double(Int.max / 2)))
         let threads = max(1, min(maxThreads, byWork, rowSlivers * colSlivers))
         let w = UnsafePointer(weight.storage.words)
         let wScales = UnsafePointer(weight.storage.scales), wOffsets = UnsafePointer(weight.storage.offsets)
-        // Scratch of one block of `slivers` A slivers: kq·MR words each, then MR row scales each.
-        func words(_ slivers: Int) -> Int { slivers * mr * (kq + 1) }
+        // Scratch of one block of `slivers` A slivers: kq·MR words each, then nb·MR block scales each.
+        func words(_ slivers: Int) -> Int { slivers * mr * (kq + nb) }
 
         /// C[rows of A slivers r0..<r1, columns of weight sliver s]; `aBlock` holds `blockSlivers` slivers whose
-        /// sliver 0 is row `row0` of C, its row scales after them.
+        /// sliver 0 is row `row0` of C, their block scales after them.
         @inline(__always)
         func sweep(_ aBlock: UnsafePointer<UInt32>, blockSlivers: Int, row0: Int, rowsInBlock: Int, slivers r0: Int, _ r1: Int, s: Int) {
             let j = s * nr, nrcur = min(nr, n - j)
@@ -213,7 +228,7 @@ enum Int8GEMM {
             let wSliver = w + s * kq * nr
             for r in r0..<r1 {
                 let i = r * mr
-                micro(kq, aBlock + r * kq * mr, aScales + r * mr, wSliver, wScales + j, wOffsets + j,
+                micro(kq, aBlock + r * kq * mr, aScales + r * nb * mr, wSliver, wScales + j, wOffsets + s * nb * nr,
                       c + (row0 + i) * ldc + j, ldc, beta, min(mr, rowsInBlock - i), nrcur)
             }
         }
@@ -225,7 +240,7 @@ enum Int8GEMM {
                 let scales = UnsafeMutableRawPointer(aBuf + rowSlivers * mr * kq).assumingMemoryBound(to: Float.self)
                 GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
                     let i0 = item * sliverChunk * mr
-                    packA(a + i0 * lda, lda, min(sliverChunk * mr, m - i0), k, aBuf + i0 * kq, scales + i0)
+                    packA(a + i0 * lda, lda, min(sliverChunk * mr, m - i0), k, aBuf + i0 * kq, scales + i0 * nb)
                 }
                 let colChunk = GEMM.chunk(colSlivers, threads: threads, multiple: 1)
                 let colItems = (colSlivers + colChunk - 1) / colChunk
