@@ -26,9 +26,16 @@ echo "== embeddings: attend" >&2
 "$ATTEND" bench embed --short "$OUT/short.txt" --long "$OUT/long.txt" --attentions --repeats 5 --json > "$OUT/attend_embed.json"
 echo "== embeddings: attend --precision bf16 (reported separately, never the default)" >&2
 "$ATTEND" bench embed --precision bf16 --short "$OUT/short.txt" --long "$OUT/long.txt" --repeats 5 --json > "$OUT/attend_embed_bf16.json"
+echo "== embeddings: attend --precision int8 (reported separately, never the default)" >&2
+"$ATTEND" bench embed --precision int8 --short "$OUT/short.txt" --long "$OUT/long.txt" --repeats 5 --json > "$OUT/attend_embed_int8.json"
 echo "== embeddings: ONNX Runtime" >&2
 [ -f "$HOME/.cache/attend-baselines/onnx/minilm.onnx" ] || (cd "$BASE" && "$PY" export_onnx.py >&2) || [ -f "$HOME/.cache/attend-baselines/onnx/minilm.onnx" ]   # its self-check may need a module shared/ lacks
 (cd "$BASE" && "$PY" bench_onnx.py --repeats 5) > "$OUT/onnx.json"
+echo "== embeddings: ONNX Runtime's own int8 (dynamic quantization of the same export)" >&2
+[ -f "$HOME/.cache/attend-baselines/onnx/int8/minilm.onnx" ] || (cd "$BASE" && "$PY" quantize_onnx.py >&2)
+(cd "$BASE" && "$PY" bench_onnx.py --onnx-dir "$HOME/.cache/attend-baselines/onnx/int8" --repeats 5) > "$OUT/onnx_int8.json"
+echo "== int8 quality: cosine to fp32 on both sets, top-10 retrieval overlap" >&2
+"$PY" "$ROOT/Benchmarks/int8_quality.py" --attend "$ATTEND" --short "$OUT/short.txt" --long "$OUT/long.txt" > "$OUT/int8_quality.json"
 echo "== embeddings: sentence-transformers" >&2
 (cd "$BASE" && "$PY" bench_st.py --repeats 5 --only st) > "$OUT/st.json"
 

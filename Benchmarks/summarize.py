@@ -44,6 +44,28 @@ for case in ("short", "long"):
         print(f"| embed {case}, **bf16** (`--precision bf16`, not the default), sentences/s | {ours['sent_per_s']:.0f} | "
               f"ONNX Runtime fp32 {o['sent_per_s']:.0f} | {ours['sent_per_s'] / o['sent_per_s']:.2f}× |")
 
+int8, onnx8, q8 = load("attend_embed_int8.json"), load("onnx_int8.json"), load("int8_quality.json")
+for case in ("short", "long"):
+    ours = next((r for r in (int8 or {}).get("results", []) if r["case"] == case and r["impl"] == "attend"), None)
+    o, o8 = best_onnx(onnx, case), best_onnx(onnx8, case)
+    if ours and o:
+        print(f"| embed {case}, **int8** (`--precision int8`, not the default), sentences/s | {ours['sent_per_s']:.0f} | "
+              f"ONNX Runtime fp32 {o['sent_per_s']:.0f} | {ours['sent_per_s'] / o['sent_per_s']:.2f}× (target ≥ 2×) |")
+    if ours and o8:
+        print(f"| embed {case}, **int8**, sentences/s | {ours['sent_per_s']:.0f} | "
+              f"ONNX Runtime int8 (dynamic) {o8['sent_per_s']:.0f} | {ours['sent_per_s'] / o8['sent_per_s']:.2f}× (target ≥ 1.3×) |")
+    if ours:
+        print(f"| embed {case}, **int8**, fraction of the fp32 FMA peak (useful fp32-equivalent FLOPs) | "
+              f"{100 * ours['fraction_of_fp32_peak']:.0f}% | | |")
+    qc = (q8 or {}).get(case)
+    if qc:
+        print(f"| embed {case}, **int8**, cosine to fp32 (min / mean over {qc['n']} sentences) | "
+              f"{qc['cosine_min']:.4f} / {qc['cosine_mean']:.4f} | target min ≥ 0.99 | |")
+if q8 and "retrieval" in q8:
+    r = q8["retrieval"]
+    print(f"| int8 top-10 retrieval overlap with fp32 ({r['queries']} queries over {r['corpus']} documents) | "
+          f"{100 * r['overlap_mean']:.1f}% (min {100 * r['overlap_min']:.0f}%) | | |")
+
 try:
     txt = open(os.path.join(out, "attend_rss.txt")).read()
     kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", txt).group(1))

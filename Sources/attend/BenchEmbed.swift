@@ -130,6 +130,7 @@ extension BenchCommand {
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
                 ("precision", .string("\(precisionOption.precision)")),
                 ("bf16_native", .bool(Kernels.bf16IsNative)), ("bf16_kernel", .string(Kernels.bf16KernelName)),
+                ("int8_kernel", .string(Kernels.int8KernelName)),
                 ("peak_rss_mib", .double(rss)), ("peak_fp32_gflops", .double(peak)),
                 ("results", .array(results.map { r in
                     .object([("impl", .string(r.impl)), ("case", .string(r.caseName)), ("n", .int(r.n)),
@@ -145,7 +146,12 @@ extension BenchCommand {
             ]).rendered())
             return
         }
-        let precision = precisionOption.precision == .bf16 ? "bf16 (\(Kernels.bf16KernelName) kernel)" : "fp32"
+        let precision: String
+        switch precisionOption.precision {
+        case .fp32: precision = "fp32"
+        case .bf16: precision = "bf16 (\(Kernels.bf16KernelName) kernel)"
+        case .int8: precision = "int8 (\(Kernels.int8KernelName) kernel)"
+        }
         print("\(modelOptions.model), \(precision), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
         print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
         print("case    impl                              sentences  median s   min s    max s  clean  sentences/s  GFLOPS  of peak")

@@ -23,6 +23,9 @@ struct ModelOptions: ParsableArguments {
         if precision == .bf16 && Kernels.bf16KernelName == "portable" {
             Terminal.printWarning("no vector bf16 kernel for this CPU: --precision bf16 runs on portable C, slower than fp32")
         }
+        if precision == .int8 && Kernels.int8KernelName == "portable" {
+            Terminal.printWarning("no vector int8 kernel for this CPU: --precision int8 runs on portable C, slower than fp32")
+        }
         do {
             return try SentenceEmbedder.load(folder: folder, precision: precision, prepack: prepack)
         } catch {
@@ -40,11 +43,11 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// `--precision fp32|bf16`, for the commands that run a model's linear layers.
+/// `--precision fp32|bf16|int8`, for the commands that run a model's linear layers.
 struct PrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Arithmetic of the linear layers: fp32 (default; PyTorch's results) or bf16 (weights and activations rounded to bfloat16, Float32 sums: faster on CPUs with AVX-512 BF16, embeddings within cosine 0.999 of fp32).",
-        valueName: "fp32|bf16"))
+        "Arithmetic of the linear layers: fp32 (default; PyTorch's results), bf16 (weights and activations rounded to bfloat16, Float32 sums: faster on CPUs with AVX-512 BF16, embeddings within cosine 0.999 of fp32) or int8 (weights quantized per output channel, activations per row, exact int32 sums: fastest with AVX-512 VNNI, embeddings within cosine 0.99 of fp32).",
+        valueName: "fp32|bf16|int8"))
     var precision: InferencePrecision = .fp32
 }
 

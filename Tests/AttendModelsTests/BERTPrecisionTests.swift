@@ -73,3 +73,41 @@ struct PrepackTests {
         }
     }
 }
+
+/// `--precision int8`: the linear layers on int8 weights (per output channel) and activations (per row), exact int32
+/// sums. Embeddings must stay within cosine 0.99 of PyTorch's fp32 ones (the fixture) on every sentence, for both
+/// sentence encoders; the attention itself (scores, softmax, weighted sum) stays fp32.
+@Suite("Sentence encoders in int8", .enabled(if: modelTestsEnabled(), "install the model: swift run attend models install all-MiniLM-L6-v2"))
+struct Int8PrecisionTests {
+    @Test func miniLMStaysWithinCosine099OfPyTorch() throws {
+        let e = try SentenceEmbedder.load(folder: installedModelFolder("all-MiniLM-L6-v2"), precision: .int8)
+        #expect(e.model.inferencePrecision == .int8)
+        let sentences = try MiniLM.sentences()
+        let texts = try sentences.map { try #require($0["text"] as? String) }
+        let got = try e.embed(texts).map(\.vector)
+        var worst: Float = 1
+        for (s, v) in zip(sentences, got) {
+            let expected = flattenFloats(s["embedding"])
+            #expect(expected.count == v.count)
+            let cos = cosineSimilarity(v, expected)
+            worst = min(worst, cos)
+            #expect(cos >= 0.99, "\(s["text"] ?? ""): cosine \(cos) to PyTorch fp32")
+        }
+        // int8 is not fp32: the embeddings do move (a check that the int8 path ran at all).
+        #expect(worst < 0.99999, "int8 embeddings within cosine 0.99999 of fp32 on every sentence: the int8 path did not run")
+    }
+
+    @Test func mpnetStaysWithinCosine099OfFP32() throws {
+        let folder = installedModelFolder("all-mpnet-base-v2")
+        guard isCI || FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) else { return }
+        let texts = PrepackTests.texts + ["What did I say about cats earlier?", "The animal didn't cross the street because it was too tired."]
+        let fp32 = try SentenceEmbedder.load(folder: folder).embed(texts).map(\.vector)
+        let int8 = try SentenceEmbedder.load(folder: folder, precision: .int8)
+        #expect(int8.model.inferencePrecision == .int8)
+        let got = try int8.embed(texts).map(\.vector)
+        for (text, (a, b)) in zip(texts, zip(fp32, got)) {
+            let cos = cosineSimilarity(a, b)
+            #expect(cos >= 0.99 && cos < 0.99999, "“\(text)”: cosine \(cos) to fp32")
+        }
+    }
+}

@@ -189,7 +189,7 @@ public final class BertModel: Module {
 
     /// Fuses each layer's Q/K/V projections into one GEMM and packs every layer's weights once for the GEMM.
     /// Weights changed afterwards are noticed (stale copies are ignored); call again to make them fast.
-    /// - Parameter precision: ``InferencePrecision/fp32`` (default, PyTorch's results) or ``InferencePrecision/bf16``.
+    /// - Parameter precision: ``InferencePrecision/fp32`` (default, PyTorch's results), ``InferencePrecision/bf16`` or ``InferencePrecision/int8``.
     public func prepareForInference(precision: InferencePrecision = .fp32) throws {
         for layer in layers {
             try layer.attention.prepareForInference(precision: precision)
