@@ -96,8 +96,22 @@ public enum LlamaActivations: String, Sendable, CaseIterable, CustomStringConver
     /// that rounding (`|x − d·q| ≤ d/2`, large where a block holds an outlier): on SmolLM2 decode logits move by
     /// up to ~1 and greedy continuations can change where the top two logits are within ~0.3, as llama.cpp's do.
     case int8
+    /// For products of at most 16 rows (decoding), each 32-element block of an activation row is rounded to 16 bits
+    /// (`d = max|x|/32767`: the error is at most about 1.5e-5 of the block's largest value) and multiplied on exact
+    /// int16 × int16 dot products (``Kernels/int16ActivationsAvailable``); elsewhere float32. Faster than `.fp32`
+    /// and within the same parity bar (see LlamaParityTests).
+    case int16
 
     public var description: String { rawValue }
+
+    /// The kernels' name for these activations.
+    var kernelActivations: QuantizedActivations {
+        switch self {
+        case .fp32: return .fp32
+        case .int8: return .int8
+        case .int16: return .int16
+        }
+    }
 }
 
 /// One weight matrix `[out, in]` (PyTorch's layout), dense or quantized.
@@ -109,7 +123,7 @@ public enum LlamaMatrix: @unchecked Sendable {
     func apply(_ x: Tensor, activations: LlamaActivations = .fp32) throws -> Tensor {
         switch self {
         case .dense(let w): return try Tensor.linear(x, weight: w, bias: nil)
-        case .quantized(let w): return try Tensor.linear(x, quantized: w, int8Activations: activations == .int8)
+        case .quantized(let w): return try Tensor.linear(x, quantized: w, activations: activations.kernelActivations)
         }
     }
 
