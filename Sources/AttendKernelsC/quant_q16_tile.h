@@ -56,7 +56,8 @@ Q16_FN(columns)(const int qtype, const int cols, ptrdiff_t m, ptrdiff_t nb, cons
     }
 }
 
-Q16_T static void Q16_FN(dot_type)(const int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int16_t *qx,
+// Inlined into each case of Q16_FN(dot) so qtype is a constant there (a shared copy kept its branches in the loop).
+Q16_T static inline __attribute__((always_inline)) void Q16_FN(dot_type)(const int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int16_t *qx,
                                    const float *dx, const float *sx, const uint8_t *w, ptrdiff_t ldw, float *y,
                                    ptrdiff_t ldy) {
     ptrdiff_t j = 0;
