@@ -201,10 +201,67 @@ T256 static void quant_dot_q8_avx2(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_
     }
 }
 
-static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2, quant_dot_q8_avx2};
+// MARK: - AVX2 int16 kernels (attend_quant.h, "Int16 path")
+//
+// Per block: the 32 weight quants widened to two ymm of int16 (vpmovzxbw of the unpacked nibbles, or vpmovsxbw of
+// the Q8_0 bytes), multiplied with the 32 int16 activation quants into 8 int32 lanes of 4 exact products each:
+// vpmaddwd twice and vpaddd (AVX2), or vpmaddwd then vpdpwssd (AVX-VNNI); converted to float and scaled by
+// d_w·d_x with one FMA. The two variants give identical results. Body: quant_q16_tile.h.
+
+typedef struct { __m256i lo, hi; } q16_pair;  // int16 elements 0–15 and 16–31 of a block
+
+T256 static inline __attribute__((always_inline)) q16_pair q16_load_w256(const int qtype, const uint8_t *b) {
+    q16_pair p;
+    if (qtype == ATTEND_QTYPE_Q8_0) {
+        p.lo = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 2)));
+        p.hi = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + 18)));
+    } else {
+        const __m128i nib = _mm_set1_epi8(0x0F);
+        const __m128i qs = _mm_loadu_si128((const __m128i *)(b + (qtype == ATTEND_QTYPE_Q4_1 ? 4 : 2)));
+        p.lo = _mm256_cvtepu8_epi16(_mm_and_si128(qs, nib));
+        p.hi = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(qs, 4), nib));
+    }
+    return p;
+}
+
+T256 static inline __attribute__((always_inline)) q16_pair q16_load_x256(const int16_t *p) {
+    q16_pair x = {_mm256_loadu_si256((const __m256i *)p), _mm256_loadu_si256((const __m256i *)(p + 16))};
+    return x;
+}
+
+#define Q16_F __m256
+#define Q16_W q16_pair
+#define Q16_X q16_pair
+#define Q16_LOAD_W(q, blk) q16_load_w256(q, blk)
+#define Q16_LOAD_X(p) q16_load_x256(p)
+#define Q16_ZERO() _mm256_setzero_ps()
+#define Q16_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define Q16_SET1(f) _mm256_set1_ps(f)
+#define Q16_HSUM(v) hsum256(v)
+#define Q16_HALF(p) attend_half_at(p)
+
+#define Q16_T T256
+#define Q16_FN(name) q16_256_##name
+#define Q16_DOT(w, x) _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_madd_epi16((w).lo, (x).lo), _mm256_madd_epi16((w).hi, (x).hi)))
+#include "quant_q16_tile.h"
+#undef Q16_T
+#undef Q16_FN
+#undef Q16_DOT
+
+#define Q16_T __attribute__((target("avx2,fma,avxvnni")))
+#define Q16_FN(name) q16_256vnni_##name
+#define Q16_DOT(w, x) _mm256_cvtepi32_ps(_mm256_dpwssd_avx_epi32(_mm256_madd_epi16((w).lo, (x).lo), (w).hi, (x).hi))
+#include "quant_q16_tile.h"
+
+static const attend_quant_ukernel ukernel_avx2 = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2, quant_dot_q8_avx2,
+                                                  q16_256_dot};
+static const attend_quant_ukernel ukernel_avx2vnni = {ATTEND_ISA_AVX2, quant_dequant_avx2, quant_dot_avx2,
+                                                      quant_dot_q8_avx2, q16_256vnni_dot};
 
 const attend_quant_ukernel *attend_quant_ukernel_avx2(void) { return &ukernel_avx2; }
+const attend_quant_ukernel *attend_quant_ukernel_avx2vnni(void) { return &ukernel_avx2vnni; }
 #else
 #include "attend_quant.h"
 const attend_quant_ukernel *attend_quant_ukernel_avx2(void) { return 0; }
+const attend_quant_ukernel *attend_quant_ukernel_avx2vnni(void) { return 0; }
 #endif

@@ -112,9 +112,61 @@ T512 static void quant_dequant_avx512(int qtype, const void *blocks, ptrdiff_t n
     }
 }
 
-static const attend_quant_ukernel ukernel_avx512 = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512, 0};
+// MARK: - AVX-512 int16 kernels (attend_quant.h, "Int16 path")
+//
+// Per block: the 32 weight quants widened to one zmm of int16 (nibbles unpacked to 0…15 then vpmovzxbw,
+// or the Q8_0 bytes with vpmovsxbw), one vpdpwssd (VNNI) or vpmaddwd (AVX-512BW) against the 32 int16
+// activation quants (16 int32 lanes of 2 exact products each), converted to float and scaled by d_w·d_x
+// with one FMA. The two variants give identical results. Body: quant_q16_tile.h.
 
-const attend_quant_ukernel *attend_quant_ukernel_avx512(void) { return &ukernel_avx512; }
+/// The 32 weight quants of the block at `b` as int16, in element order.
+#define Q16_LOAD_W512(qtype, b)                                                                                     \
+    ((qtype) == ATTEND_QTYPE_Q8_0                                                                                    \
+         ? _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)((b) + 2)))                                      \
+         : q16_nibbles512(_mm_loadu_si128((const __m128i *)((b) + ((qtype) == ATTEND_QTYPE_Q4_1 ? 4 : 2)))))
+
+#define T512BW __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define T512VW __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+/// The 16 bytes of nibbles as 32 int16 quants: low nibbles (elements 0–15), then high nibbles (16–31).
+T512BW static inline __attribute__((always_inline)) __m512i q16_nibbles512(__m128i qs) {
+    const __m128i nib = _mm_set1_epi8(0x0F);
+    const __m128i lo = _mm_and_si128(qs, nib), hi = _mm_and_si128(_mm_srli_epi16(qs, 4), nib);
+    return _mm512_cvtepu8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
+}
+
+#define Q16_F __m512
+#define Q16_W __m512i
+#define Q16_X __m512i
+#define Q16_LOAD_W(q, blk) Q16_LOAD_W512(q, blk)
+#define Q16_LOAD_X(p) _mm512_loadu_si512((const void *)(p))
+#define Q16_ZERO() _mm512_setzero_ps()
+#define Q16_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define Q16_SET1(f) _mm512_set1_ps(f)
+#define Q16_HSUM(v) _mm512_reduce_add_ps(v)
+#define Q16_HALF(p) HALF(p)
+
+#define Q16_T T512BW
+#define Q16_FN(name) q16_512bw_##name
+#define Q16_DOT(w, x) _mm512_cvtepi32_ps(_mm512_madd_epi16(w, x))
+#include "quant_q16_tile.h"
+#undef Q16_T
+#undef Q16_FN
+#undef Q16_DOT
+
+#define Q16_T T512VW
+#define Q16_FN(name) q16_512vnni_##name
+#define Q16_DOT(w, x) _mm512_cvtepi32_ps(_mm512_dpwssd_epi32(_mm512_setzero_si512(), w, x))
+#include "quant_q16_tile.h"
+
+// AVX-512F without BW (no vpmaddwd on zmm): no int16 kernel.
+static const attend_quant_ukernel ukernel_avx512f = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512, 0, 0};
+static const attend_quant_ukernel ukernel_avx512 = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512, 0,
+                                                    q16_512bw_dot};
+
+const attend_quant_ukernel *attend_quant_ukernel_avx512(void) {
+    return attend_cpu_has_avx512bw() ? &ukernel_avx512 : &ukernel_avx512f;
+}
 
 // MARK: - AVX-512 VNNI int8 kernel
 //
@@ -212,7 +264,7 @@ T512V static void quant_dot_q8_avx512vnni(int qtype, ptrdiff_t m, ptrdiff_t n, p
 }
 
 static const attend_quant_ukernel ukernel_avx512vnni = {ATTEND_ISA_AVX512, quant_dequant_avx512, quant_dot_avx512,
-                                                        quant_dot_q8_avx512vnni};
+                                                        quant_dot_q8_avx512vnni, q16_512vnni_dot};
 
 const attend_quant_ukernel *attend_quant_ukernel_avx512vnni(void) { return &ukernel_avx512vnni; }
 #else

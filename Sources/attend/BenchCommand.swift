@@ -99,8 +99,8 @@ struct BenchCommand: ParsableCommand {
     var promptTokens = 512
     @Option(name: .customLong("new-tokens"), help: "generate: greedy decoding steps after the prefill.")
     var newTokens = 128
-    @Option(name: .customLong("activations"), help: ArgumentHelp("generate: activations of the quantized products, fp32 (default) or int8 (rounded to 8 bits per 32-value block while decoding, on AVX2 / AVX-512 VNNI, as llama.cpp does).", valueName: "fp32|int8"))
-    var activations: LlamaActivations = .fp32
+    @Option(name: .customLong("activations"), help: ArgumentHelp("generate: activations of the quantized products, int16 (default; rounded to 16 bits per 32-value block while decoding), fp32 or int8 (rounded to 8 bits per 32-value block while decoding, on AVX2 / AVX-512 VNNI, as llama.cpp does).", valueName: "int16|fp32|int8"))
+    var activations: LlamaActivations = .int16
 
     struct Shape {
         var m: Int, n: Int, k: Int, transB: Bool

@@ -34,7 +34,8 @@ extension BenchCommand {
         }
         let config = model.config
         // int8 takes effect only where the CPU has the integer dot kernels (else the products stay float32).
-        let activationsLabel = activations == .int8 && !Kernels.int8ActivationsAvailable ? "fp32 (no int8 kernel on this CPU)" : "\(activations)"
+        let activationsLabel = activations == .int8 && !Kernels.int8ActivationsAvailable ? "fp32 (no int8 kernel on this CPU)"
+            : activations == .int16 && !Kernels.int16ActivationsAvailable ? "fp32 (no int16 kernel on this CPU)" : "\(activations)"
         let prompt = Array(model.tokenizer.encode(GenerateBench.promptText).prefix(promptTokens))
         guard prompt.count == promptTokens else {
             throw CLIError("--prompt-tokens \(promptTokens): the benchmark prompt has only \(prompt.count) tokens")

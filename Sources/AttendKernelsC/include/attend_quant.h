@@ -86,6 +86,34 @@ typedef void (*attend_quant_dot_q8_fn)(int qtype, ptrdiff_t m, ptrdiff_t n, ptrd
                                        const int8_t *qx, const float *dx, const float *sx,
                                        const void *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy);
 
+// MARK: - Int16 path (activations quantized to 16 bits: the accurate fast path)
+//
+// As the int8 path, with 16-bit activation quants per 32-element block:
+//     d = max_t |x[t]| / 32767,  q[t] = roundf(x[t] · (1/d)) ∈ [−32767, 32767]  (q = 0 when d = 0)
+// so the rounding |x − d·q| ≤ d/2 is about 1.5e-5 of the block's largest value (256× finer than int8).
+// The weight quants (qw and c_b exactly as in the int8 path above) are widened to int16 and the
+// products are exact int32 sums (vpdpwssd, or vpmaddwd + vpaddd; |qw| ≤ 128, so a block's sum is at most
+// 32·128·32767 < 2³¹), scaled per block:
+//     y[i, j] = Σ_b ( d_w · d_x · Σ_t qw[t] · qx[t]  +  c_b ),   c_b uses sx = d_x · Σ_t qx[t]
+// The int32 block sum is rounded once to float32; d_w · d_x is one float32 product.
+
+/// Quantizes m rows of 32·nb floats (row i at x + i·ldx) to int16: qx[i·32·nb + p] the quants,
+/// dx[i·nb + b] the block scales d, sx[i·nb + b] = d · Σ_t q[t] (see above).
+void attend_quant_activations_q16(ptrdiff_t m, ptrdiff_t nb, const float *x, ptrdiff_t ldx,
+                                  int16_t *qx, float *dx, float *sx);
+
+/// The int16 kernel: y[i·ldy + j] for i < m, j < n, from 16-bit activations (row i's quants at
+/// qx + i·32·nb, scales at dx + i·nb and sx + i·nb) and weight rows at (const uint8_t *)w + j·ldw.
+typedef void (*attend_quant_dot_q16_fn)(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb,
+                                        const int16_t *qx, const float *dx, const float *sx,
+                                        const void *w, ptrdiff_t ldw, float *y, ptrdiff_t ldy);
+
+/// The plain C twin of every int16 kernel (scalar loops, int32 block sums, float32 as the SIMD kernels
+/// round: one conversion of each block's sum, one d_w·d_x product, sums in float32).
+void attend_quant_dot_q16_reference(int qtype, ptrdiff_t m, ptrdiff_t n, ptrdiff_t nb, const int16_t *qx,
+                                    const float *dx, const float *sx, const void *w, ptrdiff_t ldw,
+                                    float *y, ptrdiff_t ldy);
+
 /// One ISA's quantized kernels.
 typedef struct {
     attend_isa isa;
@@ -94,10 +122,24 @@ typedef struct {
     /// The int8 kernel (AVX-512 VNNI `vpdpbusd`, or AVX2 `vpmaddubsw` + `vpmaddwd`), or NULL when this
     /// ISA has none (generic; AVX-512 without VNNI).
     attend_quant_dot_q8_fn dot_q8;
+    /// The int16 kernel: AVX-512 `vpdpwssd` zmm (VNNI) or `vpmaddwd` + `vpaddd` zmm (AVX-512BW), AVX2
+    /// `vpdpwssd` ymm (AVX-VNNI) or `vpmaddwd` + `vpaddd` ymm, and the scalar twin on the generic ISA.
+    attend_quant_dot_q16_fn dot_q16;
 } attend_quant_ukernel;
 
 /// 1 if this CPU and OS can run AVX-512 VNNI code (with AVX-512F/BW/VL), else 0.
 int attend_cpu_has_avx512vnni(void);
+
+/// 1 if this CPU and OS can run AVX-512BW code (with AVX-512F/VL), else 0.
+int attend_cpu_has_avx512bw(void);
+
+/// 1 if this CPU and OS can run AVX-VNNI code (the VEX-encoded vpdpwssd on ymm, with AVX2), else 0.
+int attend_cpu_has_avxvnni(void);
+
+/// One exact kernel variant of `isa` (vnni = 0: without the VNNI instructions, 1: with them), or NULL when
+/// this build or CPU cannot run it. Lets tests force every variant in turn; `attend_quant_ukernel_for`
+/// picks the VNNI one where the CPU has it.
+const attend_quant_ukernel *attend_quant_ukernel_variant(attend_isa isa, int vnni);
 
 /// The kernel set for `isa`, or the generic one when this build or CPU lacks `isa`.
 /// Never returns code the running CPU cannot execute.

@@ -13,7 +13,7 @@ extension LlamaModel {
     /// products (``LlamaActivations``; the reference path ignores it).
     /// - Throws: `GGUFError` / ``ModelError`` naming the file and the key or tensor that is missing or wrong.
     public static func load(_ fileOrFolder: URL, path: LlamaWeightPath = .quantized,
-                            activations: LlamaActivations = .fp32) throws -> LlamaModel {
+                            activations: LlamaActivations = .int16) throws -> LlamaModel {
         let url = try ggufFile(fileOrFolder)
         let file = try GGUFFile(url: url)
         let source = url.path

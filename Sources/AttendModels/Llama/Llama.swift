@@ -12,8 +12,9 @@
 // products: transformers' numbers), `.quantized` keeps the Q4_1 / Q8_0 blocks and multiplies on them
 // (`Kernels.gemmQuantized`). GGUF's Q and K rows are permuted by llama.cpp's converter for its interleaved rope;
 // the loader undoes it (transformers' `_reverse_permute_weights`) so RoPE here is transformers' rotate_half.
-// On the quantized path, `LlamaActivations` chooses the products' activations: `.fp32` (the default: float32
-// activations against the decoded weights, within the parity bar) or `.int8` (llama.cpp's scheme,
+// On the quantized path, `LlamaActivations` chooses the products' activations: `.int16` (the default: for
+// decode-sized products each 32-element activation block rounded to 16 bits and multiplied on exact integer dot
+// products, within the parity bar), `.fp32` (float32 activations against the decoded weights) or `.int8` (llama.cpp's scheme,
 // activations rounded to 8 bits per 32-element block for decode-sized products where the CPU has AVX2 or AVX-512
 // VNNI: faster, and like llama.cpp it changes some greedy continuations where the reference's top two logits are
 // up to 0.3 apart; see LlamaParityTests).
@@ -87,8 +88,7 @@ public enum LlamaWeightPath: String, Sendable, CaseIterable {
 
 /// The activations of the quantized path's products (the reference path always multiplies in float32).
 public enum LlamaActivations: String, Sendable, CaseIterable, CustomStringConvertible {
-    /// Float32 activations against the weights decoded from their blocks: only float32 rounding of the sums
-    /// (the default).
+    /// Float32 activations against the weights decoded from their blocks: only float32 rounding of the sums.
     case fp32
     /// llama.cpp's scheme: for products of at most 16 rows (decoding) on CPUs with AVX2 or AVX-512 VNNI
     /// (``Kernels/int8ActivationsAvailable``), each 32-element block of an activation row is rounded to 8 bits
@@ -96,8 +96,22 @@ public enum LlamaActivations: String, Sendable, CaseIterable, CustomStringConver
     /// that rounding (`|x − d·q| ≤ d/2`, large where a block holds an outlier): on SmolLM2 decode logits move by
     /// up to ~1 and greedy continuations can change where the top two logits are within ~0.3, as llama.cpp's do.
     case int8
+    /// For products of at most 16 rows (decoding), each 32-element block of an activation row is rounded to 16 bits
+    /// (`d = max|x|/32767`: the error is at most about 1.5e-5 of the block's largest value) and multiplied on exact
+    /// int16 × int16 dot products (``Kernels/int16ActivationsAvailable``); elsewhere float32. Faster than `.fp32`
+    /// and within the same parity bar (see LlamaParityTests). The default.
+    case int16
 
     public var description: String { rawValue }
+
+    /// The kernels' name for these activations.
+    var kernelActivations: QuantizedActivations {
+        switch self {
+        case .fp32: return .fp32
+        case .int8: return .int8
+        case .int16: return .int16
+        }
+    }
 }
 
 /// One weight matrix `[out, in]` (PyTorch's layout), dense or quantized.
@@ -109,7 +123,7 @@ public enum LlamaMatrix: @unchecked Sendable {
     func apply(_ x: Tensor, activations: LlamaActivations = .fp32) throws -> Tensor {
         switch self {
         case .dense(let w): return try Tensor.linear(x, weight: w, bias: nil)
-        case .quantized(let w): return try Tensor.linear(x, quantized: w, int8Activations: activations == .int8)
+        case .quantized(let w): return try Tensor.linear(x, quantized: w, activations: activations.kernelActivations)
         }
     }
 

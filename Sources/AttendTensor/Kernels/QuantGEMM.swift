@@ -24,16 +24,28 @@ extension Kernels {
     /// ``int8ActivationsAvailable`` says whether it takes effect.
     public static func gemmQuantized(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
                                      c: UnsafeMutablePointer<Float>, ldc: Int, int8Activations: Bool = false) {
+        gemmQuantized(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, activations: int8Activations ? .int8 : .fp32)
+    }
+
+    /// ``gemmQuantized(m:a:lda:weight:c:ldc:int8Activations:)`` with the activations named: `.fp32`, `.int8` (as
+    /// `int8Activations: true`) or `.int16` (for m ≤ 16 where ``int16ActivationsAvailable``: each 32-element block of A
+    /// rounded to 16 bits, `d = max|x|/32767`, and multiplied on exact int16 × int16 → int32 dot products; see
+    /// ``ReferenceKernels/gemmQuantizedInt16(m:a:lda:weight:c:ldc:)``). A scheme that does not apply runs the fp32 path.
+    public static func gemmQuantized(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
+                                     c: UnsafeMutablePointer<Float>, ldc: Int, activations: QuantizedActivations) {
         if m <= 0 || weight.rows == 0 { return }
         if useReference {
-            if int8Activations && int8ActivationsAvailable && m <= QuantGEMM.Tuning().directMaxM {
+            let direct = m <= QuantGEMM.Tuning().directMaxM
+            if activations == .int8 && int8ActivationsAvailable && direct {
                 ReferenceKernels.gemmQuantizedInt8(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
+            } else if activations == .int16 && int16ActivationsAvailable && direct {
+                ReferenceKernels.gemmQuantizedInt16(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
             } else {
                 ReferenceKernels.gemmQuantized(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
             }
         } else {
             QuantGEMM.run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, isa: activeISA, threads: maxThreads,
-                          int8: int8Activations)
+                          activations: activations)
         }
     }
 
@@ -152,7 +164,15 @@ enum QuantGEMM {
 
     static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
                     c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA, threads maxThreads: Int,
-                    int8: Bool = false, tuning: Tuning = Tuning()) {
+                    int8: Bool, tuning: Tuning = Tuning()) {
+        run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, isa: isa, threads: maxThreads,
+            activations: int8 ? .int8 : .fp32, tuning: tuning)
+    }
+
+    static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
+                    c: UnsafeMutablePointer<Float>, ldc: Int, isa: KernelISA, threads maxThreads: Int,
+                    activations: QuantizedActivations = .fp32, tuning: Tuning = Tuning()) {
+        let int8 = activations == .int8
         let n = weight.rows, k = weight.columns, nb = weight.blocksPerRow, rowBytes = weight.rowBytes
         guard m > 0, n > 0, k > 0 else { return }
         let uk = ukernel(isa)
@@ -180,6 +200,9 @@ enum QuantGEMM {
                         }
                     }
                 }
+            } else if activations == .int16, m <= tuning.directMaxM, let dotQ16 = uk.dot_q16 {
+                runInt16(dotQ16, qtype: qtype, m: m, n: n, nb: nb, a: a, lda: lda, w: w, rowBytes: rowBytes,
+                         c: c, ldc: ldc, threads: threads)
             } else if m <= tuning.directMaxM {
                 // Items: runs of W rows (multiples of 2 so the two-row tiles stay whole).
                 let chunk = GEMM.chunk(n, threads: threads, multiple: 2)
@@ -220,6 +243,13 @@ extension Tensor {
     /// (see ``Kernels/gemmQuantized(m:a:lda:weight:c:ldc:int8Activations:)``).
     public static func linear(_ x: Tensor, quantized weight: QuantizedMatrix, bias: Tensor? = nil,
                               activation: FusedActivation = .none, int8Activations: Bool = false) throws -> Tensor {
+        try linear(x, quantized: weight, bias: bias, activation: activation, activations: int8Activations ? .int8 : .fp32)
+    }
+
+    /// ``linear(_:quantized:bias:activation:int8Activations:)`` with the product's activations named
+    /// (``QuantizedActivations``; see ``Kernels/gemmQuantized(m:a:lda:weight:c:ldc:activations:)``).
+    public static func linear(_ x: Tensor, quantized weight: QuantizedMatrix, bias: Tensor? = nil,
+                              activation: FusedActivation = .none, activations: QuantizedActivations) throws -> Tensor {
         let (out, inF) = (weight.rows, weight.columns)
         let rows = try linearRows("linear quantized", x, out: out, in: inF, bias: bias)
         var y = [Float](repeating: 0, count: rows * out)
@@ -228,7 +258,7 @@ extension Tensor {
                 y.withUnsafeMutableBufferPointer { yp in
                     guard let xb = xp.baseAddress, let yb = yp.baseAddress else { return }
                     Kernels.gemmQuantized(m: rows, a: xb, lda: inF, weight: weight, c: yb, ldc: out,
-                                          int8Activations: int8Activations)
+                                          activations: activations)
                     (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
                         Kernels.biasActivation(yb, rows: rows, cols: out,
                                                bias: bias == nil ? nil : bp.baseAddress, activation: activation)
