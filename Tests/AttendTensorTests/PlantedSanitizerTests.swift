@@ -17,13 +17,28 @@ struct PlantedSanitizerTests {
         #expect(p[0] == p[0])
     }
 
-    /// A data race: two threads increment one counter with no synchronisation.
+    /// A data race: two threads increment one counter with no synchronisation. They are plain pthreads joined by
+    /// the test, so the two threads' writes are unordered whatever the timing. (The first version used
+    /// DispatchQueue.concurrentPerform with 2 iterations and passed under TSan with no report: libdispatch may run
+    /// both iterations on the calling thread, and then there is no race to find.)
     @Test func dataRace() {
-        final class Counter: @unchecked Sendable { var n = 0 }
-        let c = Counter()
-        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+        let c = PlantedCounter()
+        let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { raw in
+            let c = Unmanaged<PlantedCounter>.fromOpaque(raw!).takeUnretainedValue()
             for _ in 0..<10_000 { c.n += 1 }
+            return nil
         }
-        #expect(c.n <= 20_000)
+        let raw = Unmanaged.passUnretained(c).toOpaque()
+        var threads: [pthread_t] = []
+        for _ in 0..<2 {
+            var t = pthread_t()
+            #expect(pthread_create(&t, nil, body, raw) == 0)
+            threads.append(t)
+        }
+        for t in threads { pthread_join(t, nil) }
+        withExtendedLifetime(c) { #expect(c.n <= 20_000) }
     }
 }
+
+/// The planted race's counter (file scope, so the C-convention thread body can name it).
+private final class PlantedCounter: @unchecked Sendable { var n = 0 }
