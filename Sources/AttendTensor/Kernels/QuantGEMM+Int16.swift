@@ -28,47 +28,11 @@ extension ReferenceKernels {
     /// with qw the unsigned nibble (Q4_0, Q4_1) or the signed byte (Q8_0), as in the int8 twin.
     public static func gemmQuantizedInt16(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
                                           c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let nb = weight.blocksPerRow
-        let xs = (0..<m).map { Int16Activations(UnsafeBufferPointer(start: a + $0 * lda, count: weight.columns)) }
-        weight.withUnsafeBytes { raw in
-            for j in 0..<weight.rows {
-                for i in 0..<m {
-                    var sum = 0.0
-                    for b in 0..<nb {
-                        let block = WeightBlock(weight.type, raw, offset: j * weight.rowBytes + b * weight.type.blockBytes)
-                        var isum = 0
-                        for t in 0..<32 { isum += block.q[t] * Int(xs[i].q[32 * b + t]) }
-                        let dx = Double(xs[i].d[b]), qsum = Double(xs[i].qsum[b])
-                        sum += Double(block.d) * dx * Double(isum) + block.c * dx * qsum
-                    }
-                    c[i * ldc + j] = Float(sum)
-                }
-            }
-        }
+        gemmBlockQuantized(Int16.self, m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
     }
 
     /// One row of activations quantized to int16 per 32-element block (see ``gemmQuantizedInt16(m:a:lda:weight:c:ldc:)``).
-    struct Int16Activations {
-        var q: [Int16] = []
-        var d: [Float] = []
-        var qsum: [Int] = []
-
-        init(_ x: UnsafeBufferPointer<Float>) {
-            for b in 0..<(x.count / 32) {
-                let block = x[(32 * b)..<(32 * b + 32)]
-                let amax = block.reduce(Float(0)) { Swift.max($0, abs($1)) }
-                let d = amax / 32767, id: Float = d != 0 ? 1 / d : 0
-                var s = 0
-                for v in block {
-                    let r = Swift.min(32767, Swift.max(-32767, Int((v * id).rounded(.toNearestOrAwayFromZero))))
-                    q.append(Int16(r))
-                    s += r
-                }
-                self.d.append(d)
-                qsum.append(s)
-            }
-        }
-    }
+    typealias Int16Activations = BlockActivations<Int16>
 }
 
 extension QuantGEMM {

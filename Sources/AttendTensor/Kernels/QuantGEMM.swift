@@ -81,8 +81,16 @@ extension ReferenceKernels {
     /// with qw the unsigned nibble (Q4_0, Q4_1) or the signed byte (Q8_0).
     public static func gemmQuantizedInt8(m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix,
                                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+        gemmBlockQuantized(Int8.self, m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc)
+    }
+
+    /// The twins of the int8 and int16 activation paths, which differ only in the integer the activation blocks are
+    /// rounded to (`Q.max` = 127 or 32767): the Double sum of ``gemmQuantizedInt8(m:a:lda:weight:c:ldc:)``.
+    static func gemmBlockQuantized<Q: FixedWidthInteger & SignedInteger>(
+        _: Q.Type, m: Int, a: UnsafePointer<Float>, lda: Int, weight: QuantizedMatrix, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let nb = weight.blocksPerRow
-        let xs = (0..<m).map { QuantizedActivations(UnsafeBufferPointer(start: a + $0 * lda, count: weight.columns)) }
+        let xs = (0..<m).map { BlockActivations<Q>(UnsafeBufferPointer(start: a + $0 * lda, count: weight.columns)) }
         weight.withUnsafeBytes { raw in
             for j in 0..<weight.rows {
                 for i in 0..<m {
@@ -100,21 +108,24 @@ extension ReferenceKernels {
         }
     }
 
-    /// One row of activations quantized per 32-element block, as ggml's `quantize_row_q8_0_ref`.
-    struct QuantizedActivations {
-        var q: [Int8] = []
+    /// One row of activations quantized per 32-element block, as ggml's `quantize_row_q8_0_ref` does for int8
+    /// (`d = max|x|/Q.max` in Float, `q = roundf(x · (1/d))` clamped to ±Q.max, 0 when d = 0), with each block's
+    /// sum of quants.
+    struct BlockActivations<Q: FixedWidthInteger & SignedInteger> {
+        var q: [Q] = []
         var d: [Float] = []
         var qsum: [Int] = []
 
         init(_ x: UnsafeBufferPointer<Float>) {
+            let levels = Int(Q.max)
             for b in 0..<(x.count / 32) {
                 let block = x[(32 * b)..<(32 * b + 32)]
                 let amax = block.reduce(Float(0)) { Swift.max($0, abs($1)) }
-                let d = amax / 127, id: Float = d != 0 ? 1 / d : 0
+                let d = amax / Float(levels), id: Float = d != 0 ? 1 / d : 0
                 var s = 0
                 for v in block {
-                    let r = Swift.min(127, Swift.max(-127, Int((v * id).rounded(.toNearestOrAwayFromZero))))
-                    q.append(Int8(r))
+                    let r = Swift.min(levels, Swift.max(-levels, Int((v * id).rounded(.toNearestOrAwayFromZero))))
+                    q.append(Q(r))
                     s += r
                 }
                 self.d.append(d)
@@ -122,6 +133,9 @@ extension ReferenceKernels {
             }
         }
     }
+
+    /// The int8 activations of ``gemmQuantizedInt8(m:a:lda:weight:c:ldc:)``.
+    typealias QuantizedActivations = BlockActivations<Int8>
 
     /// One weight block as integers: the scale d, the quants as the int8 kernel multiplies them, and the
     /// per-block constant's coefficient c (m for Q4_1, −8·d for Q4_0, 0 for Q8_0).
