@@ -20,8 +20,10 @@ extension AttendServer {
         let body = try JSONBody(data)
         try body.rejectUnknown(["input", "model", "encoding_format", "dimensions", "user", "return_attention"])
         let model = try self.model(body.string("model"))
-        guard body.has("input") else { throw APIError.badRequest("\"input\" is required: a string, an array of strings, an array of token ids or an array of such arrays", param: "input") }
-        let inputs = try Self.openAIInputs(body.fields["input"]!)
+        guard body.has("input"), let input = body.fields["input"] else {
+            throw APIError.badRequest("\"input\" is required: a string, an array of strings, an array of token ids or an array of such arrays", param: "input")
+        }
+        let inputs = try Self.openAIInputs(input)
         guard inputs.count <= options.maxClientBatch else {
             throw APIError.badRequest("\"input\" has \(inputs.count) items; this server takes at most \(options.maxClientBatch) per request (--max-client-batch)", param: "input")
         }

@@ -17,9 +17,11 @@ import Hummingbird
 extension AttendServer {
     /// `inputs` as a list of non-empty texts within the client batch limit.
     func teiTexts(_ body: JSONBody, field: String = "inputs") throws -> [String] {
-        guard body.has(field) else { throw APIError.badRequest("\"\(field)\" is required: a string or an array of strings", param: field) }
+        guard body.has(field), let value = body.fields[field] else {
+            throw APIError.badRequest("\"\(field)\" is required: a string or an array of strings", param: field)
+        }
         let texts: [String]
-        switch body.fields[field]! {
+        switch value {
         case .string(let s): texts = [s]
         case .array: texts = try body.strings(field) ?? []
         case let other: throw APIError.badRequest("\"\(field)\" must be a string or an array of strings, got \(other.typeName)", param: field)
