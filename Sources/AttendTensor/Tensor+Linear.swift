@@ -81,11 +81,12 @@ extension Tensor {
             if let t, t.shape != [cols] { throw TensorError.shapeMismatch(op: "addingLayerNorm \(name)", expected: "[\(cols)]", actual: t.shape) }
         }
         if count == 0 { return self }
-        var out = [Float](repeating: 0, count: count)
         let g = weight?.scalars ?? [], b = bias?.scalars ?? []
-        scalars.withUnsafeBufferPointer { x in
-            residual.scalars.withUnsafeBufferPointer { r in
-                out.withUnsafeMutableBufferPointer { y in
+        // Every element is written by the row kernel.
+        let out = [Float](unsafeUninitializedCapacity: count) { y, initialized in
+            initialized = count
+            scalars.withUnsafeBufferPointer { x in
+                residual.scalars.withUnsafeBufferPointer { r in
                     g.withUnsafeBufferPointer { gp in
                         b.withUnsafeBufferPointer { bp in
                             Kernels.addLayerNormRows(x.baseAddress!, r.baseAddress!, y.baseAddress!, rows: count / cols, cols: cols,

@@ -6,18 +6,21 @@ extension Tensor {
                                   activation: FusedActivation = .none) throws -> Tensor {
         let (out, inF) = (weight.n, weight.k)
         let rows = try linearRows("linearInt8", x, out: out, in: inF, bias: bias)
-        var y = [Float](repeating: 0, count: rows * out)                                  // [rows, n]
-        if rows > 0 && out > 0 {
+        // Every element is written by the GEMM (beta = 0; its epilogue adds the bias and applies the activation on
+        // each finished tile) or, with no inputs, zero-filled below.
+        let y = [Float](unsafeUninitializedCapacity: rows * out) { yp, initialized in                 // [rows, n]
+            initialized = rows * out
+            guard rows > 0, out > 0, let yBase = yp.baseAddress else { return }
             x.scalars.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    guard let xBase = xp.baseAddress, let yBase = yp.baseAddress else { return }
-                    if inF > 0 {
-                        Kernels.gemmInt8(m: rows, a: xBase, lda: inF, weight: weight, c: yBase, ldc: out)
+                (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
+                    let b = bias == nil ? nil : bp.baseAddress
+                    guard inF > 0, let xBase = xp.baseAddress else {
+                        yBase.update(repeating: 0, count: rows * out)
+                        Kernels.biasActivation(yBase, rows: rows, cols: out, bias: b, activation: activation)
+                        return
                     }
-                    (bias?.scalars ?? []).withUnsafeBufferPointer { bp in
-                        Kernels.biasActivation(yBase, rows: rows, cols: out,
-                                               bias: bias == nil ? nil : bp.baseAddress, activation: activation)
-                    }
+                    Kernels.gemmInt8(m: rows, a: xBase, lda: inF, weight: weight, c: yBase, ldc: out,
+                                     bias: b, activation: activation)
                 }
             }
         }

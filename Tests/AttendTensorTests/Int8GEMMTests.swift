@@ -86,6 +86,47 @@ struct Int8GEMMTests {
         }
     }
 
+    @Test("epilogue: bias and activation applied per finished tile give the bits of a separate pass", arguments: int8Cases)
+    func epilogue(_ c: Int8Case) {
+        var rng = SeededRNG(seed: UInt64(c.m * 7919 + c.n * 31 + c.k))
+        let lda = c.k + c.padA, ldc = c.n + c.padC
+        let a = (0..<(c.m * lda)).map { _ in rng.float() * 2 }
+        let w = (0..<(c.n * c.k)).map { _ in rng.float() * 0.1 }
+        let bias = (0..<c.n).map { _ in rng.float() }
+        let weight = w.withUnsafeBufferPointer { Int8PackedWeightTestAccess.make($0, n: c.n, k: c.k) }
+        let sentinel: Float = -12345
+        // The padding must survive, so every element of C outside the n columns starts as the sentinel.
+        let c0: [Float] = (0..<(c.m * ldc)).map { idx in idx % ldc >= c.n ? sentinel : .nan }
+        for path in int8Paths {
+            let isa: KernelISA = path.kernel == .avx512vnni ? .avx512 : path.kernel == .avx2 ? .avx2 : .generic
+            // Expected: the same driver without an epilogue, then one pass of the same row op over each row.
+            var expected = c0
+            run(path, m: c.m, a, lda: lda, weight, &expected, ldc: ldc, beta: 0)
+            expected.withUnsafeMutableBufferPointer { cp in
+                bias.withUnsafeBufferPointer { bp in
+                    Kernels.biasActivationTile(cp.baseAddress!, rows: c.m, cols: c.n, ldy: ldc, bias: bp.baseAddress,
+                                               activation: .gelu, isa: isa)
+                }
+            }
+            var got = c0
+            a.withUnsafeBufferPointer { ap in
+                got.withUnsafeMutableBufferPointer { cp in
+                    bias.withUnsafeBufferPointer { bp in
+                        let b = bp.baseAddress!
+                        Int8GEMM.run(m: c.m, a: ap.baseAddress!, lda: lda, weight: weight, c: cp.baseAddress!, ldc: ldc,
+                                     beta: 0, kernel: path.kernel, threads: path.threads, tuning: path.tuning,
+                                     epilogue: { tile, rows, cols, col0 in
+                                         Kernels.biasActivationTile(tile, rows: rows, cols: cols, ldy: ldc, bias: b + col0,
+                                                                    activation: .gelu, isa: isa)
+                                     })
+                    }
+                }
+            }
+            let wrong = got.indices.filter { got[$0].bitPattern != expected[$0].bitPattern }
+            #expect(wrong.isEmpty, "\(c.testDescription) \(path): \(wrong.count) elements differ, first \(wrong.prefix(3).map { "[\($0 / ldc), \($0 % ldc)] got \(got[$0]) want \(expected[$0])" })")
+        }
+    }
+
     @Test("quantization: per-channel weights and per-row activations follow the stated rule")
     func quantizationRule() {
         // Ties and the clamp: a block whose max is 127 maps x to rne(x); 2.5 → 2, 3.5 → 4, −2.5 → −2.

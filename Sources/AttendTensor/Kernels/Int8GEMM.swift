@@ -141,6 +141,30 @@ extension Kernels {
         }
     }
 
+    /// `C = act(A · Wᵀ + bias)` on int8 (C overwritten): ``gemmInt8(m:a:lda:weight:c:ldc:beta:)`` with beta = 0 and
+    /// the bias and activation of ``biasActivation(_:rows:cols:bias:activation:)`` applied to each output tile as
+    /// the driver finishes it (same maths and bits as applying them afterwards, without a second pass over C).
+    static func gemmInt8(m: Int, a: UnsafePointer<Float>, lda: Int, weight: Int8PackedWeight,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?,
+                         activation: FusedActivation) {
+        if m <= 0 || weight.n == 0 { return }
+        let n = weight.n
+        if useReference {
+            ReferenceKernels.gemmInt8(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: 0)
+            for i in 0..<m { biasActivation(c + i * ldc, rows: 1, cols: n, bias: bias, activation: activation) }
+            return
+        }
+        let settings = Kernels.settings
+        let isa = settings.activeISA   // read here: the epilogue runs on pool threads, outside this task
+        let needsEpilogue = bias != nil || activation != .none
+        Int8GEMM.run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: 0,
+                     kernel: Int8GEMM.selected(isa), threads: settings.maxThreads,
+                     epilogue: needsEpilogue ? { tile, rows, cols, col0 in
+                         biasActivationTile(tile, rows: rows, cols: cols, ldy: ldc, bias: bias.map { $0 + col0 },
+                                            activation: activation, isa: isa)
+                     } : nil)
+    }
+
     /// The int8 kernel set the active ISA selects on this CPU: "avx512vnni", "avx2" or "portable".
     public static var int8KernelName: String { Int8GEMM.selected(activeISA).description }
 }
@@ -200,11 +224,12 @@ enum Int8GEMM {
     /// budget and tuning: tests pin a path this way without touching the global switches.
     static func run(m: Int, a: UnsafePointer<Float>, lda: Int, weight: Int8PackedWeight,
                     c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, kernel: Kernel, threads maxThreads: Int,
-                    tuning: Tuning = Tuning()) {
+                    tuning: Tuning = Tuning(), epilogue: GEMM.Epilogue? = nil) {
         let n = weight.n, k = weight.k
         guard m > 0, n > 0 else { return }
         if k == 0 {
             GEMM.scale(m: m, n: n, beta: beta, c: c, ldc: ldc)
+            epilogue?(c, m, n, 0)
             return
         }
         guard let u = kernel.ukernel ?? attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_PORTABLE),
@@ -220,7 +245,8 @@ enum Int8GEMM {
         func words(_ slivers: Int) -> Int { slivers * mr * (kq + nb) }
 
         /// C[rows of A slivers r0..<r1, columns of weight sliver s]; `aBlock` holds `blockSlivers` slivers whose
-        /// sliver 0 is row `row0` of C, their block scales after them.
+        /// sliver 0 is row `row0` of C, their block scales after them. The epilogue, if any, then runs on that
+        /// finished tile while it is still in cache.
         @inline(__always)
         func sweep(_ aBlock: UnsafePointer<UInt32>, blockSlivers: Int, row0: Int, rowsInBlock: Int, slivers r0: Int, _ r1: Int, s: Int) {
             let j = s * nr, nrcur = min(nr, n - j)
@@ -230,6 +256,10 @@ enum Int8GEMM {
                 let i = r * mr
                 micro(kq, aBlock + r * kq * mr, aScales + r * nb * mr, wSliver, wScales + j, wOffsets + s * nb * nr,
                       c + (row0 + i) * ldc + j, ldc, beta, min(mr, rowsInBlock - i), nrcur)
+            }
+            if let epilogue, r1 > r0 {
+                let first = r0 * mr
+                epilogue(c + (row0 + first) * ldc + j, min(r1 * mr, rowsInBlock) - first, nrcur, j)
             }
         }
 
