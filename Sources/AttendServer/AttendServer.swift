@@ -3,6 +3,7 @@
 // key, reads the body within the payload limit, and turns every failure into the route family's JSON error, so
 // nothing a client sends reaches the process as an unhandled error.
 import AttendModels
+import AttendNN
 import AttendSearch
 import AttendViz
 import Foundation
@@ -68,6 +69,15 @@ public final class AttendServer: Sendable {
     /// The language model a default server adds when it is installed (completions, chat completions, explain).
     public static let defaultDecoder = "smollm2-135m"
 
+    /// A model folder loaded through its family, except that a sentence encoder runs its linear layers at
+    /// `precision` (``ServerOptions/precision``); every other family ignores it.
+    static func load(folder: URL, name: String, precision: InferencePrecision) throws -> LoadedModel {
+        if precision != .fp32, let type = try? ModelFolder.modelType(of: folder), SentenceEncoders.modelTypes.contains(type) {
+            return LoadedModel(name: name, folder: folder, model: try SentenceEmbedder.load(folder: folder, precision: precision))
+        }
+        return try ModelRegistry.load(folder: folder, name: name)
+    }
+
     /// Loads each model once (a known name, a folder, or an embedded demo's name); the first encoder is the
     /// embedding routes' default. Sentence encoders (bert, mpnet) serve every route; other families serve
     /// `/v1/explain` only; language models (llama GGUF) serve completions, chat completions and `/v1/explain`.
@@ -108,7 +118,7 @@ public final class AttendServer: Sendable {
                 servedName = folder.lastPathComponent
             }
             do {
-                let loaded = try ModelRegistry.load(folder: folder, name: servedName)
+                let loaded = try load(folder: folder, name: servedName, precision: options.precision)
                 if let llama = loaded.model as? LlamaModel {
                     decoders.append(loaded)
                     logger.info("model loaded (language model)", metadata: ["model": "\(servedName)", "file": "\(llama.url.path)", "family": "\(loaded.family)",
@@ -116,6 +126,7 @@ public final class AttendServer: Sendable {
                 } else if let embedder = loaded.model as? SentenceEmbedder {
                     encoders.append((servedName, embedder))
                     logger.info("model loaded", metadata: ["model": "\(servedName)", "folder": "\(folder.path)", "family": "\(loaded.family)",
+                                                           "precision": "\(embedder.model.inferencePrecision)",
                                                            "dimension": "\(embedder.dimension)", "max_tokens": "\(embedder.maxSeqLength)"])
                 } else {
                     demos.append(loaded)

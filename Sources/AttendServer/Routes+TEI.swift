@@ -10,6 +10,7 @@
 //   POST /decode     {"ids": [int] | [[int]], "skip_special_tokens"?: true} → [string]
 //   GET  /info, /health, /metrics
 import AttendModels
+import AttendNN
 import AttendTokenizers
 import Foundation
 import Hummingbird
@@ -195,7 +196,7 @@ extension AttendServer {
         }
         let pooling = m.embedder.pooling.map { $0.rawValue }.joined(separator: "+")
         return json(.object([
-            ("model_id", .string(m.name)), ("model_sha", .null), ("model_dtype", .string("float32")),
+            ("model_id", .string(m.name)), ("model_sha", .null), ("model_dtype", .string(m.embedder.model.inferencePrecision.dtypeName)),
             ("model_type", .object([("embedding", .object([("pooling", .string(pooling))]))])),
             ("max_concurrent_requests", .int(options.maxQueuedTokens)), ("max_input_length", .int(m.maxInputTokens)),
             ("max_batch_tokens", .int(options.maxBatchTokens)), ("max_batch_requests", .null),
@@ -204,5 +205,16 @@ extension AttendServer {
             ("models", .array(models.map { .string($0.name) })),
             ("explain_models", .array(explainers.map { .string($0.name) })),
         ]))
+    }
+}
+
+extension InferencePrecision {
+    /// The name TEI's `/info` gives the weights' type (`model_dtype`): "float32", "bfloat16" or "int8".
+    var dtypeName: String {
+        switch self {
+        case .fp32: return "float32"
+        case .bf16: return "bfloat16"
+        case .int8: return "int8"
+        }
     }
 }

@@ -1,5 +1,6 @@
 // What `attend serve` is told on its command line, with the defaults a laptop wants: loopback only, no key,
 // limits that keep one request from starving the others.
+import AttendNN
 import Foundation
 
 public struct ServerOptions: Sendable {
@@ -25,6 +26,9 @@ public struct ServerOptions: Sendable {
     public var maxCompletionTokens: Int = 1024
     /// Generations that may wait per language model while one runs; beyond it a request gets 429.
     public var maxQueuedGenerations: Int = 8
+    /// The arithmetic of the sentence encoders' linear layers (`attend serve --precision`); language models and
+    /// the demos ignore it.
+    public var precision: InferencePrecision = .fp32
 
     public init() {}
 

@@ -19,13 +19,14 @@ struct ServeCommand: ParsableCommand {
 
         Chat completions: with a language model loaded, POST /v1/completions continues a raw prompt (as attend generate --model) and POST /v1/chat/completions answers messages (system, user, assistant) through the model's chat template (as attend chat), with OpenAI's fields max_tokens, temperature (default 1; 0 is greedy), top_p, top_k, seed, stop, logprobs (and top_logprobs for chat), stream (server-sent events ending with data: [DONE]) and usage. Add "return_attention": true to get, for every generated token, the earlier tokens it attended to most, averaged over every layer and head and per head ("attention_layer": L reads one layer, "attention_top": N lists N positions), as attend chat --explain shows them. Generations run one at a time per model; up to --max-queued-generations wait, and beyond that a request gets 429 with Retry-After. A streaming client that disconnects stops its generation.
 
-        With --api-key KEY every route except /health, /openapi.json and the explorer page wants the header `Authorization: Bearer KEY`.
+        With --api-key KEY every route except /health, /openapi.json and the explorer page wants the header `Authorization: Bearer KEY`. With --precision bf16 or int8 the sentence encoders run their linear layers at that precision (as attend embed --precision; GET /info reports it as model_dtype); language models and the demos are unchanged.
 
         Examples:
           attend serve
           attend serve --model all-mpnet-base-v2 --model tiny-gpt
           attend serve --model all-MiniLM-L6-v2 --port 9000 --api-key secret
           attend serve --model all-MiniLM-L6-v2 --index corpus.attendindex
+          attend serve --model all-MiniLM-L6-v2 --precision int8
           attend serve --model smollm2-135m --model all-MiniLM-L6-v2
 
         Asking it:
@@ -49,6 +50,7 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .customLong("payload-limit"), help: "Largest request body in bytes.") var payloadLimit = 2_000_000
     @Option(name: .customLong("cors-origin"), help: "Allow browsers on this origin (or *) to call the API.") var corsOrigin: String?
     @Option(name: .customLong("max-completion-tokens"), help: "Largest max_tokens a completion may ask for (and the chat route's default).") var maxCompletionTokens = 1024
+    @OptionGroup var precisionOption: PrecisionOption
     @Option(name: .customLong("max-queued-generations"), help: "Generations that may wait per language model while one runs (more get 429).") var maxQueuedGenerations = 8
 
     func run() throws {
@@ -64,6 +66,7 @@ struct ServeCommand: ParsableCommand {
             options.corsOrigin = corsOrigin
             options.maxCompletionTokens = maxCompletionTokens
             options.maxQueuedGenerations = maxQueuedGenerations
+            options.precision = precisionOption.precision
             options.maxQueuedTokens = max(options.maxQueuedTokens, maxBatchTokens)
             let problems = options.problems()
             guard problems.isEmpty else { throw CLIError(problems.joined(separator: "; ")) }

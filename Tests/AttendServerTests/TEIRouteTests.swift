@@ -113,6 +113,38 @@ struct TEIRouteTests {
         }
     }
 
+    @Test("attend serve --precision int8: the encoder loads in int8, /info says so, embeddings stay within cosine 0.99")
+    func precisionInt8() async throws {
+        let folder = try installedModelFolder("all-MiniLM-L6-v2")
+        let loaded = try AttendServer.load(folder: folder, name: "all-MiniLM-L6-v2", precision: .int8)
+        let embedder = try #require(loaded.model as? SentenceEmbedder)
+        #expect(embedder.model.inferencePrecision == .int8)
+        // The demo models ignore the precision.
+        let demo = try AttendServer.load(folder: try #require(DemoModels.folder(named: "tiny-gpt")), name: "tiny-gpt", precision: .int8)
+        #expect(demo.model is TinyGPT)
+        var options = ServerOptions()
+        options.port = 0
+        options.precision = .int8
+        let server = try AttendServer(embedders: [("all-MiniLM-L6-v2", embedder)], options: options, logger: ServedFixture.quietLogger)
+        let running = try await server.start()
+        do {
+            let info = try await HTTP.get(port: running.port, "/info").object
+            #expect(info["model_dtype"] as? String == "int8")
+            let texts = Array(sentences.suffix(3))
+            let expected = try ServedFixture.reference(texts)
+            let got = try #require(try await HTTP.post(port: running.port, "/embed", json: ["inputs": texts]).json() as? [[Any]])
+            for i in texts.indices {
+                let v = floats(got[i])
+                let cosine = zip(v, expected[i]).reduce(Float(0)) { $0 + $1.0 * $1.1 }
+                #expect(cosine >= 0.99 && cosine < 1.0001, "item \(i): cosine to fp32 \(cosine)")
+            }
+        } catch {
+            try? await running.stop()
+            throw error
+        }
+        try await running.stop()
+    }
+
     @Test func errorsInTEIShape() async throws {
         try await withServer({ $0.maxClientBatch = 3 }) { port, _ in
             let cases: [(String, String, Int, String)] = [
