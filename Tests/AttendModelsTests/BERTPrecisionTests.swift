@@ -18,24 +18,30 @@ struct BERTPrecisionTests {
     }
 
     @Test func embeddingsStayWithinCosine0999OfPyTorch() throws {
-        let e = try Self.bf16.get()
-        let sentences = try MiniLM.sentences()
-        let texts = try sentences.map { try #require($0["text"] as? String) }
-        let got = try e.embed(texts).map(\.vector)
-        var worst: Float = 1
-        for (s, v) in zip(sentences, got) {
-            let expected = flattenFloats(s["embedding"])
-            #expect(expected.count == v.count)
-            let cos = cosineSimilarity(v, expected)
-            worst = min(worst, cos)
-            #expect(cos >= 0.999, "\(s["text"] ?? ""): cosine \(cos) to PyTorch fp32")
-        }
+        let (texts, got, worst) = try fixtureCosines(try Self.bf16.get(), atLeast: 0.999)
         // bf16 is not fp32: the embeddings do move (a check that this test exercises the bf16 path at all).
         let fp32 = try MiniLM.embedder().embed(texts).map(\.vector)
         let moved = zip(fp32, got).map { a, b in zip(a, b).map { abs($0 - $1) }.max() ?? 0 }.max() ?? 0
         #expect(moved > 1e-5, "bf16 embeddings equal fp32 ones to 1e-5: the bf16 path did not run")
         #expect(worst > 0.999)
     }
+}
+
+/// Embeds the MiniLM fixture's sentences with `embedder` and expects each embedding within cosine `bound` of
+/// PyTorch's fp32 one; returns the texts, the embeddings and the worst cosine.
+private func fixtureCosines(_ embedder: SentenceEmbedder, atLeast bound: Float) throws -> (texts: [String], embeddings: [[Float]], worst: Float) {
+    let sentences = try MiniLM.sentences()
+    let texts = try sentences.map { try #require($0["text"] as? String) }
+    let got = try embedder.embed(texts).map(\.vector)
+    var worst: Float = 1
+    for (s, v) in zip(sentences, got) {
+        let expected = flattenFloats(s["embedding"])
+        #expect(expected.count == v.count)
+        let cos = cosineSimilarity(v, expected)
+        worst = min(worst, cos)
+        #expect(cos >= bound, "\(s["text"] ?? ""): cosine \(cos) to PyTorch fp32")
+    }
+    return (texts, got, worst)
 }
 
 /// `prepack: false` (what `attend embed` with a batch or less of texts uses): the weights stay in the mapped file and
@@ -82,17 +88,7 @@ struct Int8PrecisionTests {
     @Test func miniLMStaysWithinCosine099OfPyTorch() throws {
         let e = try SentenceEmbedder.load(folder: installedModelFolder("all-MiniLM-L6-v2"), precision: .int8)
         #expect(e.model.inferencePrecision == .int8)
-        let sentences = try MiniLM.sentences()
-        let texts = try sentences.map { try #require($0["text"] as? String) }
-        let got = try e.embed(texts).map(\.vector)
-        var worst: Float = 1
-        for (s, v) in zip(sentences, got) {
-            let expected = flattenFloats(s["embedding"])
-            #expect(expected.count == v.count)
-            let cos = cosineSimilarity(v, expected)
-            worst = min(worst, cos)
-            #expect(cos >= 0.99, "\(s["text"] ?? ""): cosine \(cos) to PyTorch fp32")
-        }
+        let worst = try fixtureCosines(e, atLeast: 0.99).worst
         // int8 is not fp32: the embeddings do move (a check that the int8 path ran at all).
         #expect(worst < 0.99999, "int8 embeddings within cosine 0.99999 of fp32 on every sentence: the int8 path did not run")
     }
