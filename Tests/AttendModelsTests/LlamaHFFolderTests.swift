@@ -260,11 +260,51 @@ struct LlamaHFFolderErrorTests {
             try "{% for m in messages %}{{ m['content'] }}{% endfor %}".write(to: $0.appendingPathComponent("chat_template.jinja"), atomically: true, encoding: .utf8)
             expectFailure(failure($0), contains: ["chat_template.jinja", "ChatML"])
         }
+        // The template in tokenizer_config.json (transformers 4's place for it) is read when there is no .jinja file.
+        try withCopy {
+            let jinja = $0.appendingPathComponent("chat_template.jinja")
+            let text = try String(contentsOf: jinja, encoding: .utf8)
+            try FileManager.default.removeItem(at: jinja)
+            try TinyLlamaFixture.editConfig($0, file: "tokenizer_config.json") { $0["chat_template"] = text }
+            let model = try LlamaModel.load($0)
+            #expect(model.chatTemplate?.source == text)
+            #expect(model.chatTemplate?.defaultSystemMessage == "You are a helpful AI assistant named SmolLM, trained by Hugging Face")
+        }
         // No chat template anywhere: the model loads without one.
         try withCopy {
             try FileManager.default.removeItem(at: $0.appendingPathComponent("chat_template.jinja"))
             let model = try LlamaModel.load($0)
             #expect(model.chatTemplate == nil)
         }
+    }
+}
+
+/// The real model, not on CI: a folder written from the installed GGUF by `Tests/Fixtures/llama-hf/gguf_to_hf.py`
+/// (transformers' float32 dequantization, 540 MB), named by `ATTEND_LLAMA_HF_FOLDER`, gives the GGUF reference
+/// path's config, ids, chat prompt and logits.
+@Suite("SmolLM2 from a Hugging Face folder against its GGUF reference path", .serialized,
+       .enabled(if: ProcessInfo.processInfo.environment["ATTEND_LLAMA_HF_FOLDER"] != nil && SmolLM2Fixture.enabled,
+                "set ATTEND_LLAMA_HF_FOLDER to a folder written by Tests/Fixtures/llama-hf/gguf_to_hf.py"))
+struct LlamaHFRealFolderTests {
+    @Test func equalsTheGGUFReferencePath() throws {
+        let path = try #require(ProcessInfo.processInfo.environment["ATTEND_LLAMA_HF_FOLDER"])
+        let hf = try LlamaModel.load(URL(fileURLWithPath: path))
+        let gguf = try SmolLM2Fixture.model(.reference)
+        #expect(hf.config == gguf.config)
+        let hfTemplate = try #require(hf.chatTemplate), ggufTemplate = try #require(gguf.chatTemplate)
+        let messages = [ChatMessage(role: "user", content: "What is 2+2?")]
+        #expect(hfTemplate.render(messages) == ggufTemplate.render(messages))
+        var worst: Float = 0
+        for text in ["The capital of France is", ggufTemplate.render(messages)] {
+            let ids = gguf.tokenizer.encode(text)
+            #expect(hf.tokenizer.encode(text) == ids)
+            let a = try hf.forward(ids, cache: LlamaCache(config: hf.config)).scalars                // [V]
+            let b = try gguf.forward(ids, cache: LlamaCache(config: gguf.config)).scalars            // [V]
+            let c = closeness(a, b, atol: 1e-4, rtol: 0)
+            worst = max(worst, zip(a, b).map { abs($0 - $1) }.max() ?? .infinity)
+            #expect(c.ok, "\(ids.count) tokens: \(c)")
+            #expect(SamplingOptions.argmax(a) == SamplingOptions.argmax(b))
+        }
+        print("SmolLM2 HF folder vs GGUF reference path: largest logit difference \(worst)")
     }
 }
