@@ -283,7 +283,7 @@ public struct ModelStore: Sendable {
             case .directory:
                 let folder = URL(fileURLWithPath: url.path, isDirectory: true)
                 // A folder of sharded weights (model.safetensors.index.json) is checked by the family's loader.
-                let sharded = ModelStore.missingFiles(in: folder, required: [ModelStore.requiredFiles[0], ModelStore.shardIndexFile]).isEmpty
+                let sharded = ModelStore.missingFiles(in: folder, required: [ModelFolder.configFile, ModelStore.shardIndexFile]).isEmpty
                 if ModelStore.ggufFiles(in: folder).isEmpty && !sharded {
                     try ModelStore.checkRequiredFiles(in: folder, installName: nil)
                 }

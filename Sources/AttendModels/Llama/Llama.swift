@@ -198,7 +198,7 @@ public final class LlamaModel: @unchecked Sendable {
     public let tokenizer: BPETokenizer
     /// `tokenizer.chat_template` of the file, when it has one.
     public let chatTemplate: ChatTemplate?
-    /// The GGUF file it was loaded from.
+    /// The GGUF file it was loaded from, or the Hugging Face folder.
     public let url: URL
     let embedding: LlamaMatrix     // token_embd [V, D]; also the LM head when tied
     let lmHead: LlamaMatrix?       // lm_head [V, D] of an HF folder with tie_word_embeddings false; nil: tied
