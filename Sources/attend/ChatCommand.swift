@@ -11,7 +11,7 @@ struct ChatCommand: ParsableCommand {
 
         With --explain, each answer is followed by, for every token written, the earlier tokens it attended to most (attention of the position that produced it, averaged over every layer and head, or the --layer/--head you choose): ask "What did I say about cats earlier?" and watch it read back to your earlier turn. The first token of the prompt, where heads park attention they do not need (an attention sink), is left out of those lists.
 
-        Install the model once with `attend models install smollm2-135m`. --model also takes a .gguf file or a folder holding one.
+        Install the model once with `attend models install smollm2-135m`. --model also takes a .gguf file, a folder holding one, or a Hugging Face folder of a Llama model (config.json, model.safetensors or its shards, tokenizer.json; the chat template from chat_template.jinja or tokenizer_config.json), whose weights run in float32.
 
         Examples:
           attend chat --model smollm2-135m "What is the capital of France?"
@@ -24,7 +24,7 @@ struct ChatCommand: ParsableCommand {
     @Argument(help: "Your message (none: a conversation on the terminal, or one turn per line of stdin).")
     var message: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("The model: a name installed with `attend models install`, a .gguf file or a folder holding one.", valueName: "name|file|folder"))
+    @Option(name: .long, help: ArgumentHelp("The model: a name installed with `attend models install`, a .gguf file, a folder holding one, or a Hugging Face folder of a Llama model.", valueName: "name|file|folder"))
     var model: String = "smollm2-135m"
 
     @Option(name: .long, help: "Sampling temperature (0: greedy, the most likely token every time).")
@@ -136,10 +136,12 @@ final class LLMRunner {
         cache = LlamaCache(config: model.config)
     }
 
-    /// Whether `--model` names a GGUF language model (a .gguf file, a folder with one, an installed name of one).
-    static func isGGUF(_ name: String) -> Bool {
+    /// Whether `--model` names a language model: a GGUF one (a .gguf file, a folder with one, an installed name of
+    /// one) or a Hugging Face folder of a causal language model (config.json with model_type "llama").
+    static func isLanguageModel(_ name: String) -> Bool {
         guard let url = try? ModelStore.resolve(name) else { return false }
         return url.pathExtension.lowercased() == "gguf" || !ModelStore.ggufFiles(in: url).isEmpty
+            || LlamaModel.isHuggingFaceLanguageModel(url)
     }
 
     static func load(_ name: String, activations: LlamaActivations = .int16) throws -> LlamaModel {

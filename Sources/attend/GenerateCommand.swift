@@ -7,13 +7,14 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Continue text with a language model (--model smollm2-135m), or a token sequence with TinyGPT, the 2-layer model that learned induction heads.",
         discussion: """
-        With --model naming a GGUF language model (`attend models install smollm2-135m`, a .gguf file or a folder holding one), the text is continued as it is: no chat template and no special tokens are added (use `attend chat` to talk to the model). The continuation is streamed as it is written, greedy by default (--temperature 0) or sampled with --temperature, --top-k, --top-p and --seed; it ends after --max-tokens tokens, at the model's end-of-text token or at a --stop string. --json prints one object with input_ids, output_ids and text (with --top-logprobs K, each step's K most likely tokens and log-probabilities); --explain shows, for each written token, the earlier tokens it attended to most.
+        With --model naming a language model (`attend models install smollm2-135m`, a .gguf file, a folder holding one, or a Hugging Face folder of a Llama model: config.json, model.safetensors or its shards, tokenizer.json, whose weights run in float32), the text is continued as it is: no chat template and no special tokens are added (use `attend chat` to talk to the model). The continuation is streamed as it is written, greedy by default (--temperature 0) or sampled with --temperature, --top-k, --top-p and --seed; it ends after --max-tokens tokens, at the model's end-of-text token or at a --stop string. --json prints one object with input_ids, output_ids and text (with --top-logprobs K, each step's K most likely tokens and log-probabilities); --explain shows, for each written token, the earlier tokens it attended to most.
 
           attend generate --model smollm2-135m "The capital of France is"
           attend generate --model smollm2-135m --max-tokens 40 --stop "\\n\\n" "def fibonacci(n):"
           attend generate --model smollm2-135m --temperature 0.8 --top-k 40 --seed 7 "Once upon a time"
           attend generate --model smollm2-135m --json --top-logprobs 3 --max-tokens 5 "Attention is"
           attend generate --model smollm2-135m --explain --layer 14 "Tom gave the ball to Anna. Then Anna gave it back to"
+          attend generate --model ./SmolLM2-135M-Instruct "The capital of France is"   (a Hugging Face folder)
 
         Without --model:
         TinyGPT (trained by `attend train induction`, see docs/TRAINING.md) was trained on random tokens in \
@@ -52,7 +53,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON on stdout.")
     var json = false
 
-    @Option(name: .long, help: "A GGUF language model (smollm2-135m, a .gguf file or a folder holding one), or a TinyGPT folder written by `attend train induction` (default: the embedded TinyGPT).")
+    @Option(name: .long, help: "A language model (smollm2-135m, a .gguf file, a folder holding one, or a Hugging Face folder of a Llama model), or a TinyGPT folder written by `attend train induction` (default: the embedded TinyGPT).")
     var model: String?
 
     @OptionGroup(title: "Language models (--model smollm2-135m)") var llm: LLMOptions
@@ -64,7 +65,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let model, LLMRunner.isGGUF(model) { return try runLanguageModel(model) }
+        if let model, LLMRunner.isLanguageModel(model) { return try runLanguageModel(model) }
         try runReportingErrors {
             let url: URL
             if let model { url = URL(fileURLWithPath: model) } else {
@@ -112,7 +113,7 @@ struct GenerateCommand: ParsableCommand {
         }
     }
 
-    /// `--model` is a GGUF language model: continue the raw text.
+    /// `--model` is a language model (GGUF or a Hugging Face Llama folder): continue the raw text.
     func runLanguageModel(_ name: String) throws {
         try runReportingErrors {
             try llm.validate(temperature: temperature)

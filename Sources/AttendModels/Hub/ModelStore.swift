@@ -223,6 +223,8 @@ public enum ModelStoreError: Error, Equatable, CustomStringConvertible {
 public struct ModelStore: Sendable {
     /// Files every model folder must contain.
     public static let requiredFiles = ["config.json", "model.safetensors"]
+    /// The index of a Hugging Face folder whose weights are split over several safetensors files.
+    public static let shardIndexFile = "model.safetensors.index.json"
 
     /// The folder holding one sub-folder per installed model.
     public let home: URL
@@ -280,7 +282,9 @@ public struct ModelStore: Sendable {
             switch ModelStore.kind(of: url) {
             case .directory:
                 let folder = URL(fileURLWithPath: url.path, isDirectory: true)
-                if ModelStore.ggufFiles(in: folder).isEmpty {
+                // A folder of sharded weights (model.safetensors.index.json) is checked by the family's loader.
+                let sharded = ModelStore.missingFiles(in: folder, required: [ModelFolder.configFile, ModelStore.shardIndexFile]).isEmpty
+                if ModelStore.ggufFiles(in: folder).isEmpty && !sharded {
                     try ModelStore.checkRequiredFiles(in: folder, installName: nil)
                 }
                 return folder

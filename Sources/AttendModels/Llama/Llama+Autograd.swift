@@ -87,7 +87,8 @@ extension LlamaModel {
         var pick = [Float](repeating: 0, count: t); pick[t - 1] = 1
         let last = try Variable.matmul(Variable(Tensor(shape: [1, t], scalars: pick)), x.reshaped([t, width]))  // [1, D]
         let normed = try last.rmsNorm(weight: Variable(outputNorm), eps: eps)                       // [1, D]
-        let logits = try Variable.matmul(normed, Variable(embeddingTable), transposeB: true)         // [1, V]
+        let head = lmHead.map { $0.denseValue() } ?? embeddingTable                                // [V, D]
+        let logits = try Variable.matmul(normed, Variable(head), transposeB: true)                   // [1, V]
         return TracedForward(logits: logits, attention: weights, attentionTaps: taps)
     }
 

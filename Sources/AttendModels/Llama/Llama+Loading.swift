@@ -9,11 +9,15 @@ extension LlamaModel {
     /// The architecture this family reads (`general.architecture`).
     public static let architecture = "llama"
 
-    /// Loads a GGUF file, or the one `.gguf` file of a folder; `activations` chooses the quantized path's
-    /// products (``LlamaActivations``; the reference path ignores it).
-    /// - Throws: `GGUFError` / ``ModelError`` naming the file and the key or tensor that is missing or wrong.
+    /// Loads a GGUF file, or the one `.gguf` file of a folder, or a Hugging Face folder (`config.json` and
+    /// safetensors weights, no `.gguf` file: ``load(huggingFaceFolder:activations:)``, always dense Float32, whatever
+    /// `path` says); `activations` chooses the quantized path's products (``LlamaActivations``; the reference path
+    /// ignores it).
+    /// - Throws: `GGUFError` / `SafetensorsError` / ``ModelError`` naming the file and the key, field or tensor
+    ///   that is missing or wrong.
     public static func load(_ fileOrFolder: URL, path: LlamaWeightPath = .quantized,
                             activations: LlamaActivations = .int16) throws -> LlamaModel {
+        if isHuggingFaceFolder(fileOrFolder) { return try load(huggingFaceFolder: fileOrFolder, activations: activations) }
         let url = try ggufFile(fileOrFolder)
         let file = try GGUFFile(url: url)
         let source = url.path
@@ -92,7 +96,7 @@ extension LlamaModel {
         guard isDirectory.boolValue else { return url }
         let files = ModelStore.ggufFiles(in: url)
         guard let first = files.first else {
-            throw ModelError.invalidInput("\(url.path) holds no .gguf file: Llama models load from GGUF (Hugging Face safetensors folders are not supported yet)")
+            throw ModelError.invalidInput("\(url.path) holds no .gguf file and no config.json: Llama models load from a GGUF file or a Hugging Face folder")
         }
         guard files.count == 1 else {
             throw ModelError.invalidInput("\(url.path) holds \(files.count) .gguf files (\(files.map(\.lastPathComponent).joined(separator: ", "))): name one of them")

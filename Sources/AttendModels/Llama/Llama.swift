@@ -198,17 +198,19 @@ public final class LlamaModel: @unchecked Sendable {
     public let tokenizer: BPETokenizer
     /// `tokenizer.chat_template` of the file, when it has one.
     public let chatTemplate: ChatTemplate?
-    /// The GGUF file it was loaded from.
+    /// The GGUF file it was loaded from, or the Hugging Face folder.
     public let url: URL
-    let embedding: LlamaMatrix     // token_embd [V, D]; also the LM head (tied)
+    let embedding: LlamaMatrix     // token_embd [V, D]; also the LM head when tied
+    let lmHead: LlamaMatrix?       // lm_head [V, D] of an HF folder with tie_word_embeddings false; nil: tied
     let layers: [LlamaLayer]       // blk.{i}
     let outputNorm: Tensor         // output_norm [D]
     let inverseFrequencies: [Float]  // RoPE: θ^(−2i/d), i < d/2
 
     init(config: LlamaConfig, path: LlamaWeightPath, activations: LlamaActivations, tokenizer: BPETokenizer,
-         chatTemplate: ChatTemplate?, url: URL, embedding: LlamaMatrix, layers: [LlamaLayer], outputNorm: Tensor) {
+         chatTemplate: ChatTemplate?, url: URL, embedding: LlamaMatrix, layers: [LlamaLayer], outputNorm: Tensor,
+         lmHead: LlamaMatrix? = nil) {
         (self.config, self.path, self.tokenizer, self.chatTemplate, self.url) = (config, path, tokenizer, chatTemplate, url)
-        self.activations = activations
+        (self.activations, self.lmHead) = (activations, lmHead)
         (self.embedding, self.layers, self.outputNorm) = (embedding, layers, outputNorm)
         // As LlamaRotaryEmbedding: inv_freq = 1 / base^(arange(0, d, 2) / d), in float32.
         let d = config.headDim
@@ -218,7 +220,7 @@ public final class LlamaModel: @unchecked Sendable {
     /// The same model (weights shared, nothing copied) with the quantized products on `activations`.
     public func with(activations: LlamaActivations) -> LlamaModel {
         LlamaModel(config: config, path: path, activations: activations, tokenizer: tokenizer, chatTemplate: chatTemplate,
-                   url: url, embedding: embedding, layers: layers, outputNorm: outputNorm)
+                   url: url, embedding: embedding, layers: layers, outputNorm: outputNorm, lmHead: lmHead)
     }
 
     /// Runs `ids` at positions `cache.count …` (the cache gains their keys and values) and returns the logits
@@ -240,7 +242,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let last = allLogits ? try x.reshaped([t, config.hiddenSize])                                 // [T, D]
                              : try x.reshaped([t, config.hiddenSize]).slice(axis: 0, (t - 1)..<t)    // [1, D]
-        let logits = try linear(rmsNorm(last, outputNorm), embedding)                                 // [T or 1, V]
+        let logits = try linear(rmsNorm(last, outputNorm), lmHead ?? embedding)                       // [T or 1, V]
         return allLogits ? logits : try logits.reshaped([config.vocabSize])
     }
 

@@ -35,7 +35,7 @@ public enum ModelRegistry {
         ModelFamily(modelType: "tiny-gpt", summary: "Attend's decoder-only demo model (induction heads)") {
             try TinyGPT.load(folder: $0)
         },
-        ModelFamily(modelType: "llama", summary: "Llama decoder from a GGUF file (SmolLM2-135M-Instruct): RoPE, grouped-query attention, SwiGLU, quantized weights") {
+        ModelFamily(modelType: "llama", summary: "Llama decoder from a GGUF file (SmolLM2-135M-Instruct; quantized weights) or a Hugging Face folder (safetensors): RoPE, grouped-query attention, SwiGLU") {
             try LlamaModel.load($0)
         },
     ]
