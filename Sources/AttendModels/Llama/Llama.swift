@@ -287,58 +287,22 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// LlamaRMSNorm: `y = weight · x / √(mean(x²) + ε)` over the last axis.
     func rmsNorm(_ x: Tensor, _ weight: Tensor) throws -> Tensor {
-        let width = weight.count
-        var out = x.scalars
-        let g = weight.scalars
-        for r in 0..<(out.count / width) {
-            let base = r * width
-            var sum: Float = 0
-            for j in 0..<width { sum += out[base + j] * out[base + j] }
-            let inv = 1 / (sum / Float(width) + config.rmsNormEps).squareRoot()
-            for j in 0..<width { out[base + j] = g[j] * (out[base + j] * inv) }
-        }
-        return try Tensor(shape: x.shape, scalars: out)
+        try x.rmsNorm(weight: weight, eps: config.rmsNormEps)                                       // x's shape
     }
 
     /// RoPE as apply_rotary_pos_emb: per head, with x₁ the first half and x₂ the second half of its d features,
     /// `rotate_half(x) = [−x₂, x₁]` and `y = x·cos + rotate_half(x)·sin`, angle `(start + t) · θ^(−2i/d)` for
-    /// feature i and i + d/2. `x`: `[1, T, heads·d]` → the same shape.
-    func rotary(_ x: Tensor, heads: Int, start: Int) throws -> Tensor {
-        let d = config.headDim, half = d / 2
-        var out = x.scalars
-        let rows = x.shape[1]
-        var cos = [Float](repeating: 0, count: half), sin = cos
-        for t in 0..<rows {
-            for i in 0..<half {
-                let angle = Float(start + t) * inverseFrequencies[i]                                // float32, as torch
-                cos[i] = Float(Foundation.cos(Double(angle)))
-                sin[i] = Float(Foundation.sin(Double(angle)))
-            }
-            for hd in 0..<heads {
-                let base = (t * heads + hd) * d
-                for i in 0..<half {
-                    let x1 = out[base + i], x2 = out[base + i + half]
-                    out[base + i] = x1 * cos[i] - x2 * sin[i]
-                    out[base + i + half] = x2 * cos[i] + x1 * sin[i]
-                }
-            }
-        }
-        return try Tensor(shape: x.shape, scalars: out)
+    /// feature i and i + d/2. `x`: `[1, T, heads·d]` → the same shape (rewritten in place when handed over).
+    func rotary(_ x: consuming Tensor, heads: Int, start: Int) throws -> Tensor {
+        try x.rotatedHalf(heads: heads, headDim: config.headDim, start: start,
+                          inverseFrequencies: inverseFrequencies)                                   // [1, T, heads·d]
     }
 
-    /// LlamaMLP's activation: `silu(gate) · up`, `silu(z) = z / (1 + e^(−z))`.
-    func swiglu(gate: Tensor, up: Tensor) throws -> Tensor {
-        var out = gate.scalars
-        let u = up.scalars
-        for j in out.indices { let z = out[j]; out[j] = z / (1 + Foundation.exp(-z)) * u[j] }
-        return try Tensor(shape: gate.shape, scalars: out)
+    /// LlamaMLP's activation: `silu(gate) · up`, `silu(z) = z / (1 + e^(−z))` (in place on a handed-over gate).
+    func swiglu(gate: consuming Tensor, up: Tensor) throws -> Tensor {
+        try Tensor.swiglu(gate: gate, up: up)                                                       // gate's shape
     }
 
-    /// The residual sum `a + b` (same shapes).
-    func added(_ a: Tensor, _ b: Tensor) throws -> Tensor {
-        var out = a.scalars
-        let s = b.scalars
-        for j in out.indices { out[j] += s[j] }
-        return try Tensor(shape: a.shape, scalars: out)
-    }
+    /// The residual sum `a + b` (same shapes; in place on a handed-over `b`).
+    func added(_ a: Tensor, _ b: consuming Tensor) throws -> Tensor { try b.adding(a) }
 }

@@ -1,3 +1,4 @@
+import AttendKernelsC
 import Foundation
 
 /// A small pool of 64-byte-aligned scratch buffers for GEMM packing, so that a call allocates
@@ -77,4 +78,14 @@ private extension Int {
         let step = 1 << (top - 2)
         return (self + step - 1) / step * step
     }
+}
+
+extension Kernels {
+    /// Tunes the C library's allocator for running models, once at process start (the `attend` command does):
+    /// with glibc, blocks below 32 MiB come from the heap instead of fresh `mmap` pages and up to 64 MiB of freed
+    /// heap is kept for reuse, so a prefill's large intermediate tensors (1–3 MiB each, several per layer) stop
+    /// paying page faults and the kernel's zeroing of new pages on every call. Elsewhere it does nothing.
+    /// - Returns: whether the setting was applied.
+    @discardableResult
+    public static func keepFreedMemory() -> Bool { attend_keep_freed_memory() == 1 }
 }

@@ -13,7 +13,8 @@ extension Kernels {
     /// 1 ulp) and the activations are not quantized, so the result differs from the dequantize-then-dot twin
     /// only by float32 rounding of the sums. For m ≤ 16 (decode) the C kernels multiply the blocks
     /// directly, splitting the rows of W between threads; for larger m (prefill) W is decoded to float32 in
-    /// panels of 256 rows and each panel's product runs on the fp32 GEMM, so decoding is paid once per call.
+    /// equal panels of at most 256 rows (a panel stays in L2 while every row block of A sweeps it) and each
+    /// panel's product runs on the fp32 GEMM, so decoding is paid once per call.
     /// ``Kernels/useReference`` runs ``ReferenceKernels/gemmQuantized(m:a:lda:weight:c:ldc:)`` instead.
     ///
     /// With `int8Activations` (llama.cpp's scheme), on AVX2 and AVX-512 VNNI CPUs and for m ≤ 16, the rows of A
@@ -227,10 +228,11 @@ enum QuantGEMM {
             } else {
                 // Panels of W rows, one after another: the threads decode a panel to float32 together,
                 // then the fp32 GEMM (threaded itself, on the active ISA) multiplies it.
-                let panel = max(1, min(tuning.panelRows, n))
-                var buffer = [Float](repeating: 0, count: panel * k)
-                buffer.withUnsafeMutableBufferPointer { bp in
-                    guard let buf = bp.baseAddress else { return }
+                // Equal panels of at most panelRows rows, rounded up to 64 (the widest fp32 tile): as few as fit.
+                let panelCount = (n + max(1, tuning.panelRows) - 1) / max(1, tuning.panelRows)
+                let panel = min(n, ((n + panelCount - 1) / panelCount + 63) / 64 * 64)
+                // The panel buffer comes from the GEMM's scratch pool: no fresh pages (and their faults) per call.
+                GEMMBuffers.with(floats: panel * k) { buf in
                     var j0 = 0
                     while j0 < n {
                         let nj = min(panel, n - j0)
@@ -266,7 +268,11 @@ extension Tensor {
                               activation: FusedActivation = .none, activations: QuantizedActivations) throws -> Tensor {
         let (out, inF) = (weight.rows, weight.columns)
         let rows = try linearRows("linear quantized", x, out: out, in: inF, bias: bias)
-        var y = [Float](repeating: 0, count: rows * out)
+        // Every element is written by the product (C is overwritten; zeros when there are no columns to sum).
+        var y = [Float](unsafeUninitializedCapacity: rows * out) { buffer, initialized in
+            if inF == 0, let base = buffer.baseAddress { base.initialize(repeating: 0, count: rows * out) }
+            initialized = rows * out
+        }
         if rows > 0 && out > 0 {
             x.scalars.withUnsafeBufferPointer { xp in
                 y.withUnsafeMutableBufferPointer { yp in
