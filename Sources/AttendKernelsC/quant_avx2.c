@@ -229,6 +229,13 @@ T256 static inline __attribute__((always_inline)) q16_pair q16_load_x256(const i
     return x;
 }
 
+/// The block's scales [d_w, c_w, 0, 0] (c_w: m for Q4_1, −8·d_w for Q4_0, 0 for Q8_0).
+T256 static inline __attribute__((always_inline)) __m128 q16_scales256(const int qtype, const uint8_t *b) {
+    const float d = attend_half_at(b);
+    const float c = qtype == ATTEND_QTYPE_Q8_0 ? 0.0f : qtype == ATTEND_QTYPE_Q4_1 ? attend_half_at(b + 2) : -8.0f * d;
+    return _mm_set_ps(0.0f, 0.0f, c, d);
+}
+
 #define Q16_F __m256
 #define Q16_W q16_pair
 #define Q16_X q16_pair
@@ -239,6 +246,9 @@ T256 static inline __attribute__((always_inline)) q16_pair q16_load_x256(const i
 #define Q16_SET1(f) _mm256_set1_ps(f)
 #define Q16_HSUM(v) hsum256(v)
 #define Q16_HALF(p) attend_half_at(p)
+#define Q16_BCAST(v) _mm256_broadcastss_ps(v)
+#define Q16_SCALES(q, blk) q16_scales256(q, blk)
+#define Q16_NMAX 2
 
 #define Q16_T T256
 #define Q16_FN(name) q16_256_##name

@@ -135,6 +135,18 @@ T512BW static inline __attribute__((always_inline)) __m512i q16_nibbles512(__m12
     return _mm512_cvtepu8_epi16(_mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1));
 }
 
+/// The block's scales [d_w, c_w, 0, 0] (c_w: m for Q4_1, −8·d_w for Q4_0, 0 for Q8_0): the binary16 pair at the
+/// block's start converted by one vcvtph2ps (Q4_1 stores d then m).
+T512BW static inline __attribute__((always_inline)) __m128 q16_scales512(const int qtype, const uint8_t *b) {
+    if (qtype == ATTEND_QTYPE_Q4_1) {
+        int32_t dm;
+        memcpy(&dm, b, 4);
+        return _mm_cvtph_ps(_mm_cvtsi32_si128(dm));
+    }
+    const __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(b[0] | (b[1] << 8))));
+    return qtype == ATTEND_QTYPE_Q4_0 ? _mm_insert_ps(d, _mm_mul_ss(d, _mm_set_ss(-8.0f)), 0x10) : d;
+}
+
 #define Q16_F __m512
 #define Q16_W __m512i
 #define Q16_X __m512i
@@ -145,6 +157,9 @@ T512BW static inline __attribute__((always_inline)) __m512i q16_nibbles512(__m12
 #define Q16_SET1(f) _mm512_set1_ps(f)
 #define Q16_HSUM(v) _mm512_reduce_add_ps(v)
 #define Q16_HALF(p) HALF(p)
+#define Q16_BCAST(v) _mm512_broadcastss_ps(v)
+#define Q16_SCALES(q, blk) q16_scales512(q, blk)
+#define Q16_NMAX 4
 
 #define Q16_T T512BW
 #define Q16_FN(name) q16_512bw_##name

@@ -127,6 +127,16 @@ public enum LlamaMatrix: @unchecked Sendable {
         }
     }
 
+    /// `x · W_sᵀ` for several matrices reading the same `x` (q, k, v; gate, up): `[..., in]` → one `[..., out_s]`
+    /// each. When all are quantized they run as one shared-activation product
+    /// (``Tensor/linear(_:quantized:activations:)``: on the int16 decode path one quantization of `x` and one thread
+    /// dispatch for all; the same numbers as one ``apply(_:activations:)`` each).
+    static func apply(_ x: Tensor, _ matrices: [LlamaMatrix], activations: LlamaActivations) throws -> [Tensor] {
+        let quantized = matrices.compactMap { m -> QuantizedMatrix? in if case .quantized(let w) = m { return w } else { return nil } }
+        guard quantized.count == matrices.count else { return try matrices.map { try $0.apply(x, activations: activations) } }
+        return try Tensor.linear(x, quantized: quantized, activations: activations.kernelActivations)
+    }
+
     /// Rows `ids` (an embedding lookup): `[ids.count, in]`.
     func rows(_ ids: [Int]) throws -> Tensor {
         switch self {
@@ -252,9 +262,10 @@ public final class LlamaModel: @unchecked Sendable {
         let (h, hkv, d) = (config.numHeads, config.numKeyValueHeads, config.headDim)
         let name = "L\(i)"
         let a = try rmsNorm(x, w.attnNorm)                                                          // [1, T, D]
-        let q = try rotary(linear(a, w.q), heads: h, start: start)                                  // [1, T, H·d]
-        let k = try rotary(linear(a, w.k), heads: hkv, start: start)                                // [1, T, Hkv·d]
-        let v = try linear(a, w.v)                                                                  // [1, T, Hkv·d]
+        let qkv = try LlamaMatrix.apply(a, [w.q, w.k, w.v], activations: activations)               // [1, T, H·d], [1, T, Hkv·d] ×2
+        let q = try rotary(qkv[0], heads: h, start: start)                                          // [1, T, H·d]
+        let k = try rotary(qkv[1], heads: hkv, start: start)                                        // [1, T, Hkv·d]
+        let v = qkv[2]                                                                              // [1, T, Hkv·d]
         let (keys, values) = try cache.append(layer: i, k, v)                                       // [1, P+T, Hkv·d] each
         // Query j sits at absolute position P + j and sees keys 0…P + j; head h reads key/value head h / (H / Hkv).
         let wantsWeights = observer?.wants(name + ".weights") ?? false
@@ -276,7 +287,8 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let hidden = try added(x, linear(r.output.mergedHeads(), w.o))                              // [1, T, D]
         let m = try rmsNorm(hidden, w.ffnNorm)                                                      // [1, T, D]
-        let gated = try swiglu(gate: linear(m, w.gate), up: linear(m, w.up))                        // [1, T, F]
+        let gateUp = try LlamaMatrix.apply(m, [w.gate, w.up], activations: activations)             // [1, T, F] ×2
+        let gated = try swiglu(gate: gateUp[0], up: gateUp[1])                                      // [1, T, F]
         return try added(hidden, linear(gated, w.down))                                             // [1, T, D]
     }
 
