@@ -1,5 +1,6 @@
 // Request bodies are read strictly: valid UTF-8 JSON, an object at the top, known fields only, each of the type
 // the route documents. Responses are written by ResponseJSON (ResponseJSON.swift).
+import AttendTokenizers
 import Foundation
 
 /// A parsed JSON value (numbers keep whether they were written as integers).
@@ -51,6 +52,9 @@ struct JSONBody {
         if let scanned = RequestJSONScanner.scan(data) {
             value = scanned
         } else {
+            if let offset = JSONLexer.nestingBeyond(in: data) {
+                throw APIError.badRequest("the request body is not valid JSON: arrays and objects nested deeper than \(JSONLexer.foundationMaximumDepth) levels (at byte \(offset))", code: "invalid_json")
+            }
             do { value = try JSONDecoder().decode(RequestJSON.self, from: data) } catch {
                 throw APIError.badRequest("the request body is not valid JSON: \(Self.describe(error))", code: "invalid_json")
             }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The lexical pieces of JSON (RFC 8259) read straight from bytes: whitespace, strings with their escapes, integers
 /// and the literals. The fast readers that run ahead of Foundation's `JSONDecoder` share it: ``VocabularyScanner``
 /// (a `tokenizer.json`'s `model.vocab`) and the server's request-body scanner. Each method reads at ``at`` and answers
@@ -139,5 +141,34 @@ public struct JSONLexer {
         for k in 0..<n where bytes[at + k] != word.utf8Start[k] { return false }
         at += n
         return true
+    }
+
+    /// Foundation's limit on the nesting of arrays and objects (deeper JSON is an error for its decoders).
+    public static let foundationMaximumDepth = 512
+
+    /// The byte offset of the first `[` or `{` (outside strings) that opens level `limit + 1`, or nil when `data`
+    /// nests no deeper than `limit`. Every reader that hands untrusted bytes to Foundation's `JSONDecoder` asks this
+    /// first: on this toolchain the decoder traps (SIGILL, inside `JSONError.SourceLocation`) instead of throwing when
+    /// the text ends right after its 513th opening bracket (found by the `tokenizer_json` fuzz target; `[` × 513 is
+    /// enough), so such input must be refused before the decoder sees it.
+    public static func nestingBeyond(_ limit: Int = foundationMaximumDepth, in data: Data) -> Int? {
+        data.withUnsafeBytes { raw -> Int? in
+            var depth = 0, inString = false, escaped = false
+            for (i, b) in raw.enumerated() {
+                if inString {
+                    if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch b {
+                case UInt8(ascii: "\""): inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    if depth > limit { return i }
+                case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+                default: break
+                }
+            }
+            return nil
+        }
     }
 }

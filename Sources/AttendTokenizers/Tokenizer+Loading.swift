@@ -116,6 +116,9 @@ func decodeJSONFile<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
 /// Decodes JSON `data`; every failure names `url`. `userInfo` reaches the types' decoders.
 func decodeJSON<T: Decodable>(_ type: T.Type, from data: Data, file url: URL,
                               userInfo: [CodingUserInfoKey: any Sendable] = [:]) throws -> T {
+    if let offset = JSONLexer.nestingBeyond(in: data) {
+        throw TokenizerError.malformedFile(url, reason: "arrays and objects nested deeper than \(JSONLexer.foundationMaximumDepth) levels (at byte \(offset))")
+    }
     do {
         let decoder = JSONDecoder()
         decoder.userInfo = userInfo

@@ -27,7 +27,8 @@ import Testing
             (#"{"target": [], "size": "9"}"#, #"wrong type at "size": expected a whole number"#),
             (#"{"target": []}"#, #"missing key "size""#),
         ]
-        let cases2 = cases + [("", "the file is empty, expected a JSON object")]   // Fuzz/regressions/model_config/empty-config
+        let cases2 = cases + [("", "the file is empty, expected a JSON object"),   // Fuzz/regressions/model_config/empty-config
+                              (String(repeating: "[", count: 513), "arrays and objects nested deeper than 512 levels")]   // …/nesting-513
         for (text, message) in cases2 {
             try Data(text.utf8).write(to: url)
             do {

@@ -37,6 +37,18 @@ struct JSONFastPathTests {
     }
 
     /// Random documents of the owned shapes: the scanner reads every one, equal to the decoder.
+    /// Fuzz/regressions/server_request/nesting-513: a 513-byte body of `[` crashed the decoder (SIGILL in Foundation);
+    /// it is now a 400 naming the nesting, and 512 levels still reach the decoder.
+    @Test func nestingBeyondFoundationsLimitIsA400() throws {
+        do {
+            _ = try JSONBody(Data(String(repeating: "[", count: 513).utf8))
+            Issue.record("a 513-deep body was accepted")
+        } catch let error as APIError {
+            #expect("\(error)".contains("nested deeper than 512 levels"), "\(error)")
+        }
+        #expect(throws: APIError.self) { try JSONBody(Data(String(repeating: "[", count: 512).utf8)) }
+    }
+
     @Test func scannerEqualsDecoderOnGeneratedDocuments() throws {
         var rng = SplitMix(seed: 11)
         let pieces = ["a", "é", "中", "😀", "\\n", "\\\"", "\\\\", "\\u0041", "\\u00e9", " ", "<", "\\/", "\\t", "z9"]

@@ -53,4 +53,25 @@ struct JSONLexerTests {
         #expect(lexInteger("1234567890123456789", maxDigits: 18) == nil)
         #expect(lexInteger("-0") == 0 && lexInteger("-0", allowNegativeZero: false) == nil)
     }
+
+    /// Fuzz/regressions/tokenizer_json/nesting-513: Foundation's JSONDecoder traps (SIGILL) instead of throwing when
+    /// the text ends right after its 513th opening bracket; every reader asks ``JSONLexer/nestingBeyond(_:in:)`` first.
+    @Test("nesting deeper than Foundation's 512 levels is found (strings ignored) and refused by the tokenizer reader")
+    func nesting() throws {
+        let deep = Data(String(repeating: "[", count: 513).utf8)
+        #expect(JSONLexer.nestingBeyond(in: deep) == 512)
+        #expect(JSONLexer.nestingBeyond(in: Data(String(repeating: "[", count: 512).utf8)) == nil)
+        #expect(JSONLexer.nestingBeyond(in: Data(("{\"a\": \"" + String(repeating: "[", count: 600) + "\\\"[\"}").utf8)) == nil)
+        #expect(JSONLexer.nestingBeyond(2, in: Data(#"[[1], [2, [3]]]"#.utf8)) == 10)
+        let regression = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fuzz/regressions/tokenizer_json/nesting-513")
+        for data in [deep, try Data(contentsOf: regression)] {
+            do {
+                _ = try Tokenizer(tokenizerJSONData: data)
+                Issue.record("a 513-deep document was accepted")
+            } catch {
+                #expect("\(error)".contains("nested deeper than 512 levels"), "\(error)")
+            }
+        }
+    }
 }

@@ -76,7 +76,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
         let modulesURL = folder.appendingPathComponent("modules.json")
         if FileManager.default.fileExists(atPath: modulesURL.path) {
             struct ModuleEntry: Decodable { var path: String; var type: String }
-            guard let data = try? Data(contentsOf: modulesURL),
+            guard let data = try? Data(contentsOf: modulesURL), JSONLexer.nestingBeyond(in: data) == nil,
                   let modules = try? JSONDecoder().decode([ModuleEntry].self, from: data) else {
                 throw ModelError.invalidConfig(modulesURL.path, "expected a list of {\"path\", \"type\"} modules")
             }
@@ -86,7 +86,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
                 case "sentence_transformers.models.Pooling":
                     let url = folder.appendingPathComponent(m.path).appendingPathComponent("config.json")
                     guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
-                    guard let config = try? JSONDecoder().decode(PoolingConfig.self, from: data) else {
+                    guard JSONLexer.nestingBeyond(in: data) == nil, let config = try? JSONDecoder().decode(PoolingConfig.self, from: data) else {
                         throw ModelError.invalidConfig(url.path, "not a pooling config")
                     }
                     pooling = config.modes

@@ -4,6 +4,7 @@
 // `sanitize` step renamed the file's tensors to the module's parameter paths. Loading fails naming the tensor and
 // both shapes when a tensor is missing or misshaped, and naming the tensors the model did not use.
 import AttendNN
+import AttendTokenizers
 import Foundation
 
 /// What a family's `sanitize` step says about one tensor name of a weights file.
@@ -34,6 +35,9 @@ public enum ModelFolder {
             throw ModelError.invalidConfig(url.path, "the file is empty, expected a JSON object")
         }
         guard let data = try? Data(contentsOf: url) else { throw ModelError.missingFile(url.path) }
+        if let offset = JSONLexer.nestingBeyond(in: data) {
+            throw ModelError.invalidConfig(url.path, "arrays and objects nested deeper than \(JSONLexer.foundationMaximumDepth) levels (at byte \(offset))")
+        }
         do {
             return try JSONDecoder().decode(C.self, from: data)
         } catch let DecodingError.keyNotFound(key, ctx) {
