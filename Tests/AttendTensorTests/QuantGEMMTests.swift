@@ -74,8 +74,9 @@ enum QuantKernelCheck {
     }
 }
 
-/// Random blocks: the scales are real binary16 values in a realistic range, the quants uniformly random.
-private func randomMatrix(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
+/// Random blocks: the scales are real binary16 values in a realistic range, the quants uniformly random. Shared by
+/// the quantized-product suites (QuantGEMM, QuantInt8, QuantInt16, QuantShared).
+func randomMatrix(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
     var bytes: [UInt8] = []
     func half(_ x: Float) { withUnsafeBytes(of: Float16Bits.bits(x).littleEndian) { bytes.append(contentsOf: $0) } }
     for _ in 0..<(rows * columns / 32) {

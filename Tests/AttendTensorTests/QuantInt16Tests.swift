@@ -17,18 +17,6 @@ private let int16Variants: [(name: String, isa: KernelISA, dot: attend_quant_dot
     return out
 }()
 
-/// Random blocks with real binary16 scales and uniformly random quants (as in QuantGEMMTests).
-private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
-    var bytes: [UInt8] = []
-    func half(_ x: Float) { withUnsafeBytes(of: Float16Bits.bits(x).littleEndian) { bytes.append(contentsOf: $0) } }
-    for _ in 0..<(rows * columns / 32) {
-        half(0.001 + 0.05 * rng.nextUnit())
-        if type == .q4_1 { half(-0.4 * rng.nextUnit()) }
-        for _ in 0..<(type == .q8_0 ? 32 : 16) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
-    }
-    return try QuantizedMatrix(type: type, rows: rows, columns: columns, bytes: bytes)
-}
-
 /// Activations with an outlier per row (as real hidden states have), so some blocks are coarse and some fine.
 private func activations(m: Int, k: Int, rng: inout SeededRNG) -> [Float] {
     var x = (0..<(m * k)).map { _ in rng.float() }
@@ -98,7 +86,7 @@ private func quantize16(_ x: [Float], m: Int, k: Int) -> (q: [Int16], d: [Float]
         // k: 1 block, a prime number of blocks, SIMD-width neighbours (15, 16, 17 blocks), the model's 576 and 1536.
         for k in [32, 7 * 32, 15 * 32, 16 * 32, 17 * 32, 576, 1536] {
             for n in (k >= 576 ? [1, 17, 65] : [1, 2, 3, 15, 16, 17, 31, 33]) {
-                let w = try randomBlocks(type, rows: n, columns: k, rng: &rng)
+                let w = try randomMatrix(type, rows: n, columns: k, rng: &rng)
                 let deq = w.dequantized().scalars
                 for m in [1, 2, 3, 5, 16] {
                     let x = activations(m: m, k: k, rng: &rng)
@@ -156,7 +144,7 @@ private func quantize16(_ x: [Float], m: Int, k: Int) -> (q: [Int16], d: [Float]
     @Test(arguments: [(GGMLType.q8_0, 49152, 576), (.q4_1, 576, 1536)])
     func realSizes(type: GGMLType, n: Int, k: Int) throws {
         var rng = SeededRNG(seed: 7 + UInt64(n))
-        let w = try randomBlocks(type, rows: n, columns: k, rng: &rng)
+        let w = try randomMatrix(type, rows: n, columns: k, rng: &rng)
         let x = activations(m: 1, k: k, rng: &rng)
         let (q, d, s) = quantize16(x, m: 1, k: k)
         var twin = [Float](repeating: .nan, count: n)
@@ -179,7 +167,7 @@ private func quantize16(_ x: [Float], m: Int, k: Int) -> (q: [Int16], d: [Float]
     @Test func driverAndLinearFollowTheInt16Path() throws {
         try KernelSettingsLock.exclusive {
             var rng = SeededRNG(seed: 191)
-            let w = try randomBlocks(.q4_1, rows: 37, columns: 96, rng: &rng)
+            let w = try randomMatrix(.q4_1, rows: 37, columns: 96, rng: &rng)
             for m in [1, 16, 17] {
                 let x = activations(m: m, k: 96, rng: &rng)
                 let (q, d, s) = quantize16(x, m: m, k: 96)

@@ -10,18 +10,6 @@ private let int8ISAs = KernelISA.supported.filter { isa in
     return uk.dot_q8 != nil && uk.isa == isa.cValue
 }
 
-/// Random blocks with real binary16 scales and uniformly random quants (as in QuantGEMMTests).
-private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
-    var bytes: [UInt8] = []
-    func half(_ x: Float) { withUnsafeBytes(of: Float16Bits.bits(x).littleEndian) { bytes.append(contentsOf: $0) } }
-    for _ in 0..<(rows * columns / 32) {
-        half(0.001 + 0.05 * rng.nextUnit())
-        if type == .q4_1 { half(-0.4 * rng.nextUnit()) }
-        for _ in 0..<(type == .q8_0 ? 32 : 16) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
-    }
-    return try QuantizedMatrix(type: type, rows: rows, columns: columns, bytes: bytes)
-}
-
 /// The int8-activation path (AVX-512 VNNI and AVX2 kernels), checked two ways on every ISA that has it.
 ///
 /// 1. Against its own twin (``ReferenceKernels/gemmQuantizedInt8(m:a:lda:weight:c:ldc:)``, same quantized
@@ -56,7 +44,7 @@ struct QuantInt8Tests {
         var worstOwn = 0.0, worstFloat = 0.0
         for k in [32, 64, 576, 1536] {
             for n in (k == 1536 ? [1, 17, 65] : [1, 7, 16, 17, 63, 64, 65]) {
-                let w = try randomBlocks(type, rows: n, columns: k, rng: &rng)
+                let w = try randomMatrix(type, rows: n, columns: k, rng: &rng)
                 let deq = w.dequantized().scalars
                 for m in [1, 2, 7, 16] {
                     let x = (0..<(m * k)).map { _ in rng.float() }
@@ -119,7 +107,7 @@ struct QuantInt8Tests {
     @Test func linearFollowsTheInt8Path() throws {
         try KernelSettingsLock.exclusive {
             var rng = SeededRNG(seed: 91)
-            let w = try randomBlocks(.q8_0, rows: 6, columns: 96, rng: &rng)
+            let w = try randomMatrix(.q8_0, rows: 6, columns: 96, rng: &rng)
             for m in [2, 17] {
                 let x = try Tensor(shape: [m, 96], scalars: (0..<(m * 96)).map { _ in rng.float() })
                 let fast = try Tensor.linear(x, quantized: w, int8Activations: true)
@@ -139,7 +127,7 @@ struct QuantInt8Tests {
     /// Past m = 16, and with the flag off, the float32 path runs (results equal the plain path's bits).
     @Test func flagOnlyAffectsSmallM() throws {
         var rng = SeededRNG(seed: 77)
-        let w = try randomBlocks(.q4_1, rows: 9, columns: 64, rng: &rng)
+        let w = try randomMatrix(.q4_1, rows: 9, columns: 64, rng: &rng)
         for isa in int8ISAs {
         for m in [1, 17] {
             let x = (0..<(m * 64)).map { _ in rng.float() }

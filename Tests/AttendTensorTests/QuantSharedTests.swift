@@ -3,18 +3,6 @@ import Foundation
 import Testing
 @testable import AttendTensor
 
-/// Random blocks with real binary16 scales and uniformly random quants (as in QuantGEMMTests).
-private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout SeededRNG) throws -> QuantizedMatrix {
-    var bytes: [UInt8] = []
-    func half(_ x: Float) { withUnsafeBytes(of: Float16Bits.bits(x).littleEndian) { bytes.append(contentsOf: $0) } }
-    for _ in 0..<(rows * columns / 32) {
-        half(0.001 + 0.05 * rng.nextUnit())
-        if type == .q4_1 { half(-0.4 * rng.nextUnit()) }
-        for _ in 0..<(type == .q8_0 ? 32 : 16) { bytes.append(UInt8(truncatingIfNeeded: rng.next())) }
-    }
-    return try QuantizedMatrix(type: type, rows: rows, columns: columns, bytes: bytes)
-}
-
 /// The shared-activation product (``Tensor/linear(_:quantized:activations:)`` with several matrices: q, k, v or gate,
 /// up) over swept shapes:
 ///
@@ -34,7 +22,7 @@ private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout 
         var worst = 0.0
         for k in [32, 96, 576] {
             for rows in Self.rowSets where k == 576 || rows.reduce(0, +) < 200 {
-                let weights = try rows.map { try randomBlocks(type, rows: $0, columns: k, rng: &rng) }
+                let weights = try rows.map { try randomMatrix(type, rows: $0, columns: k, rng: &rng) }
                 for m in [1, 2, 3, 5, 16, 17] {
                     var values = (0..<(m * k)).map { _ in rng.float() }
                     values[(5 * m) % values.count] = 30                                     // an outlier block
@@ -64,8 +52,8 @@ private func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, rng: inout 
 
     @Test func matricesOfDifferentWidthsAreRejected() throws {
         var rng = SeededRNG(seed: 3)
-        let a = try randomBlocks(.q4_1, rows: 4, columns: 64, rng: &rng)
-        let b = try randomBlocks(.q4_1, rows: 4, columns: 96, rng: &rng)
+        let a = try randomMatrix(.q4_1, rows: 4, columns: 64, rng: &rng)
+        let b = try randomMatrix(.q4_1, rows: 4, columns: 96, rng: &rng)
         let x = try Tensor(shape: [1, 64], scalars: [Float](repeating: 0.5, count: 64))
         #expect(throws: TensorError.self) { try Tensor.linear(x, quantized: [a, b], activations: .int16) }
         #expect(try Tensor.linear(x, quantized: [], activations: .int16).isEmpty)
