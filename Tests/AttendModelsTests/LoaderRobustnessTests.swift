@@ -66,4 +66,43 @@ import Testing
             }
         }
     }
+
+    /// Fuzz/regressions/model_config/tiny-translator-oversized (session 8's campaign): a translator config of d_model
+    /// 968, 7 encoder layers and ffn_dim 656 over the demo's weights was built and initialised (19–25 s in the fuzz
+    /// build) before the weights refused it; a position table of 2^24 rows was computed at load.
+    @Test("A translator config larger than its weights, or with a huge position table, is refused before building")
+    func translatorConfigLargerThanWeights() throws {
+        let demo = try #require(DemoModels.folder(DemoModels.translator))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attend-tr-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for file in ["model.safetensors", "vocab.json"] {
+            try FileManager.default.copyItem(at: demo.appendingPathComponent(file), to: dir.appendingPathComponent(file))
+        }
+        let base = try JSONSerialization.jsonObject(with: Data(contentsOf: demo.appendingPathComponent("config.json"))) as! [String: Any]
+        let d = try #require(base["d_model"] as? Int)
+        let cases: [([String: Int], String)] = [
+            (["d_model": 968, "encoder_layers": 7, "ffn_dim": 656], "source_vocab_size 420 and d_model 968 disagree with model.safetensors"),
+            (["encoder_layers": 40], "encoder_layers is 40, but model.safetensors holds 2 such layers"),
+            (["decoder_layers": 3], "decoder_layers is 3, but model.safetensors holds 2 such layers"),
+            (["ffn_dim": 4096], "ffn_dim 4096 and d_model \(d) disagree with model.safetensors"),
+            (["max_position_embeddings": (1 << 24) / d + 1], "values of the sinusoidal position table computed at load"),
+        ]
+        for (changes, needle) in cases {
+            var config = base
+            for (k, v) in changes { config[k] = v }
+            try JSONSerialization.data(withJSONObject: config).write(to: dir.appendingPathComponent("config.json"))
+            do {
+                _ = try TinyTranslator.load(folder: dir)
+                Issue.record("\(changes) was accepted")
+            } catch let ModelError.invalidConfig(file, reason) {
+                #expect(file.hasSuffix("config.json"))
+                #expect(reason.contains(needle), "\(reason)")
+            }
+        }
+        // The demo's own config still loads.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(at: demo.appendingPathComponent("config.json"), to: dir.appendingPathComponent("config.json"))
+        #expect(try TinyTranslator.load(folder: dir).config.dModel == d)
+    }
 }

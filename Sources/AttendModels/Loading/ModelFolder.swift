@@ -198,14 +198,15 @@ public struct ConfigCheck {
     /// (2^32 Float32 = 16 GiB: beyond any model this CPU library can run).
     public static let maxElements = 1 << 32
 
-    /// The product of `factors` (a table's rows × columns, layers × width × width) is at most ``maxElements``;
-    /// checked without overflow. `what` names the fields (`"vocab_size × hidden_size"`).
-    public func elements(_ factors: [Int], _ what: String) throws {
+    /// The product of `factors` (a table's rows × columns, layers × width × width) is at most `limit`
+    /// (``maxElements`` unless given); checked without overflow. `what` names the fields (`"vocab_size × hidden_size"`),
+    /// `unit` what is counted.
+    public func elements(_ factors: [Int], _ what: String, limit: Int = maxElements, unit: String = "weights") throws {
         var product = 1
         for f in factors {
             let (p, overflow) = product.multipliedReportingOverflow(by: Swift.max(f, 0))
-            guard !overflow, p <= Self.maxElements else {
-                throw ModelError.invalidConfig(source, "\(what) = \(factors.map(String.init).joined(separator: " × ")) is more than \(Self.maxElements) weights")
+            guard !overflow, p <= limit else {
+                throw ModelError.invalidConfig(source, "\(what) = \(factors.map(String.init).joined(separator: " × ")) is more than \(limit) \(unit)")
             }
             product = p
         }

@@ -208,22 +208,15 @@ extension TinyGPT {
     /// randomly initialises every parameter the config asks for (a fuzzed config of 30527 × 536 took 12 s in a debug
     /// build before the weights' shapes were ever compared). Reads only the safetensors header.
     static func checkAgainstWeights(_ config: TinyGPTConfig, configURL: URL, folder: URL) throws {
-        let url = folder.appendingPathComponent(ModelFolder.weightsFile)
-        guard FileManager.default.fileExists(atPath: url.path) else { throw ModelError.missingFile(url.path) }
-        let file = try SafetensorsFile(url: url)
         let (v, d) = (config.vocabSize, config.hiddenSize)
-        if let wte = try? file.info("transformer.wte.weight"), wte.shape != [v, d] {
-            throw ModelError.invalidConfig(configURL.path, "vocab_size \(v) and hidden_size \(d) disagree with \(url.lastPathComponent), whose transformer.wte.weight is \(wte.shape)")
-        }
         // The parameters any such model has at least: token embedding and head [V, D] each, and per layer Q, K, V, O
-        // [D, D] plus, with an MLP, two [D, I] matrices. A file holding fewer elements cannot be this model.
-        var held = 0
-        for name in file.names { held = held.addingReportingOverflow((try? file.info(name).shape.reduce(1, *)) ?? 0).partialValue }
-        let perLayer = 4 * d * d + 2 * d * config.intermediateSize     // bounded by ConfigCheck: no overflow
-        let needed = 2 * v * d + config.numLayers * perLayer
-        guard needed <= held else {
-            throw ModelError.invalidConfig(configURL.path, "num_layers \(config.numLayers), hidden_size \(d), intermediate_size \(config.intermediateSize) and vocab_size \(v) need at least \(needed) parameters, but \(url.lastPathComponent) holds \(held)")
-        }
+        // [D, D] plus, with an MLP, two [D, I] matrices (bounded by ConfigCheck: no overflow).
+        let perLayer = 4 * d * d + 2 * d * config.intermediateSize
+        try DemoModels.checkAgainstWeights(
+            configURL: configURL, folder: folder,
+            shapes: [("transformer.wte.weight", [v, d], "vocab_size \(v) and hidden_size \(d)")],
+            needed: 2 * v * d + config.numLayers * perLayer,
+            sizes: "num_layers \(config.numLayers), hidden_size \(d), intermediate_size \(config.intermediateSize) and vocab_size \(v)")
     }
 
     /// The embedded induction model.

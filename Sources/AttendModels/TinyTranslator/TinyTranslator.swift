@@ -79,7 +79,9 @@ public struct TinyTranslatorConfig: Codable, Sendable, Equatable {
         try check.require(targetVocabSize, "target_vocab_size", in: 5...ConfigCheck.maxSize)
         let layers = encoderLayers + decoderLayers
         try check.elements([Swift.max(sourceVocabSize, targetVocabSize), dModel], "vocab size × d_model")
-        try check.elements([maxPositionEmbeddings, dModel], "max_position_embeddings × d_model")
+        // The sinusoidal table is computed at load, not read from the weights: 2^24 values (64 MiB) at most.
+        try check.elements([maxPositionEmbeddings, dModel], "max_position_embeddings × d_model", limit: 1 << 24,
+                           unit: "values of the sinusoidal position table computed at load")
         try check.elements([layers, 2 * ffnDim, dModel], "layers × 2 × ffn_dim × d_model")
         try check.elements([layers, 8, dModel, dModel], "layers × 8 × d_model²")
         guard dropout >= 0, dropout < 1 else {
