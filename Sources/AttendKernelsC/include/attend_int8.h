@@ -24,12 +24,13 @@
 // Layouts (uint32 words; a word holds a k-quad of int8: element 4q + e in byte e, elements past k are 0):
 //   Packed W (made once): slivers of ATTEND_INT8_NR columns; sliver t holds ⌈k/4⌉·NR words, quad q of column
 //     t·NR + c at dst[t·⌈k/4⌉·NR + q·NR + c]; columns past n are 0. Beside it: per column (padded to the slivers)
-//     the scale s_j; per sliver, per block b and column c the offset correction o = 128 · Σ_{p∈b} wq[j][p] at
-//     offsets[t·nb·NR + b·NR + c], nb = ⌈k/32⌉. One layout serves every ISA.
+//     the scale s_j; per sliver, per block b and column c the negated offset correction −o = −128 · Σ_{p∈b} wq[j][p]
+//     at offsets[t·nb·NR + b·NR + c], nb = ⌈k/32⌉ (the unsigned-activation kernels start each block's sums there).
+//     One layout serves every ISA.
 //   Packed A (per call, per ISA): slivers of MR rows; sliver s holds kq·MR words, quad q of row s·MR + r at
 //     dst[s·kq·MR + q·MR + r]; rows past mc and elements past k are 0. The bytes are aq (signed), or aq + 128
-//     (unsigned, `a_offset` = 1) for kernels that multiply unsigned by signed bytes (`vpdpbusd`): those subtract
-//     o from each block's sums. Beside it the block scales, nb·MR per sliver: t of row s·MR + r, block b at
+//     (unsigned, `a_offset` = 1) for kernels that multiply unsigned by signed bytes (`vpdpbusd`): those take o
+//     back from each block's sums (by starting them at −o). Beside it the block scales, nb·MR per sliver: t of row s·MR + r, block b at
 //     scales[s·nb·MR + b·MR + r] (0 for rows past mc).
 
 /// Elements of k per activation block (a multiple of 4: whole quads).
@@ -41,8 +42,8 @@
 int attend_cpu_has_avx512vnni(void);
 
 /// Quantizes W (n rows of k floats, row stride ldw) and packs it into ⌈n/NR⌉ slivers at `dst`
-/// (⌈n/NR⌉·⌈k/4⌉·NR words), its scales at `scales` (⌈n/NR⌉·NR floats) and the blocks' offset corrections at
-/// `offsets` (⌈n/NR⌉·⌈k/32⌉·NR).
+/// (⌈n/NR⌉·⌈k/4⌉·NR words), its scales at `scales` (⌈n/NR⌉·NR floats) and the blocks' negated offset
+/// corrections at `offsets` (⌈n/NR⌉·⌈k/32⌉·NR).
 void attend_int8_pack_weight(const float *w, ptrdiff_t ldw, ptrdiff_t n, ptrdiff_t k, uint32_t *dst,
                              float *scales, int32_t *offsets);
 
@@ -52,7 +53,7 @@ typedef void (*attend_int8_pack_a_fn)(const float *a, ptrdiff_t lda, ptrdiff_t m
                                       float *scales);
 
 /// The micro-kernel, over the quads [0, kq) of one packed A sliver `a` (kq·MR words, block scales `a_scales`:
-/// nb·MR floats) and one packed W sliver `w` (kq·NR words, column scales `w_scales`, offset corrections
+/// nb·MR floats) and one packed W sliver `w` (kq·NR words, column scales `w_scales`, negated offset corrections
 /// `w_offsets`: nb·NR):
 ///   for i < mr, j < nr: c[i·ldc + j] = acc(i, j) · w_scales[j] + (beta == 0 ? 0 : beta · c[i·ldc + j])
 /// with acc the chain above. C outside the mr×nr corner is neither read nor written. Requires 1 ≤ mr ≤ MR,

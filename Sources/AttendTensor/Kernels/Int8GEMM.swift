@@ -4,8 +4,8 @@ import AttendKernelsC
 /// (`s_j = max_p |w[j][p]| / 127`, `wq = rne(w · 127 / max)`) and pre-packed once for the int8 micro-kernels.
 ///
 /// Layout (see `attend_int8.h`): slivers of 64 columns, each `⌈k/4⌉` rows of 64 words, a word holding the k-quad
-/// `wq[j][4q…4q+3]`; per column the scale, and per column and 32-element block the offset correction
-/// `128 · Σ_{p∈block} wq[j][p]`. One layout serves every ISA. Immutable, `Sendable`, safe to share between threads.
+/// `wq[j][4q…4q+3]`; per column the scale, and per column and 32-element block the negated offset correction
+/// `−128 · Σ_{p∈block} wq[j][p]`. One layout serves every ISA. Immutable, `Sendable`, safe to share between threads.
 public struct Int8PackedWeight: Sendable {
     /// Output features (rows of W).
     public let n: Int
