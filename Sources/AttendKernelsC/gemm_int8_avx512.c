@@ -118,9 +118,10 @@ block_scales(const float *row, ptrdiff_t k, ptrdiff_t b0, int nbc, float *scales
     for (int b = 0; b < 16; ++b) {
         if (b < nbc) {
             const ptrdiff_t p0 = (b0 + b) * KB;
-            const __m512 x0 = _mm512_maskz_loadu_ps(mask_upto(k - p0), row + p0);
-            const __m512 x1 = _mm512_maskz_loadu_ps(mask_upto(k - p0 - 16), row + p0 + 16);
-            m[b] = _mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1));
+            __m512 mb = _mm512_setzero_ps();
+            for (int v = 0; v < KB / 16; ++v)
+                mb = _mm512_max_ps(mb, _mm512_abs_ps(_mm512_maskz_loadu_ps(mask_upto(k - p0 - 16 * v), row + p0 + 16 * v)));
+            m[b] = mb;
         } else {
             m[b] = _mm512_setzero_ps();
         }
@@ -132,7 +133,7 @@ block_scales(const float *row, ptrdiff_t k, ptrdiff_t b0, int nbc, float *scales
     for (int b = 0; b < nbc; ++b) scales[(b0 + b) * MR] = t[b];
 }
 
-/// The 32 elements of block p0 of one row as bytes aq + 128: rne(x · inv) by `vcvtps2dq` (default rounding mode),
+/// The 32 elements [p0, p0 + 32) of one row as bytes aq + 128: rne(x · inv) by `vcvtps2dq` (default rounding mode),
 /// clamped to ±127 (saturating narrow, then max with −127), offset by 128. Elements past k give 128.
 TVNNI static inline __attribute__((always_inline)) __m256i quantize_block(const float *row, ptrdiff_t k, ptrdiff_t p0,
                                                                           float inv) {
@@ -145,7 +146,7 @@ TVNNI static inline __attribute__((always_inline)) __m256i quantize_block(const 
     return _mm256_xor_si256(q, _mm256_set1_epi8((char)0x80));
 }
 
-// Interleaving one block of 8 quads of the 6 rows (row pairs 01, 23, 45 in three zmm, 8 words per row) into the
+// Interleaving 8 quads (32 elements) of the 6 rows (row pairs 01, 23, 45 in three zmm, 8 words per row) into the
 // sliver order, word 6q + r of the block = quad q of row r: per output vector one two-source permute (rows 0–3) and
 // one masked permute (rows 4, 5).
 #define W(q, r) ((r) < 4 ? ((r) / 2) * 16 + ((r) % 2) * 8 + (q) : ((r) % 2) * 8 + (q))
@@ -182,15 +183,18 @@ TVNNI static void int8_pack_a_avx512vnni(const float *a, ptrdiff_t lda, ptrdiff_
                     for (int b = 0; b < nbc; ++b) scales[(b0 + b) * MR + r] = 0.0f;
                 }
             }
-            for (int b = 0; b < nbc; ++b) {
-                const ptrdiff_t p0 = (b0 + b) * KB, q0 = p0 / 4;
+            // 32 elements (8 quads) of the 6 rows at a time, whatever the block size.
+            const ptrdiff_t p_end = (b0 + nbc) * KB < k ? (b0 + nbc) * KB : k;
+            for (ptrdiff_t p0 = b0 * KB; p0 < p_end; p0 += 32) {
+                const int b = (int)(p0 / KB - b0);
+                const ptrdiff_t q0 = p0 / 4;
                 __m256i bytes[MR];
                 for (ptrdiff_t r = 0; r < MR; ++r)
                     bytes[r] = r < rows ? quantize_block(row[r], k, p0, inv[r][b]) : _mm256_set1_epi8((char)0x80);
                 const __m512i r01 = _mm512_inserti64x4(_mm512_castsi256_si512(bytes[0]), bytes[1], 1);
                 const __m512i r23 = _mm512_inserti64x4(_mm512_castsi256_si512(bytes[2]), bytes[3], 1);
                 const __m512i r45 = _mm512_inserti64x4(_mm512_castsi256_si512(bytes[4]), bytes[5], 1);
-                const ptrdiff_t words = (kq - q0 < QB ? kq - q0 : QB) * MR;
+                const ptrdiff_t words = (kq - q0 < 8 ? kq - q0 : 8) * MR;
                 for (int v = 0; v < 3; ++v) {
                     __m512i out = _mm512_permutex2var_epi32(r01, index[v], r23);
                     out = _mm512_mask_permutexvar_epi32(out, rows45[v], index[v], r45);
