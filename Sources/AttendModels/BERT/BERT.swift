@@ -180,11 +180,14 @@ public final class BertModel: Module {
         }
         let x = try embeddings(ids, typeIds: typeIds)                 // [B, T, hidden]
         if let observer, observer.wants("embeddings") { observer.observe("embeddings", x) }
-        let group = observer == nil && inferencePrecision == .int8 ? max(1, Self.int8GroupRows / max(1, t)) : b
-        guard b > group else { return try encoderLayers(x, mask: mask, observer: observer) }   // [B, T, hidden]
-        // int8: groups of sentences run through all layers while their activations stay in the caches; every op
-        // is per row or per sentence and the int8 GEMM's bits do not depend on its row count, so the result is
-        // the whole batch's bit for bit.
+        // int8: a batch of at least twice `int8GroupRows` rows runs in groups of sentences of about that many rows,
+        // each through all layers while its activations stay in the caches (a smaller batch stays whole: small
+        // groups would cost more in thread hand-offs than they save). Every op is per row or per sentence and the
+        // int8 GEMM's bits do not depend on its row count, so the result is the whole batch's bit for bit.
+        let rows = b * t, groupRows = Self.int8GroupRows
+        let groups = observer == nil && inferencePrecision == .int8 && rows >= 2 * groupRows ? (rows + groupRows - 1) / groupRows : 1
+        guard groups > 1 else { return try encoderLayers(x, mask: mask, observer: observer) }   // [B, T, hidden]
+        let group = (b + groups - 1) / groups
         var parts: [Tensor] = []
         for g0 in stride(from: 0, to: b, by: group) {
             let rows = g0..<min(b, g0 + group)
