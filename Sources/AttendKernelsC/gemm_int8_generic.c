@@ -58,7 +58,7 @@ void attend_int8_pack_weight(const float *w, ptrdiff_t ldw, ptrdiff_t n, ptrdiff
                 for (ptrdiff_t b = 0; b < nb; ++b) {
                     int32_t sum = 0;
                     for (ptrdiff_t p = b * KB; p < k && p < (b + 1) * KB; ++p) sum += row_q[p];
-                    o[b * NR] = 128 * sum;
+                    o[b * NR] = -128 * sum;
                 }
                 scales[j] = mu / 127.0f;
             } else {

@@ -19,7 +19,7 @@ struct Int8Case: CustomTestStringConvertible, Sendable {
 
 /// m over 1, 2, 5, 6, 7, 13, 97, 384, 400 (rows per sliver: 6 VNNI, 4 AVX2 and portable, ±1), n over 1, 15, 16,
 /// 17, 63, 64, 65, 130, 384 (the 64-column sliver and the AVX2 kernel's 16-column steps ±1), k over 1, 3, 4, 5, 31,
-/// 33, 383, 384, 1536 (quads ±1, real widths), with m·n·k small enough for a debug build.
+/// 33, 65, 127, 383, 384, 1536 (quads ±1, the 64-element blocks ±1, real widths), with m·n·k small enough for a debug build.
 let int8Cases: [Int8Case] = [
     Int8Case(m: 1, n: 1, k: 1),
     Int8Case(m: 1, n: 384, k: 384, padA: 3),
@@ -28,6 +28,8 @@ let int8Cases: [Int8Case] = [
     Int8Case(m: 6, n: 64, k: 5),
     Int8Case(m: 7, n: 65, k: 33, padA: 1, padC: 2),
     Int8Case(m: 13, n: 130, k: 31),
+    Int8Case(m: 7, n: 17, k: 65, padC: 1),           // one 64-element block and one element
+    Int8Case(m: 13, n: 64, k: 127, padA: 1),         // a partial second block ending in a partial quad
     Int8Case(m: 13, n: 63, k: 1536, padA: 2),
     Int8Case(m: 64, n: 16, k: 383, padC: 5),
     Int8Case(m: 97, n: 63, k: 1),
@@ -135,14 +137,15 @@ struct Int8GEMMTests {
         #expect(values == [127, 2, 4, -2, -127, 0, 0, 0] && scale == 1, "\(values) \(scale)")
         let zeros = [Float](repeating: 0, count: 5).withUnsafeBufferPointer { Int8Quant.quantize($0) }
         #expect(zeros.scale == 0 && zeros.values.allSatisfy { $0 == 0 })
-        // Activations are scaled per block of 32: an outlier (1000) spoils only its own block.
-        let outlier = (0..<70).map { $0 == 40 ? Float(1000) : Float($0 % 7) - 3 }
+        // Activations are scaled per block of kb (64): an outlier (1000) spoils only its own block.
+        let kb = Int8PackedWeight.kb
+        let outlier = (0..<(2 * kb + 6)).map { $0 == kb + 8 ? Float(1000) : Float($0 % 7) - 3 }
         let blocks = outlier.withUnsafeBufferPointer { Int8Quant.quantizeBlocks($0) }
         let expectedScales: [Float] = [Float(3) / 127, Float(1000) / 127, Float(3) / 127]
         #expect(blocks.scales == expectedScales)
         let firstValues: [Int8] = [-127, -85, -42, 0, 42, 85, 127]
         #expect(Array(blocks.values[0..<7]) == firstValues)
-        #expect(blocks.values[40] == 127 && blocks.values[39] == 0 && blocks.values.count == 70)
+        #expect(blocks.values[kb + 8] == 127 && blocks.values[kb + 7] == 0 && blocks.values.count == 2 * kb + 6)
         // The packed weight holds exactly the rule's values and scales, row by row.
         var rng = SeededRNG(seed: 9)
         let (n, k) = (70, 37)
@@ -153,8 +156,8 @@ struct Int8GEMMTests {
             #expect(weight.scale(j) == s, "scale of row \(j)")
             #expect((0..<k).map { weight.quantized(j, $0) } == q, "values of row \(j)")
         }
-        // Two slivers of ⌈37/4⌉ quads, 128 column scales, and corrections for 128 columns × ⌈37/32⌉ blocks.
-        #expect(weight.byteCount == 2 * 64 * 10 * 4 + 128 * 4 + 128 * 2 * 4)
+        // Two slivers of ⌈37/4⌉ quads, 128 column scales, and corrections for 128 columns × ⌈37/kb⌉ blocks.
+        #expect(weight.byteCount == 2 * 64 * 10 * 4 + 128 * 4 + 128 * ((37 + kb - 1) / kb) * 4)
         // Each kernel quantizes A by the same rule: with W = I, C[i, j] is row i's element j as quantized.
         let kk = 20, m = 11
         let a = (0..<(m * kk)).map { i in (rng.float() * 300).rounded() / 2 }  // many exact ties x.5 after scaling

@@ -4,8 +4,8 @@ import AttendKernelsC
 /// (`s_j = max_p |w[j][p]| / 127`, `wq = rne(w · 127 / max)`) and pre-packed once for the int8 micro-kernels.
 ///
 /// Layout (see `attend_int8.h`): slivers of 64 columns, each `⌈k/4⌉` rows of 64 words, a word holding the k-quad
-/// `wq[j][4q…4q+3]`; per column the scale, and per column and 32-element block the offset correction
-/// `128 · Σ_{p∈block} wq[j][p]`. One layout serves every ISA. Immutable, `Sendable`, safe to share between threads.
+/// `wq[j][4q…4q+3]`; per column the scale, and per column and 64-element block the negated offset correction
+/// `−128 · Σ_{p∈block} wq[j][p]`. One layout serves every ISA. Immutable, `Sendable`, safe to share between threads.
 public struct Int8PackedWeight: Sendable {
     /// Output features (rows of W).
     public let n: Int
@@ -19,7 +19,7 @@ public struct Int8PackedWeight: Sendable {
     static let kb = Int(ATTEND_INT8_KB)
     /// k-quads per sliver row: ⌈k/4⌉.
     var quads: Int { (k + 3) / 4 }
-    /// Activation blocks per row: ⌈k/32⌉.
+    /// Activation blocks per row: ⌈k/64⌉.
     var blocks: Int { (k + Self.kb - 1) / Self.kb }
     /// Number of 64-column slivers: ⌈n/64⌉.
     var slivers: Int { (n + Self.nr - 1) / Self.nr }
@@ -90,7 +90,7 @@ public struct Int8PackedWeight: Sendable {
 
 /// The quantization rule shared by the fast path, its reference twin and the tests.
 enum Int8Quant {
-    /// A row quantized block by block (32 elements each, the last one shorter): the values and each block's scale.
+    /// A row quantized block by block (64 elements each, the last one shorter): the values and each block's scale.
     static func quantizeBlocks(_ row: UnsafeBufferPointer<Float>) -> (values: [Int8], scales: [Float]) {
         var values: [Int8] = [], scales: [Float] = []
         var p0 = 0
@@ -119,7 +119,7 @@ enum Int8Quant {
 
 extension Kernels {
     /// `C[m, n] = A[m, k] · Wᵀ + beta · C` (beta == 0: C is not read) on int8: W a pre-quantized weight `[n, k]`,
-    /// each row of A (row stride `lda`) quantized on the fly in blocks b of 32 elements, C with row stride `ldc`:
+    /// each row of A (row stride `lda`) quantized on the fly in blocks b of 64 elements, C with row stride `ldc`:
     ///
     ///     t_{i,b} = max_{p∈b} |a[i][p]| / 127,  aq[i][p] = rne(a[i][p] · 127 / max_{p∈b} |a[i][p]|)   (clamped to ±127)
     ///     sum(i, j, b) = Σ_{p∈b} aq[i][p] · wq[j][p]   (int32, exact)

@@ -1,6 +1,6 @@
 extension ReferenceKernels {
     /// The twin of ``Kernels/gemmInt8(m:a:lda:weight:c:ldc:beta:)``: `C = A · Wᵀ + beta · C` (beta == 0: C is not
-    /// read) with each row of A quantized by the same rule (``Int8Quant/quantizeBlocks(_:)``: blocks of 32), each
+    /// read) with each row of A quantized by the same rule (``Int8Quant/quantizeBlocks(_:)``: blocks of 64), each
     /// block's int8 products summed in `Int`, and the blocks combined as the kernels combine them:
     /// `acc = fma(Float(sum_b), t_b, acc)`, then `acc · s_j + beta · C`.
     public static func gemmInt8(m: Int, a: UnsafePointer<Float>, lda: Int, weight: Int8PackedWeight,
