@@ -17,24 +17,6 @@
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 
-const attend_attention_ukernel *attend_attention_ukernel_generic(void);
-const attend_attention_ukernel *attend_attention_ukernel_avx2(void);
-const attend_attention_ukernel *attend_attention_ukernel_avx512(void);
-const attend_attention_ukernel *attend_attention_ukernel_neon(void);
-
-const attend_attention_ukernel *attend_attention_ukernel_for(attend_isa isa) {
-    const attend_attention_ukernel *u = 0;
-    if (attend_isa_supported(isa)) {
-        switch (isa) {
-        case ATTEND_ISA_AVX2: u = attend_attention_ukernel_avx2(); break;
-        case ATTEND_ISA_AVX512: u = attend_attention_ukernel_avx512(); break;
-        case ATTEND_ISA_NEON: u = attend_attention_ukernel_neon(); break;
-        default: break;
-        }
-    }
-    return u ? u : attend_attention_ukernel_generic();
-}
-
 static inline ptrdiff_t min_pd(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 static inline ptrdiff_t max_pd(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 static inline ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
