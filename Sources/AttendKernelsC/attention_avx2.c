@@ -1,6 +1,7 @@
 // Fused-attention micro-kernels for AVX2 + FMA (16 ymm registers: 6×16 tiles, 12 accumulators),
 // compiled through a target attribute and chosen at run time. Same maths as attention_generic.c.
 #include "attend_attention.h"
+#include "kernel_math.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -16,17 +17,17 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0 (as exp2_poly in attention_generic.c): x clamped to [−127, 0], n = round(x),
 /// 2^f by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives exactly 0).
 INLINE __m256 exp2_256(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-127.0f));   // also maps −∞ (and NaN) to −127
+    x = _mm256_max_ps(x, _mm256_set1_ps(ATTEND_EXP2_MIN));   // also maps −∞ (and NaN) to −127
     x = _mm256_min_ps(x, _mm256_setzero_ps());
     __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 f = _mm256_sub_ps(x, n);
-    __m256 p = _mm256_set1_ps(1.535350602e-04f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339888084e-03f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618436918e-03f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332367e-02f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264774e-01f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931471825e-01f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256 p = _mm256_set1_ps(ATTEND_EXP2_C6);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C5));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C4));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C3));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C2));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C1));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C0));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
@@ -115,7 +116,7 @@ TARGET static void softmax_avx2(const attend_softmax_step *st) {
                 if (st->key_bias) x += st->key_bias[j];
                 if (mrow) {
                     if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                    else x += mrow[j] * 1.4426950408889634f;
+                    else x += mrow[j] * ATTEND_LOG2E;
                 }
                 row[j] = x;
             }

@@ -1,6 +1,7 @@
 // Fused-attention micro-kernels for AVX-512F (+FMA), compiled through a target attribute so a plain
 // build runs everywhere; chosen at run time. Same maths as attention_generic.c (see attend_attention.h).
 #include "attend_attention.h"
+#include "kernel_math.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -15,16 +16,16 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0: n = round(x), f = x − n ∈ [−½, ½], degree-6 polynomial for 2^f (2^0 = 1 exactly),
 /// then vscalefps multiplies by 2^n (underflowing to exactly 0; x is clamped at −160, so −∞ → 0).
 INLINE __m512 exp2_512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-160.0f));
+    x = _mm512_max_ps(x, _mm512_set1_ps(ATTEND_EXP2_MIN_SCALEF));
     __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 f = _mm512_sub_ps(x, n);
-    __m512 p = _mm512_set1_ps(1.535350602e-04f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339888084e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618436918e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332367e-02f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264774e-01f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471825e-01f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512 p = _mm512_set1_ps(ATTEND_EXP2_C6);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C5));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C4));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C3));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C2));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C1));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C0));
     return _mm512_scalef_ps(p, n);
 }
 
@@ -81,7 +82,7 @@ TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const 
 
 TARGET static void softmax_avx512(const attend_softmax_step *st) {
     const __m512 ninf = _mm512_set1_ps(-INFINITY), zero = _mm512_setzero_ps();
-    const __m512 log2e = _mm512_set1_ps(1.4426950408889634f);
+    const __m512 log2e = _mm512_set1_ps(ATTEND_LOG2E);
     const ptrdiff_t n = st->n;
     for (ptrdiff_t r = 0; r < st->mr; ++r) {
         float *row = st->s + r * st->lds;

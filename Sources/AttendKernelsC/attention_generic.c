@@ -1,6 +1,7 @@
 // Fused-attention micro-kernels in plain C (any CPU): the baseline every SIMD table must match,
 // and the path tests force with `Kernels.withSettings({ $0.isa = .generic })` (or ATTEND_ISA=generic). See attend_attention.h.
 #include "attend_attention.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,17 +12,17 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// and |f| ≤ 1/2, 2^f by a degree-6 polynomial (relative error ~1e-7, 2^0 = 1 exactly), 2^n by
 /// building the float's exponent. x < −126.5 (including −∞ and NaN) gives exactly 0.
 static inline float exp2_poly(float x) {
-    if (!(x >= -127.0f)) x = -127.0f;
+    if (!(x >= ATTEND_EXP2_MIN)) x = ATTEND_EXP2_MIN;
     if (x > 0.0f) x = 0.0f;
     float n = floorf(x + 0.5f);
     float f = x - n;
-    float p = 1.535350602e-04f;
-    p = p * f + 1.339888084e-03f;
-    p = p * f + 9.618436918e-03f;
-    p = p * f + 5.550332367e-02f;
-    p = p * f + 2.402264774e-01f;
-    p = p * f + 6.931471825e-01f;
-    p = p * f + 1.0f;
+    float p = ATTEND_EXP2_C6;
+    p = p * f + ATTEND_EXP2_C5;
+    p = p * f + ATTEND_EXP2_C4;
+    p = p * f + ATTEND_EXP2_C3;
+    p = p * f + ATTEND_EXP2_C2;
+    p = p * f + ATTEND_EXP2_C1;
+    p = p * f + ATTEND_EXP2_C0;
     union { uint32_t u; float f; } scale = { (uint32_t)((int32_t)n + 127) << 23 };   // n = −127 → 0.0
     return p * scale.f;
 }
@@ -45,7 +46,7 @@ static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float 
 }
 
 static void softmax_generic(const attend_softmax_step *st) {
-    const float log2e = 1.4426950408889634f;
+    const float log2e = ATTEND_LOG2E;
     for (ptrdiff_t r = 0; r < st->mr; ++r) {
         float *row = st->s + r * st->lds;
         ptrdiff_t lim = st->limit ? st->limit[r] : st->n;

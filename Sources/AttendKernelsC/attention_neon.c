@@ -1,6 +1,7 @@
 // Fused-attention micro-kernels for AArch64 Advanced SIMD (32 × 128-bit registers: 6×16 tiles,
 // 24 accumulators). Same maths as attention_generic.c (see attend_attention.h).
 #include "attend_attention.h"
+#include "kernel_math.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -15,18 +16,18 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0, as exp2_poly in attention_generic.c: x clamped to [−127, 0], n = round(x),
 /// 2^f (|f| ≤ ½) by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives 0).
 INLINE float32x4_t exp2_q(float32x4_t x) {
-    x = vmaxq_f32(x, vdupq_n_f32(-127.0f));   // vmaxq keeps NaN: mask it to −127 as well
-    x = vbslq_f32(vceqq_f32(x, x), x, vdupq_n_f32(-127.0f));
+    x = vmaxq_f32(x, vdupq_n_f32(ATTEND_EXP2_MIN));   // vmaxq keeps NaN: mask it to −127 as well
+    x = vbslq_f32(vceqq_f32(x, x), x, vdupq_n_f32(ATTEND_EXP2_MIN));
     x = vminq_f32(x, vdupq_n_f32(0.0f));
     float32x4_t n = vrndnq_f32(x);
     float32x4_t f = vsubq_f32(x, n);
-    float32x4_t p = vdupq_n_f32(1.535350602e-04f);
-    p = vfmaq_f32(vdupq_n_f32(1.339888084e-03f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(9.618436918e-03f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(5.550332367e-02f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(2.402264774e-01f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(6.931471825e-01f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(1.0f), p, f);
+    float32x4_t p = vdupq_n_f32(ATTEND_EXP2_C6);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C5), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C4), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C3), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C2), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C1), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C0), p, f);
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }
@@ -74,7 +75,7 @@ static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q,
 // MARK: Online softmax step
 
 static void softmax_neon(const attend_softmax_step *st) {
-    const float log2e = 1.4426950408889634f;
+    const float log2e = ATTEND_LOG2E;
     const ptrdiff_t n = st->n;
     for (ptrdiff_t r = 0; r < st->mr; ++r) {
         float *row = st->s + r * st->lds;

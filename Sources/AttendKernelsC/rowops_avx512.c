@@ -2,6 +2,7 @@
 // everywhere; chosen at run time. Same maths as rowops_generic.c (see attend_rowops.h); row tails
 // use masked loads and stores, so no lane past a row's end is read or written.
 #include "attend_rowops.h"
+#include "kernel_math.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -20,38 +21,38 @@ INLINE __mmask16 tail_mask(ptrdiff_t n) {
 /// n = round(x·log2 e), r = x − n·ln2 in two parts (Cody–Waite), Cephes' expf polynomial for e^r,
 /// and vscalefps for ·2^n (underflow to 0, overflow to +∞).
 INLINE __m512 exp512(__m512 x) {
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+    x = _mm512_max_ps(_mm512_set1_ps(ATTEND_EXP_MIN), x);
+    x = _mm512_min_ps(_mm512_set1_ps(ATTEND_EXP_MAX), x);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(ATTEND_LOG2E)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_LO), r);
+    __m512 p = _mm512_set1_ps(ATTEND_EXP_C5);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C0));
     __m512 y = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(y, n);
 }
 
 /// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
 INLINE __m512 erf512(__m512 a) {
-    __m512 x = _mm512_min_ps(_mm512_set1_ps(4.0f), _mm512_max_ps(_mm512_set1_ps(-4.0f), a));
+    __m512 x = _mm512_min_ps(_mm512_set1_ps(ATTEND_ERF_CLAMP), _mm512_max_ps(_mm512_set1_ps(-ATTEND_ERF_CLAMP), a));
     __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(2.77068142495902e-08f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.10102402082508e-06f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-5.69250639462346e-05f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-7.34990630326855e-04f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.95459980854025e-03f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-1.60960333262415e-02f));
-    __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-2.13374055278905e-04f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.68282697438203e-03f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-7.37332916720468e-03f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.42647390514189e-02f));
+    __m512 p = _mm512_set1_ps(ATTEND_ERF_P6);
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P5));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P4));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P3));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P2));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P1));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P0));
+    __m512 q = _mm512_set1_ps(ATTEND_ERF_Q4);
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q3));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q2));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q1));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q0));
     return _mm512_div_ps(_mm512_mul_ps(x, p), q);
 }
 
@@ -59,12 +60,12 @@ INLINE __m512 act512(__m512 v, const int act) {
     switch (act) {
     case ATTEND_ACT_GELU: {
         __m512 h = _mm512_mul_ps(v, _mm512_set1_ps(0.5f));
-        return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f))), h);
+        return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(v, _mm512_set1_ps(ATTEND_SQRT1_2))), h);
     }
     case ATTEND_ACT_GELU_TANH: {
         // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        __m512 w = _mm512_fmadd_ps(_mm512_set1_ps(-0.0713548162726002527f), _mm512_mul_ps(v, v),
-                                   _mm512_set1_ps(-1.59576912160573081f));
+        __m512 w = _mm512_fmadd_ps(_mm512_set1_ps(ATTEND_GELU_TANH_B), _mm512_mul_ps(v, v),
+                                   _mm512_set1_ps(ATTEND_GELU_TANH_A));
         return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(_mm512_mul_ps(v, w))));
     }
     case ATTEND_ACT_RELU:
