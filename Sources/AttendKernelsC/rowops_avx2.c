@@ -3,6 +3,7 @@
 // vmaskmovps, so no lane past a row's end is read or written.
 #include "attend_rowops.h"
 #include "kernel_math.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -10,12 +11,6 @@
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
-
-/// Lanes 0..<n set (n ≥ 8: all).
-INLINE __m256i tail_mask(ptrdiff_t n) {
-    const int c = n >= 8 ? 8 : (int)n;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 INLINE float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -113,7 +108,7 @@ INLINE void bias_act_rows(float *y, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld
             _mm256_storeu_ps(row + j + 8, act256(v1, act));
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 v = _mm256_maskload_ps(row + j, k);
             if (has_bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, k));
             _mm256_maskstore_ps(row + j, k, act256(v, act));
@@ -159,7 +154,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
                 s1 = _mm256_add_ps(s1, b);
             }
             for (; j < cols; j += 8) {
-                const __m256i k = tail_mask(cols - j);
+                const __m256i k = attend_mask8(cols - j);
                 __m256 a = _mm256_add_ps(_mm256_maskload_ps(xr + j, k), _mm256_maskload_ps(rr + j, k));
                 _mm256_maskstore_ps(yr + j, k, a);
                 s0 = _mm256_add_ps(s0, a);
@@ -170,7 +165,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
                 s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + j));
                 s1 = _mm256_add_ps(s1, _mm256_loadu_ps(xr + j + 8));
             }
-            for (; j < cols; j += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(xr + j, tail_mask(cols - j)));
+            for (; j < cols; j += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(xr + j, attend_mask8(cols - j)));
         }
         const float mean = hsum8(_mm256_add_ps(s0, s1)) / (float)cols;
         // Pass 2: Σ (v − mean)²; masked-off lanes contribute 0.
@@ -183,7 +178,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
             s1 = _mm256_fmadd_ps(b, b, s1);
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 a = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(v + j, k), vm), _mm256_castsi256_ps(k));
             s0 = _mm256_fmadd_ps(a, a, s0);
         }
@@ -197,7 +192,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
             _mm256_storeu_ps(yr + j, o);
         }
         if (j < cols) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 o = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(v + j, k), vm), vi);
             if (gamma) o = _mm256_mul_ps(o, _mm256_maskload_ps(gamma + j, k));
             if (beta) o = _mm256_add_ps(o, _mm256_maskload_ps(beta + j, k));
@@ -221,7 +216,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
             m1 = _mm256_max_ps(m1, _mm256_loadu_ps(row + j + 8));
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             m0 = _mm256_max_ps(m0, _mm256_blendv_ps(ninf, _mm256_maskload_ps(row + j, k), _mm256_castsi256_ps(k)));
         }
         const float m = hmax8(_mm256_max_ps(m0, m1));
@@ -241,7 +236,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
             s1 = _mm256_add_ps(s1, e1);
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 xv = _mm256_blendv_ps(ninf, _mm256_maskload_ps(row + j, k), _mm256_castsi256_ps(k));
             __m256 e = exp256(_mm256_sub_ps(xv, vm));
             _mm256_maskstore_ps(row + j, k, e);
@@ -251,7 +246,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
         const __m256 inv = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
         for (j = 0; j + 8 <= cols; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
         if (j < cols) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             _mm256_maskstore_ps(row + j, k, _mm256_mul_ps(_mm256_maskload_ps(row + j, k), inv));
         }
     }

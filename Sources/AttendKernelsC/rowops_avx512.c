@@ -3,6 +3,7 @@
 // use masked loads and stores, so no lane past a row's end is read or written.
 #include "attend_rowops.h"
 #include "kernel_math.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -10,10 +11,6 @@
 
 #define TARGET __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
-
-INLINE __mmask16 tail_mask(ptrdiff_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
 
 // MARK: exp, erf, activations
 
@@ -92,7 +89,7 @@ INLINE void bias_act_rows(float *y, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld
             _mm512_storeu_ps(row + j + 16, act512(v1, act));
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 v = _mm512_maskz_loadu_ps(k, row + j);
             if (has_bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
             _mm512_mask_storeu_ps(row + j, k, act512(v, act));
@@ -138,7 +135,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
                 s1 = _mm512_add_ps(s1, b);
             }
             for (; j < cols; j += 16) {
-                const __mmask16 k = tail_mask(cols - j);
+                const __mmask16 k = attend_mask16(cols - j);
                 __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(k, xr + j), _mm512_maskz_loadu_ps(k, rr + j));
                 _mm512_mask_storeu_ps(yr + j, k, a);
                 s0 = _mm512_add_ps(s0, a);
@@ -149,7 +146,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
                 s0 = _mm512_add_ps(s0, _mm512_loadu_ps(xr + j));
                 s1 = _mm512_add_ps(s1, _mm512_loadu_ps(xr + j + 16));
             }
-            for (; j < cols; j += 16) s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(tail_mask(cols - j), xr + j));
+            for (; j < cols; j += 16) s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(attend_mask16(cols - j), xr + j));
         }
         const float mean = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)cols;
         // Pass 2: Σ (v − mean)²; masked-off lanes contribute 0.
@@ -162,7 +159,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
             s1 = _mm512_fmadd_ps(b, b, s1);
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 a = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, v + j), vm);
             s0 = _mm512_fmadd_ps(a, a, s0);
         }
@@ -170,7 +167,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
         const __m512 vi = _mm512_set1_ps(1.0f / __builtin_sqrtf(var + eps));
         // Pass 3: y = (v − mean) · inv · gamma + beta.
         for (j = 0; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 o = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, v + j), vm), vi);
             if (gamma) o = _mm512_mul_ps(o, _mm512_maskz_loadu_ps(k, gamma + j));
             if (beta) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(k, beta + j));
@@ -193,7 +190,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
             m0 = _mm512_max_ps(m0, _mm512_loadu_ps(row + j));
             m1 = _mm512_max_ps(m1, _mm512_loadu_ps(row + j + 16));
         }
-        for (; j < cols; j += 16) m0 = _mm512_max_ps(m0, _mm512_mask_loadu_ps(ninf, tail_mask(cols - j), row + j));
+        for (; j < cols; j += 16) m0 = _mm512_max_ps(m0, _mm512_mask_loadu_ps(ninf, attend_mask16(cols - j), row + j));
         const float m = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
         if (m == -__builtin_inff()) {
             memset(row, 0, (size_t)cols * sizeof(float));
@@ -211,7 +208,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
             s1 = _mm512_add_ps(s1, e1);
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 e = exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm));
             _mm512_mask_storeu_ps(row + j, k, e);
             s0 = _mm512_add_ps(s0, e);
@@ -219,7 +216,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
         // Pass 3: scale by 1 / Σ e.
         const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)));
         for (j = 0; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             _mm512_mask_storeu_ps(row + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + j), inv));
         }
     }
