@@ -2,6 +2,7 @@
 // and the path tests force with `Kernels.withSettings({ $0.isa = .generic })` (or ATTEND_ISA=generic). See attend_attention.h.
 #include "attend_attention.h"
 #include "kernel_math.h"
+#include "attention_softmax.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -45,50 +46,30 @@ static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float 
     }
 }
 
-static void softmax_generic(const attend_softmax_step *st) {
-    const float log2e = ATTEND_LOG2E;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : st->n;
-        if (lim > st->n) lim = st->n;
-        if (lim < 0) lim = 0;
-        const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-        float mx = -INFINITY;
-        for (ptrdiff_t j = 0; j < lim; ++j) {
-            float x = row[j];
-            if (st->key_bias) x += st->key_bias[j];
-            if (mrow) {
-                if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                else x += mrow[j] * log2e;
-            }
-            row[j] = x;
-            if (x > mx) mx = x;
-        }
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t j = lim; j < st->n; ++j) raw[j] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {   // nothing visible yet: p = 0, state unchanged
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)st->n * sizeof(float));
-            continue;
-        }
-        float sum = 0.0f;
-        for (ptrdiff_t j = 0; j < lim; ++j) {
-            float e = exp2_poly(row[j] - mnew);
-            row[j] = e;
-            sum += e;
-        }
-        for (ptrdiff_t j = lim; j < st->n; ++j) row[j] = 0.0f;
-        float alpha = exp2f(mold - mnew);   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
-    }
+static inline float mask_max_generic(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
+    if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
+    float mx = -INFINITY;
+    for (ptrdiff_t j = 0; j < lim; ++j)
+        if (row[j] > mx) mx = row[j];
+    return mx;
 }
+
+static inline float exp_sum_generic(float *row, ptrdiff_t lim, float m) {
+    float sum = 0.0f;
+    for (ptrdiff_t j = 0; j < lim; ++j) {
+        float e = exp2_poly(row[j] - m);
+        row[j] = e;
+        sum += e;
+    }
+    return sum;
+}
+
+#define SOFTMAX_NAME softmax_generic
+#define SOFTMAX_ATTR
+#define SOFTMAX_MASK_MAX mask_max_generic
+#define SOFTMAX_EXP_SUM exp_sum_generic
+#define SOFTMAX_EXP2_1 exp2f
+#include "attention_softmax.h"
 
 static void pv_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
                        ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {

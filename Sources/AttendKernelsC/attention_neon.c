@@ -2,6 +2,7 @@
 // 24 accumulators). Same maths as attention_generic.c (see attend_attention.h).
 #include "attend_attention.h"
 #include "kernel_math.h"
+#include "attention_softmax.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -74,59 +75,36 @@ static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q,
 
 // MARK: Online softmax step
 
-static void softmax_neon(const attend_softmax_step *st) {
-    const float log2e = ATTEND_LOG2E;
-    const ptrdiff_t n = st->n;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : n;
-        if (lim > n) lim = n;
-        if (lim < 0) lim = 0;
-        if (st->key_bias || st->mask) {
-            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-            for (ptrdiff_t j = 0; j < lim; ++j) {
-                float x = row[j];
-                if (st->key_bias) x += st->key_bias[j];
-                if (mrow) {
-                    if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                    else x += mrow[j] * log2e;
-                }
-                row[j] = x;
-            }
-        }
-        float32x4_t vmax = vdupq_n_f32(-INFINITY);
-        ptrdiff_t j = 0;
-        for (; j + 4 <= lim; j += 4) vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
-        float mx = vmaxvq_f32(vmax);
-        for (; j < lim; ++j) if (row[j] > mx) mx = row[j];
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t z = lim; z < n; ++z) raw[z] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)n * sizeof(float));
-            continue;
-        }
-        const float32x4_t vm = vdupq_n_f32(mnew);
-        float32x4_t vsum = vdupq_n_f32(0.0f);
-        for (j = 0; j + 4 <= lim; j += 4) {
-            float32x4_t e = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
-            vst1q_f32(row + j, e);
-            vsum = vaddq_f32(vsum, e);
-        }
-        float sum = vaddvq_f32(vsum);
-        for (; j < lim; ++j) { float e = exp2_s(row[j] - mnew); row[j] = e; sum += e; }
-        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
-        float alpha = exp2_s(mold - mnew);   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
-    }
+INLINE float mask_max_neon(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
+    if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
+    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    ptrdiff_t j = 0;
+    for (; j + 4 <= lim; j += 4) vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
+    float mx = vmaxvq_f32(vmax);
+    for (; j < lim; ++j) if (row[j] > mx) mx = row[j];
+    return mx;
 }
+
+INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m) {
+    const float32x4_t vm = vdupq_n_f32(m);
+    float32x4_t vsum = vdupq_n_f32(0.0f);
+    ptrdiff_t j = 0;
+    for (; j + 4 <= lim; j += 4) {
+        float32x4_t e = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
+        vst1q_f32(row + j, e);
+        vsum = vaddq_f32(vsum, e);
+    }
+    float sum = vaddvq_f32(vsum);
+    for (; j < lim; ++j) { float e = exp2_s(row[j] - m); row[j] = e; sum += e; }
+    return sum;
+}
+
+#define SOFTMAX_NAME softmax_neon
+#define SOFTMAX_ATTR
+#define SOFTMAX_MASK_MAX mask_max_neon
+#define SOFTMAX_EXP_SUM exp_sum_neon
+#define SOFTMAX_EXP2_1 exp2_s
+#include "attention_softmax.h"
 
 // MARK: O = alpha·O + P V in MR_×16 tiles (a column tail of fewer than 16 in plain C)
 
