@@ -27,7 +27,7 @@ let package = Package(
     ],
     targets: [
         // Innermost micro-kernels in C, one function per ISA, chosen at run time.
-        .target(name: "AttendKernelsC"),
+        .target(name: "AttendKernelsC", exclude: ["README.md"]),
         .target(name: "AttendTensor", dependencies: ["AttendKernelsC"]),
         .target(name: "AttendNN", dependencies: ["AttendTensor"]),
         .target(name: "AttendTokenizers"),

@@ -1,6 +1,9 @@
 // Fused-attention micro-kernels for AVX2 + FMA (16 ymm registers: 6×16 tiles, 12 accumulators),
 // compiled through a target attribute and chosen at run time. Same maths as attention_generic.c.
 #include "attend_attention.h"
+#include "kernel_math.h"
+#include "attention_softmax.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -16,32 +19,25 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0 (as exp2_poly in attention_generic.c): x clamped to [−127, 0], n = round(x),
 /// 2^f by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives exactly 0).
 INLINE __m256 exp2_256(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-127.0f));   // also maps −∞ (and NaN) to −127
+    x = _mm256_max_ps(x, _mm256_set1_ps(ATTEND_EXP2_MIN));   // also maps −∞ (and NaN) to −127
     x = _mm256_min_ps(x, _mm256_setzero_ps());
     __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 f = _mm256_sub_ps(x, n);
-    __m256 p = _mm256_set1_ps(1.535350602e-04f);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.339888084e-03f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.618436918e-03f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.550332367e-02f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.402264774e-01f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.931471825e-01f));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+    __m256 p = _mm256_set1_ps(ATTEND_EXP2_C6);
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C5));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C4));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C3));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C2));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C1));
+    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C0));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-}
-
-/// Lanes [0, count) set (count clamped to 0…8), as a maskload/maskstore mask.
-INLINE __m256i lanes(ptrdiff_t count) {
-    if (count > 8) count = 8;
-    if (count < 0) count = 0;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 /// Loads lanes [0, count) of p, the rest −∞.
 INLINE __m256 load_or_ninf(const float *p, ptrdiff_t count) {
     if (count >= 8) return _mm256_loadu_ps(p);
-    __m256i k = lanes(count);
+    __m256i k = attend_mask8(count);
     return _mm256_blendv_ps(_mm256_set1_ps(-INFINITY), _mm256_maskload_ps(p, k), _mm256_castsi256_ps(k));
 }
 
@@ -97,65 +93,40 @@ TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const fl
 
 // MARK: Online softmax step
 
-TARGET static void softmax_avx2(const attend_softmax_step *st) {
-    const __m256 ninf = _mm256_set1_ps(-INFINITY), zero = _mm256_setzero_ps();
-    const ptrdiff_t n = st->n;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : n;
-        if (lim > n) lim = n;
-        if (lim < 0) lim = 0;
-        __m256 vmax = ninf;
-        if (!st->key_bias && !st->mask) {
-            for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
-        } else {
-            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-            for (ptrdiff_t j = 0; j < lim; ++j) {   // masked rows: scalar (the general mask is the slow case)
-                float x = row[j];
-                if (st->key_bias) x += st->key_bias[j];
-                if (mrow) {
-                    if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                    else x += mrow[j] * 1.4426950408889634f;
-                }
-                row[j] = x;
-            }
-            for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
-        }
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t j = lim; j < n; ++j) raw[j] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mx = hmax(vmax);
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)n * sizeof(float));
-            continue;
-        }
-        const __m256 vm = _mm256_set1_ps(mnew);
-        __m256 vsum = zero;
-        ptrdiff_t j = 0;
-        for (; j + 8 <= lim; j += 8) {
-            __m256 e = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
-            _mm256_storeu_ps(row + j, e);
-            vsum = _mm256_add_ps(vsum, e);
-        }
-        if (j < lim) {
-            __m256i k = lanes(lim - j);
-            __m256 e = _mm256_and_ps(exp2_256(_mm256_sub_ps(load_or_ninf(row + j, lim - j), vm)), _mm256_castsi256_ps(k));
-            _mm256_maskstore_ps(row + j, k, e);
-            vsum = _mm256_add_ps(vsum, e);
-        }
-        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
-        float sum = hsum(vsum);
-        float alpha = _mm256_cvtss_f32(exp2_256(_mm256_set1_ps(mold - mnew)));   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
-    }
+INLINE float mask_max_avx2(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
+    // masked rows: scalar (the general mask is the slow case)
+    if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
+    return hmax(vmax);
 }
+
+INLINE float exp_sum_avx2(float *row, ptrdiff_t lim, float m) {
+    const __m256 vm = _mm256_set1_ps(m);
+    __m256 vsum = _mm256_setzero_ps();
+    ptrdiff_t j = 0;
+    for (; j + 8 <= lim; j += 8) {
+        __m256 e = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+        _mm256_storeu_ps(row + j, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    if (j < lim) {
+        __m256i k = attend_mask8(lim - j);
+        __m256 e = _mm256_and_ps(exp2_256(_mm256_sub_ps(load_or_ninf(row + j, lim - j), vm)), _mm256_castsi256_ps(k));
+        _mm256_maskstore_ps(row + j, k, e);
+        vsum = _mm256_add_ps(vsum, e);
+    }
+    return hsum(vsum);
+}
+
+INLINE float exp2_1_avx2(float x) { return _mm256_cvtss_f32(exp2_256(_mm256_set1_ps(x))); }
+
+#define SOFTMAX_NAME softmax_avx2
+#define SOFTMAX_ATTR TARGET
+#define SOFTMAX_MASK_MAX mask_max_avx2
+#define SOFTMAX_EXP_SUM exp_sum_avx2
+#define SOFTMAX_EXP2_1 exp2_1_avx2
+#include "attention_softmax.h"
 
 // MARK: O = alpha·O + P V in MR_×16 tiles (the second vector of the last tile masked)
 
@@ -177,7 +148,7 @@ INLINE void pv_tile(const int MR_, ptrdiff_t cols, ptrdiff_t n, const float *p, 
             }
         }
     } else {
-        __m256i k0 = lanes(cols), k1 = lanes(cols - 8);
+        __m256i k0 = attend_mask8(cols), k1 = attend_mask8(cols - 8);
         for (ptrdiff_t j = 0; j < n; ++j) {
             __m256 b0 = _mm256_maskload_ps(v + j * ldv, k0), b1 = _mm256_maskload_ps(v + j * ldv + 8, k1);
             for (int r = 0; r < MR_; ++r) {
@@ -214,7 +185,7 @@ TARGET static void exp_scale_avx2(float *w, ptrdiff_t n, float m, float c) {
     for (; j + 8 <= n; j += 8)
         _mm256_storeu_ps(w + j, _mm256_mul_ps(exp2_256(_mm256_sub_ps(_mm256_loadu_ps(w + j), vm)), vc));
     if (j < n) {
-        __m256i k = lanes(n - j);
+        __m256i k = attend_mask8(n - j);
         __m256 x = load_or_ninf(w + j, n - j);
         _mm256_maskstore_ps(w + j, k, _mm256_mul_ps(exp2_256(_mm256_sub_ps(x, vm)), vc));
     }

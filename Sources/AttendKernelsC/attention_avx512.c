@@ -1,6 +1,9 @@
 // Fused-attention micro-kernels for AVX-512F (+FMA), compiled through a target attribute so a plain
 // build runs everywhere; chosen at run time. Same maths as attention_generic.c (see attend_attention.h).
 #include "attend_attention.h"
+#include "kernel_math.h"
+#include "attention_softmax.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -15,21 +18,17 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0: n = round(x), f = x − n ∈ [−½, ½], degree-6 polynomial for 2^f (2^0 = 1 exactly),
 /// then vscalefps multiplies by 2^n (underflowing to exactly 0; x is clamped at −160, so −∞ → 0).
 INLINE __m512 exp2_512(__m512 x) {
-    x = _mm512_max_ps(x, _mm512_set1_ps(-160.0f));
+    x = _mm512_max_ps(x, _mm512_set1_ps(ATTEND_EXP2_MIN_SCALEF));
     __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 f = _mm512_sub_ps(x, n);
-    __m512 p = _mm512_set1_ps(1.535350602e-04f);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339888084e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618436918e-03f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332367e-02f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264774e-01f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931471825e-01f));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    __m512 p = _mm512_set1_ps(ATTEND_EXP2_C6);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C5));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C4));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C3));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C2));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C1));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C0));
     return _mm512_scalef_ps(p, n);
-}
-
-INLINE __mmask16 tail_mask(ptrdiff_t count) {
-    return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
 }
 
 // MARK: S = Q̃ Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)
@@ -79,75 +78,63 @@ TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const 
 
 // MARK: Online softmax step
 
-TARGET static void softmax_avx512(const attend_softmax_step *st) {
+/// Masks applied in vectors (written back when any), row maximum.
+INLINE float mask_max_avx512(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
     const __m512 ninf = _mm512_set1_ps(-INFINITY), zero = _mm512_setzero_ps();
-    const __m512 log2e = _mm512_set1_ps(1.4426950408889634f);
-    const ptrdiff_t n = st->n;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : n;
-        if (lim > n) lim = n;
-        if (lim < 0) lim = 0;
-        // Pass 1: masks applied (written back when any), row maximum.
-        __m512 vmax = ninf;
-        if (!st->key_bias && !st->mask) {
-            ptrdiff_t j = 0;
-            for (; j + 16 <= lim; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-            if (j < lim) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(ninf, tail_mask(lim - j), row + j));
-        } else {
-            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-            for (ptrdiff_t j = 0; j < lim; j += 16) {
-                __mmask16 k = tail_mask(lim - j);
-                __m512 x = _mm512_mask_loadu_ps(ninf, k, row + j);
-                if (st->key_bias) x = _mm512_add_ps(x, _mm512_mask_loadu_ps(ninf, k, st->key_bias + j));
-                if (mrow) {
-                    __m512 mv = _mm512_maskz_loadu_ps(k, mrow + j);
-                    if (st->mask_boolean) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(mv, zero, _CMP_EQ_OQ), ninf);
-                    else x = _mm512_fmadd_ps(mv, log2e, x);
-                }
-                _mm512_mask_storeu_ps(row + j, k, x);
-                vmax = _mm512_max_ps(vmax, x);
-            }
-        }
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t j = lim; j < n; ++j) raw[j] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mx = _mm512_reduce_max_ps(vmax);
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {   // nothing visible yet: p = 0, state unchanged
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)n * sizeof(float));
-            continue;
-        }
-        // Pass 2: p = exp2(s − m_new) in place, and its sum.
-        const __m512 vm = _mm512_set1_ps(mnew);
-        __m512 vsum0 = zero, vsum1 = zero;
+    __m512 vmax = ninf;
+    if (!st->key_bias && !st->mask) {
         ptrdiff_t j = 0;
-        for (; j + 32 <= lim; j += 32) {
-            __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
-            __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
-            _mm512_storeu_ps(row + j, e0);
-            _mm512_storeu_ps(row + j + 16, e1);
-            vsum0 = _mm512_add_ps(vsum0, e0);
-            vsum1 = _mm512_add_ps(vsum1, e1);
+        for (; j + 16 <= lim; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+        if (j < lim) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(ninf, attend_mask16(lim - j), row + j));
+    } else {
+        const __m512 log2e = _mm512_set1_ps(ATTEND_LOG2E);
+        const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
+        for (ptrdiff_t j = 0; j < lim; j += 16) {
+            __mmask16 k = attend_mask16(lim - j);
+            __m512 x = _mm512_mask_loadu_ps(ninf, k, row + j);
+            if (st->key_bias) x = _mm512_add_ps(x, _mm512_mask_loadu_ps(ninf, k, st->key_bias + j));
+            if (mrow) {
+                __m512 mv = _mm512_maskz_loadu_ps(k, mrow + j);
+                if (st->mask_boolean) x = _mm512_mask_mov_ps(x, _mm512_cmp_ps_mask(mv, zero, _CMP_EQ_OQ), ninf);
+                else x = _mm512_fmadd_ps(mv, log2e, x);
+            }
+            _mm512_mask_storeu_ps(row + j, k, x);
+            vmax = _mm512_max_ps(vmax, x);
         }
-        for (; j < lim; j += 16) {
-            __mmask16 k = tail_mask(lim - j);
-            __m512 e = _mm512_maskz_mov_ps(k, exp2_512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm)));
-            _mm512_mask_storeu_ps(row + j, k, e);
-            vsum0 = _mm512_add_ps(vsum0, e);
-        }
-        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
-        float sum = _mm512_reduce_add_ps(_mm512_add_ps(vsum0, vsum1));
-        float alpha = _mm512_cvtss_f32(exp2_512(_mm512_set1_ps(mold - mnew)));   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
     }
+    return _mm512_reduce_max_ps(vmax);
 }
+
+/// p = exp2(s − m) in place, two rows of 16 at a time, and its sum.
+INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m) {
+    const __m512 ninf = _mm512_set1_ps(-INFINITY), vm = _mm512_set1_ps(m);
+    __m512 vsum0 = _mm512_setzero_ps(), vsum1 = _mm512_setzero_ps();
+    ptrdiff_t j = 0;
+    for (; j + 32 <= lim; j += 32) {
+        __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
+        __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
+        _mm512_storeu_ps(row + j, e0);
+        _mm512_storeu_ps(row + j + 16, e1);
+        vsum0 = _mm512_add_ps(vsum0, e0);
+        vsum1 = _mm512_add_ps(vsum1, e1);
+    }
+    for (; j < lim; j += 16) {
+        __mmask16 k = attend_mask16(lim - j);
+        __m512 e = _mm512_maskz_mov_ps(k, exp2_512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm)));
+        _mm512_mask_storeu_ps(row + j, k, e);
+        vsum0 = _mm512_add_ps(vsum0, e);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(vsum0, vsum1));
+}
+
+INLINE float exp2_1_avx512(float x) { return _mm512_cvtss_f32(exp2_512(_mm512_set1_ps(x))); }
+
+#define SOFTMAX_NAME softmax_avx512
+#define SOFTMAX_ATTR TARGET
+#define SOFTMAX_MASK_MAX mask_max_avx512
+#define SOFTMAX_EXP_SUM exp_sum_avx512
+#define SOFTMAX_EXP2_1 exp2_1_avx512
+#include "attention_softmax.h"
 
 // MARK: O = alpha·O + P V, MR_ rows × NV_ vectors of 16 columns (the last one masked)
 
@@ -187,7 +174,7 @@ TARGET static void pv_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const floa
     for (ptrdiff_t c0 = 0; c0 < dv; c0 += 64) {
         ptrdiff_t cols = dv - c0 < 64 ? dv - c0 : 64;
         int nv = (int)((cols + 15) / 16);
-        __mmask16 last = tail_mask(cols - 16 * (nv - 1));
+        __mmask16 last = attend_mask16(cols - 16 * (nv - 1));
         const float *vc = v + c0;
         float *oc = o + c0;
         switch (nv) {
@@ -202,7 +189,7 @@ TARGET static void pv_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const floa
 TARGET static void exp_scale_avx512(float *w, ptrdiff_t n, float m, float c) {
     const __m512 vm = _mm512_set1_ps(m), vc = _mm512_set1_ps(c);
     for (ptrdiff_t j = 0; j < n; j += 16) {
-        __mmask16 k = tail_mask(n - j);
+        __mmask16 k = attend_mask16(n - j);
         __m512 x = _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), k, w + j);
         _mm512_mask_storeu_ps(w + j, k, _mm512_mul_ps(exp2_512(_mm512_sub_ps(x, vm)), vc));
     }
@@ -241,7 +228,7 @@ TARGET static void pack_kt_avx512(const float *k, ptrdiff_t ldk, ptrdiff_t n, pt
         float *dst = kt + (c0 / NR) * dk * NR + c0 % NR;
         for (ptrdiff_t p0 = 0; p0 < dk; p0 += 16) {
             const ptrdiff_t feats = dk - p0 < 16 ? dk - p0 : 16;
-            const __mmask16 fm = tail_mask(feats);
+            const __mmask16 fm = attend_mask16(feats);
             __m512 r[16];
 #pragma clang loop unroll(full)
             for (int i = 0; i < 16; ++i)   // a masked-off load never faults: rows past the keys read as 0

@@ -12,28 +12,11 @@
 //         O_acc = alpha · O_acc + P V
 //     O = O_acc / l (0 when l = 0: every key masked); weights = exp2(S − m) / l from the saved S.
 #include "attend_attention.h"
+#include "kernel_math.h"
 #include <math.h>
 #include <string.h>
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
-
-const attend_attention_ukernel *attend_attention_ukernel_generic(void);
-const attend_attention_ukernel *attend_attention_ukernel_avx2(void);
-const attend_attention_ukernel *attend_attention_ukernel_avx512(void);
-const attend_attention_ukernel *attend_attention_ukernel_neon(void);
-
-const attend_attention_ukernel *attend_attention_ukernel_for(attend_isa isa) {
-    const attend_attention_ukernel *u = 0;
-    if (attend_isa_supported(isa)) {
-        switch (isa) {
-        case ATTEND_ISA_AVX2: u = attend_attention_ukernel_avx2(); break;
-        case ATTEND_ISA_AVX512: u = attend_attention_ukernel_avx512(); break;
-        case ATTEND_ISA_NEON: u = attend_attention_ukernel_neon(); break;
-        default: break;
-        }
-    }
-    return u ? u : attend_attention_ukernel_generic();
-}
 
 static inline ptrdiff_t min_pd(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 static inline ptrdiff_t max_pd(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
@@ -129,7 +112,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
                         const attend_attention_plan *plan, const scratch_layout *sl, float *scratch,
                         ptrdiff_t b, ptrdiff_t h, ptrdiff_t q0, ptrdiff_t nq, ptrdiff_t lk_eff,
                         const float *key_bias) {
-    const float log2e = 1.4426950408889634f;
+    const float log2e = ATTEND_LOG2E;
     const ptrdiff_t dk = p->dk, dv = p->dv, dvp = sl->dvp, kb = plan->k_block;
     const ptrdiff_t g = p->h / p->hkv, kvh = h / g;
     float *kt = scratch + sl->kt, *qbuf = scratch + sl->qbuf, *sbuf = scratch + sl->sbuf;
@@ -198,7 +181,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
 void attend_attention_worker(const attend_attention_problem *p, attend_attention_plan *plan, float *scratch) {
     const attend_attention_ukernel *uk = attend_attention_ukernel_for(plan->isa);
     const scratch_layout sl = layout_for(p, plan);
-    const float log2e = 1.4426950408889634f;
+    const float log2e = ATTEND_LOG2E;
     const ptrdiff_t groups = p->b * p->hkv, g = p->h / p->hkv;
     for (;;) {
         ptrdiff_t item = attend_fetch_add(&plan->next, 1);

@@ -1,6 +1,8 @@
 // Fused-attention micro-kernels in plain C (any CPU): the baseline every SIMD table must match,
 // and the path tests force with `Kernels.withSettings({ $0.isa = .generic })` (or ATTEND_ISA=generic). See attend_attention.h.
 #include "attend_attention.h"
+#include "kernel_math.h"
+#include "attention_softmax.h"
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -11,17 +13,17 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// and |f| ≤ 1/2, 2^f by a degree-6 polynomial (relative error ~1e-7, 2^0 = 1 exactly), 2^n by
 /// building the float's exponent. x < −126.5 (including −∞ and NaN) gives exactly 0.
 static inline float exp2_poly(float x) {
-    if (!(x >= -127.0f)) x = -127.0f;
+    if (!(x >= ATTEND_EXP2_MIN)) x = ATTEND_EXP2_MIN;
     if (x > 0.0f) x = 0.0f;
     float n = floorf(x + 0.5f);
     float f = x - n;
-    float p = 1.535350602e-04f;
-    p = p * f + 1.339888084e-03f;
-    p = p * f + 9.618436918e-03f;
-    p = p * f + 5.550332367e-02f;
-    p = p * f + 2.402264774e-01f;
-    p = p * f + 6.931471825e-01f;
-    p = p * f + 1.0f;
+    float p = ATTEND_EXP2_C6;
+    p = p * f + ATTEND_EXP2_C5;
+    p = p * f + ATTEND_EXP2_C4;
+    p = p * f + ATTEND_EXP2_C3;
+    p = p * f + ATTEND_EXP2_C2;
+    p = p * f + ATTEND_EXP2_C1;
+    p = p * f + ATTEND_EXP2_C0;
     union { uint32_t u; float f; } scale = { (uint32_t)((int32_t)n + 127) << 23 };   // n = −127 → 0.0
     return p * scale.f;
 }
@@ -44,50 +46,30 @@ static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float 
     }
 }
 
-static void softmax_generic(const attend_softmax_step *st) {
-    const float log2e = 1.4426950408889634f;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : st->n;
-        if (lim > st->n) lim = st->n;
-        if (lim < 0) lim = 0;
-        const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-        float mx = -INFINITY;
-        for (ptrdiff_t j = 0; j < lim; ++j) {
-            float x = row[j];
-            if (st->key_bias) x += st->key_bias[j];
-            if (mrow) {
-                if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                else x += mrow[j] * log2e;
-            }
-            row[j] = x;
-            if (x > mx) mx = x;
-        }
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t j = lim; j < st->n; ++j) raw[j] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {   // nothing visible yet: p = 0, state unchanged
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)st->n * sizeof(float));
-            continue;
-        }
-        float sum = 0.0f;
-        for (ptrdiff_t j = 0; j < lim; ++j) {
-            float e = exp2_poly(row[j] - mnew);
-            row[j] = e;
-            sum += e;
-        }
-        for (ptrdiff_t j = lim; j < st->n; ++j) row[j] = 0.0f;
-        float alpha = exp2f(mold - mnew);   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
-    }
+static inline float mask_max_generic(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
+    if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
+    float mx = -INFINITY;
+    for (ptrdiff_t j = 0; j < lim; ++j)
+        if (row[j] > mx) mx = row[j];
+    return mx;
 }
+
+static inline float exp_sum_generic(float *row, ptrdiff_t lim, float m) {
+    float sum = 0.0f;
+    for (ptrdiff_t j = 0; j < lim; ++j) {
+        float e = exp2_poly(row[j] - m);
+        row[j] = e;
+        sum += e;
+    }
+    return sum;
+}
+
+#define SOFTMAX_NAME softmax_generic
+#define SOFTMAX_ATTR
+#define SOFTMAX_MASK_MAX mask_max_generic
+#define SOFTMAX_EXP_SUM exp_sum_generic
+#define SOFTMAX_EXP2_1 exp2f
+#include "attention_softmax.h"
 
 static void pv_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
                        ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {

@@ -1,6 +1,8 @@
 // Fused-attention micro-kernels for AArch64 Advanced SIMD (32 × 128-bit registers: 6×16 tiles,
 // 24 accumulators). Same maths as attention_generic.c (see attend_attention.h).
 #include "attend_attention.h"
+#include "kernel_math.h"
+#include "attention_softmax.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -15,18 +17,18 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 /// 2^x for x ≤ 0, as exp2_poly in attention_generic.c: x clamped to [−127, 0], n = round(x),
 /// 2^f (|f| ≤ ½) by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives 0).
 INLINE float32x4_t exp2_q(float32x4_t x) {
-    x = vmaxq_f32(x, vdupq_n_f32(-127.0f));   // vmaxq keeps NaN: mask it to −127 as well
-    x = vbslq_f32(vceqq_f32(x, x), x, vdupq_n_f32(-127.0f));
+    x = vmaxq_f32(x, vdupq_n_f32(ATTEND_EXP2_MIN));   // vmaxq keeps NaN: mask it to −127 as well
+    x = vbslq_f32(vceqq_f32(x, x), x, vdupq_n_f32(ATTEND_EXP2_MIN));
     x = vminq_f32(x, vdupq_n_f32(0.0f));
     float32x4_t n = vrndnq_f32(x);
     float32x4_t f = vsubq_f32(x, n);
-    float32x4_t p = vdupq_n_f32(1.535350602e-04f);
-    p = vfmaq_f32(vdupq_n_f32(1.339888084e-03f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(9.618436918e-03f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(5.550332367e-02f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(2.402264774e-01f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(6.931471825e-01f), p, f);
-    p = vfmaq_f32(vdupq_n_f32(1.0f), p, f);
+    float32x4_t p = vdupq_n_f32(ATTEND_EXP2_C6);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C5), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C4), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C3), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C2), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C1), p, f);
+    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C0), p, f);
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }
@@ -73,59 +75,36 @@ static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q,
 
 // MARK: Online softmax step
 
-static void softmax_neon(const attend_softmax_step *st) {
-    const float log2e = 1.4426950408889634f;
-    const ptrdiff_t n = st->n;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
-        float *row = st->s + r * st->lds;
-        ptrdiff_t lim = st->limit ? st->limit[r] : n;
-        if (lim > n) lim = n;
-        if (lim < 0) lim = 0;
-        if (st->key_bias || st->mask) {
-            const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
-            for (ptrdiff_t j = 0; j < lim; ++j) {
-                float x = row[j];
-                if (st->key_bias) x += st->key_bias[j];
-                if (mrow) {
-                    if (st->mask_boolean) { if (mrow[j] == 0.0f) x = -INFINITY; }
-                    else x += mrow[j] * log2e;
-                }
-                row[j] = x;
-            }
-        }
-        float32x4_t vmax = vdupq_n_f32(-INFINITY);
-        ptrdiff_t j = 0;
-        for (; j + 4 <= lim; j += 4) vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
-        float mx = vmaxvq_f32(vmax);
-        for (; j < lim; ++j) if (row[j] > mx) mx = row[j];
-        if (st->raw) {
-            float *raw = st->raw + r * st->ldraw;
-            memcpy(raw, row, (size_t)lim * sizeof(float));
-            for (ptrdiff_t z = lim; z < n; ++z) raw[z] = -INFINITY;
-        }
-        float mold = st->m[r];
-        float mnew = mx > mold ? mx : mold;
-        if (mnew == -INFINITY) {
-            st->alpha[r] = 1.0f;
-            memset(row, 0, (size_t)n * sizeof(float));
-            continue;
-        }
-        const float32x4_t vm = vdupq_n_f32(mnew);
-        float32x4_t vsum = vdupq_n_f32(0.0f);
-        for (j = 0; j + 4 <= lim; j += 4) {
-            float32x4_t e = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
-            vst1q_f32(row + j, e);
-            vsum = vaddq_f32(vsum, e);
-        }
-        float sum = vaddvq_f32(vsum);
-        for (; j < lim; ++j) { float e = exp2_s(row[j] - mnew); row[j] = e; sum += e; }
-        for (ptrdiff_t z = lim; z < n; ++z) row[z] = 0.0f;
-        float alpha = exp2_s(mold - mnew);   // mold = −∞ → 0
-        st->alpha[r] = alpha;
-        st->l[r] = st->l[r] * alpha + sum;
-        st->m[r] = mnew;
-    }
+INLINE float mask_max_neon(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
+    if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
+    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    ptrdiff_t j = 0;
+    for (; j + 4 <= lim; j += 4) vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
+    float mx = vmaxvq_f32(vmax);
+    for (; j < lim; ++j) if (row[j] > mx) mx = row[j];
+    return mx;
 }
+
+INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m) {
+    const float32x4_t vm = vdupq_n_f32(m);
+    float32x4_t vsum = vdupq_n_f32(0.0f);
+    ptrdiff_t j = 0;
+    for (; j + 4 <= lim; j += 4) {
+        float32x4_t e = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
+        vst1q_f32(row + j, e);
+        vsum = vaddq_f32(vsum, e);
+    }
+    float sum = vaddvq_f32(vsum);
+    for (; j < lim; ++j) { float e = exp2_s(row[j] - m); row[j] = e; sum += e; }
+    return sum;
+}
+
+#define SOFTMAX_NAME softmax_neon
+#define SOFTMAX_ATTR
+#define SOFTMAX_MASK_MAX mask_max_neon
+#define SOFTMAX_EXP_SUM exp_sum_neon
+#define SOFTMAX_EXP2_1 exp2_s
+#include "attention_softmax.h"
 
 // MARK: O = alpha·O + P V in MR_×16 tiles (a column tail of fewer than 16 in plain C)
 

@@ -6,15 +6,9 @@
 #include <immintrin.h>
 #include <stddef.h>
 #include "attend_bf16.h"
+#include "tail_masks.h"
 
 #define ATTEND_T512_BASE __attribute__((target("avx512f")))
-
-/// Lanes 0 ..< n of 16 (all for n ≥ 16, none for n ≤ 0).
-ATTEND_T512_BASE static inline __mmask16 bf16_mask_upto(ptrdiff_t n) {
-    if (n >= 16) return (__mmask16)0xFFFF;
-    if (n <= 0) return 0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 /// c[i·ldc + j] = acc[i][j/16][j%16] + (beta == 0 ? 0 : beta · c[i·ldc + j]) for i < rows, j < nr (≤ 64);
 /// on an edge tile (nr < 64) the masked-off lanes are neither read nor written. `rows` is a compile-time
@@ -36,7 +30,7 @@ bf16_store_tile(const int rows, __m512 acc[][4], float *restrict c, ptrdiff_t ld
     for (int i = 0; i < rows; ++i) {
         float *dst = c + i * ldc;
         for (int q = 0; q < 4; ++q) {
-            const __mmask16 km = bf16_mask_upto(nr - 16 * q);
+            const __mmask16 km = attend_mask16(nr - 16 * q);
             if (!km) break;
             __m512 v = acc[i][q];
             if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(km, dst + 16 * q)));

@@ -83,8 +83,8 @@ TBF16 static inline __attribute__((always_inline)) __m512i round_pairs(const flo
         lo = _mm512_loadu_ps(row + p0);
         hi = _mm512_loadu_ps(row + p0 + 16);
     } else {
-        lo = _mm512_maskz_loadu_ps(bf16_mask_upto(left), row + p0);
-        hi = _mm512_maskz_loadu_ps(bf16_mask_upto(left - 16), row + p0 + 16);
+        lo = _mm512_maskz_loadu_ps(attend_mask16(left), row + p0);
+        hi = _mm512_maskz_loadu_ps(attend_mask16(left - 16), row + p0 + 16);
     }
     // Element e of the result is bf16(e < 16 ? lo[e] : hi[e − 16]): word q = (2q, 2q + 1).
     return (__m512i)_mm512_cvtne2ps_pbh(hi, lo);

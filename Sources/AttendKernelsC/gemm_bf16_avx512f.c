@@ -98,8 +98,8 @@ T512F static void bf16w_pack_a_avx512f(const float *a, ptrdiff_t lda, ptrdiff_t 
                         x0 = _mm512_loadu_si512(row);
                         x1 = _mm512_loadu_si512(row + 16);
                     } else {
-                        x0 = _mm512_castps_si512(_mm512_maskz_loadu_ps(bf16_mask_upto(left), row));
-                        x1 = _mm512_castps_si512(_mm512_maskz_loadu_ps(bf16_mask_upto(left - 16), row + 16));
+                        x0 = _mm512_castps_si512(_mm512_maskz_loadu_ps(attend_mask16(left), row));
+                        x1 = _mm512_castps_si512(_mm512_maskz_loadu_ps(attend_mask16(left - 16), row + 16));
                     }
                     x0 = round_bf16_bits(x0);
                     x1 = round_bf16_bits(x1);

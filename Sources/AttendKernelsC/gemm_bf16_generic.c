@@ -148,13 +148,3 @@ const attend_bf16_ukernel *attend_bf16_ukernel_kind(attend_bf16_kernel_kind kind
     }
     return 0;
 }
-
-const attend_bf16_ukernel *attend_bf16_ukernel_for(attend_isa isa) {
-    const attend_bf16_ukernel *u = 0;
-    if (isa == ATTEND_ISA_AVX512 && attend_isa_supported(isa)) {
-        u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX512BF16);
-        if (!u) u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX512F);
-    }
-    if (!u && (isa == ATTEND_ISA_AVX512 || isa == ATTEND_ISA_AVX2)) u = attend_bf16_ukernel_kind(ATTEND_BF16_KERNEL_AVX2);
-    return u ? u : &bf16_ukernel_generic;
-}

@@ -1,6 +1,7 @@
 // The arithmetic-peak probes of attend_peak.h: ATTEND_PEAK_CHAINS independent register-only chains of
 // one instruction per ISA. See the header for what is counted.
 #include "attend_peak.h"
+#include "isa_pick.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -74,18 +75,31 @@ static float peak_fp32_neon(int64_t iterations, double *ops) {
 }
 #endif
 
-float attend_peak_fp32(attend_isa isa, int64_t iterations, double *ops) {
-    if (!attend_isa_supported(isa)) isa = ATTEND_ISA_GENERIC;
-    switch (isa) {
+/// One ISA's fp32 probe, as a table for the ISA picker (isa_pick.h).
+typedef struct {
+    float (*run)(int64_t iterations, double *ops);
+} fp32_probe;
+
+static const fp32_probe fp32_generic = {peak_fp32_generic};
+static const void *fp32_generic_table(void) { return &fp32_generic; }
 #if defined(__x86_64__)
-    case ATTEND_ISA_AVX2: return peak_fp32_avx2(iterations, ops);
-    case ATTEND_ISA_AVX512: return peak_fp32_avx512(iterations, ops);
+static const fp32_probe fp32_avx2 = {peak_fp32_avx2}, fp32_avx512 = {peak_fp32_avx512};
+static const void *fp32_avx2_table(void) { return &fp32_avx2; }
+static const void *fp32_avx512_table(void) { return &fp32_avx512; }
+#else
+#define fp32_avx2_table NULL
+#define fp32_avx512_table NULL
 #endif
 #if defined(__aarch64__)
-    case ATTEND_ISA_NEON: return peak_fp32_neon(iterations, ops);
+static const fp32_probe fp32_neon = {peak_fp32_neon};
+static const void *fp32_neon_table(void) { return &fp32_neon; }
+#else
+#define fp32_neon_table NULL
 #endif
-    default: return peak_fp32_generic(iterations, ops);
-    }
+
+float attend_peak_fp32(attend_isa isa, int64_t iterations, double *ops) {
+    static const attend_isa_family family = {{fp32_generic_table, fp32_avx2_table, fp32_avx512_table, fp32_neon_table}};
+    return ((const fp32_probe *)attend_isa_pick(isa, &family))->run(iterations, ops);
 }
 
 // MARK: - int8
@@ -187,35 +201,42 @@ static int32_t peak_int8_neon(int64_t iterations, double *ops) {
 }
 #endif
 
-int32_t attend_peak_int8(attend_isa isa, int64_t iterations, double *ops, const char **variant) {
-    if (!attend_isa_supported(isa)) isa = ATTEND_ISA_GENERIC;
-    switch (isa) {
+/// One ISA's int8 probe and its short name, as a table for the ISA picker (isa_pick.h). The AVX-512 table
+/// is NULL on AVX-512F without BW (no byte products), so the picker falls back to the AVX2 sequence.
+typedef struct {
+    int32_t (*run)(int64_t iterations, double *ops);
+    const char *variant;
+} int8_probe;
+
+static const int8_probe int8_generic = {peak_int8_generic, "scalar int32 multiply-add"};
+static const void *int8_generic_table(void) { return &int8_generic; }
 #if defined(__x86_64__)
-    case ATTEND_ISA_AVX512:
-        if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) {
-            *variant = "vpdpbusd zmm (AVX-512 VNNI)";
-            return peak_int8_avx512vnni(iterations, ops);
-        }
-        if (__builtin_cpu_supports("avx512bw")) {
-            *variant = "vpmaddubsw+vpmaddwd+vpaddd zmm (AVX-512BW)";
-            return peak_int8_avx512bw(iterations, ops);
-        }
-        // fallthrough: AVX-512F without BW has no byte products; use the AVX2 sequence.
-    case ATTEND_ISA_AVX2:
-        if (__builtin_cpu_supports("avxvnni")) {
-            *variant = "vpdpbusd ymm (AVX-VNNI)";
-            return peak_int8_avxvnni(iterations, ops);
-        }
-        *variant = "vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2)";
-        return peak_int8_avx2(iterations, ops);
+static const int8_probe int8_avx2 = {peak_int8_avx2, "vpmaddubsw+vpmaddwd+vpaddd ymm (AVX2)"},
+                        int8_avxvnni = {peak_int8_avxvnni, "vpdpbusd ymm (AVX-VNNI)"},
+                        int8_avx512bw = {peak_int8_avx512bw, "vpmaddubsw+vpmaddwd+vpaddd zmm (AVX-512BW)"},
+                        int8_avx512vnni = {peak_int8_avx512vnni, "vpdpbusd zmm (AVX-512 VNNI)"};
+static const void *int8_avx2_table(void) {
+    return __builtin_cpu_supports("avxvnni") ? &int8_avxvnni : &int8_avx2;
+}
+static const void *int8_avx512_table(void) {
+    if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")) return &int8_avx512vnni;
+    if (__builtin_cpu_supports("avx512bw")) return &int8_avx512bw;
+    return NULL;
+}
+#else
+#define int8_avx2_table NULL
+#define int8_avx512_table NULL
 #endif
 #if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
-    case ATTEND_ISA_NEON:
-        *variant = "sdot (NEON dot product)";
-        return peak_int8_neon(iterations, ops);
+static const int8_probe int8_neon = {peak_int8_neon, "sdot (NEON dot product)"};
+static const void *int8_neon_table(void) { return &int8_neon; }
+#else
+#define int8_neon_table NULL
 #endif
-    default:
-        *variant = "scalar int32 multiply-add";
-        return peak_int8_generic(iterations, ops);
-    }
+
+int32_t attend_peak_int8(attend_isa isa, int64_t iterations, double *ops, const char **variant) {
+    static const attend_isa_family family = {{int8_generic_table, int8_avx2_table, int8_avx512_table, int8_neon_table}};
+    const int8_probe *probe = (const int8_probe *)attend_isa_pick(isa, &family);
+    *variant = probe->variant;
+    return probe->run(iterations, ops);
 }

@@ -2,6 +2,8 @@
 // chosen at run time. Same maths as rowops_generic.c (see attend_rowops.h); row tails use
 // vmaskmovps, so no lane past a row's end is read or written.
 #include "attend_rowops.h"
+#include "kernel_math.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -9,12 +11,6 @@
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
-
-/// Lanes 0..<n set (n ≥ 8: all).
-INLINE __m256i tail_mask(ptrdiff_t n) {
-    const int c = n >= 8 ? 8 : (int)n;
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
 
 INLINE float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -36,18 +32,18 @@ INLINE float hmax8(__m256 v) {
 /// n = round(x·log2 e), r = x − n·ln2 in two parts (Cody–Waite), Cephes' expf polynomial for e^r,
 /// times 2^⌊n/2⌋ · 2^(n−⌊n/2⌋), so that the result underflows to 0 and overflows to +∞.
 INLINE __m256 exp256(__m256 x) {
-    x = _mm256_max_ps(_mm256_set1_ps(-104.0f), x);
-    x = _mm256_min_ps(_mm256_set1_ps(89.0f), x);
-    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+    x = _mm256_max_ps(_mm256_set1_ps(ATTEND_EXP_MIN), x);
+    x = _mm256_min_ps(_mm256_set1_ps(ATTEND_EXP_MAX), x);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(ATTEND_LOG2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ATTEND_LN2_HI), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ATTEND_LN2_LO), r);
+    __m256 p = _mm256_set1_ps(ATTEND_EXP_C5);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C4));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C3));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C2));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C1));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C0));
     __m256 y = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
     __m256i ni = _mm256_cvtps_epi32(n);
     __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
@@ -59,20 +55,20 @@ INLINE __m256 exp256(__m256 x) {
 
 /// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
 INLINE __m256 erf256(__m256 a) {
-    __m256 x = _mm256_min_ps(_mm256_set1_ps(4.0f), _mm256_max_ps(_mm256_set1_ps(-4.0f), a));
+    __m256 x = _mm256_min_ps(_mm256_set1_ps(ATTEND_ERF_CLAMP), _mm256_max_ps(_mm256_set1_ps(-ATTEND_ERF_CLAMP), a));
     __m256 x2 = _mm256_mul_ps(x, x);
-    __m256 p = _mm256_set1_ps(-2.72614225801306e-10f);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(2.77068142495902e-08f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.10102402082508e-06f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-5.69250639462346e-05f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-7.34990630326855e-04f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-2.95459980854025e-03f));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(-1.60960333262415e-02f));
-    __m256 q = _mm256_set1_ps(-1.45660718464996e-05f);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-2.13374055278905e-04f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.68282697438203e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-7.37332916720468e-03f));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(-1.42647390514189e-02f));
+    __m256 p = _mm256_set1_ps(ATTEND_ERF_P6);
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P5));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P4));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P3));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P2));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P1));
+    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P0));
+    __m256 q = _mm256_set1_ps(ATTEND_ERF_Q4);
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q3));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q2));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q1));
+    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q0));
     return _mm256_div_ps(_mm256_mul_ps(x, p), q);
 }
 
@@ -80,12 +76,12 @@ INLINE __m256 act256(__m256 v, const int act) {
     switch (act) {
     case ATTEND_ACT_GELU: {
         __m256 h = _mm256_mul_ps(v, _mm256_set1_ps(0.5f));
-        return _mm256_fmadd_ps(h, erf256(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752f))), h);
+        return _mm256_fmadd_ps(h, erf256(_mm256_mul_ps(v, _mm256_set1_ps(ATTEND_SQRT1_2))), h);
     }
     case ATTEND_ACT_GELU_TANH: {
         // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        __m256 w = _mm256_fmadd_ps(_mm256_set1_ps(-0.0713548162726002527f), _mm256_mul_ps(v, v),
-                                   _mm256_set1_ps(-1.59576912160573081f));
+        __m256 w = _mm256_fmadd_ps(_mm256_set1_ps(ATTEND_GELU_TANH_B), _mm256_mul_ps(v, v),
+                                   _mm256_set1_ps(ATTEND_GELU_TANH_A));
         return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), exp256(_mm256_mul_ps(v, w))));
     }
     case ATTEND_ACT_RELU:
@@ -112,7 +108,7 @@ INLINE void bias_act_rows(float *y, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld
             _mm256_storeu_ps(row + j + 8, act256(v1, act));
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 v = _mm256_maskload_ps(row + j, k);
             if (has_bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, k));
             _mm256_maskstore_ps(row + j, k, act256(v, act));
@@ -158,7 +154,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
                 s1 = _mm256_add_ps(s1, b);
             }
             for (; j < cols; j += 8) {
-                const __m256i k = tail_mask(cols - j);
+                const __m256i k = attend_mask8(cols - j);
                 __m256 a = _mm256_add_ps(_mm256_maskload_ps(xr + j, k), _mm256_maskload_ps(rr + j, k));
                 _mm256_maskstore_ps(yr + j, k, a);
                 s0 = _mm256_add_ps(s0, a);
@@ -169,7 +165,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
                 s0 = _mm256_add_ps(s0, _mm256_loadu_ps(xr + j));
                 s1 = _mm256_add_ps(s1, _mm256_loadu_ps(xr + j + 8));
             }
-            for (; j < cols; j += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(xr + j, tail_mask(cols - j)));
+            for (; j < cols; j += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(xr + j, attend_mask8(cols - j)));
         }
         const float mean = hsum8(_mm256_add_ps(s0, s1)) / (float)cols;
         // Pass 2: Σ (v − mean)²; masked-off lanes contribute 0.
@@ -182,7 +178,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
             s1 = _mm256_fmadd_ps(b, b, s1);
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 a = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(v + j, k), vm), _mm256_castsi256_ps(k));
             s0 = _mm256_fmadd_ps(a, a, s0);
         }
@@ -196,7 +192,7 @@ TARGET static void add_layernorm_avx2(const float *x, const float *r, float *y, 
             _mm256_storeu_ps(yr + j, o);
         }
         if (j < cols) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 o = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(v + j, k), vm), vi);
             if (gamma) o = _mm256_mul_ps(o, _mm256_maskload_ps(gamma + j, k));
             if (beta) o = _mm256_add_ps(o, _mm256_maskload_ps(beta + j, k));
@@ -220,7 +216,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
             m1 = _mm256_max_ps(m1, _mm256_loadu_ps(row + j + 8));
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             m0 = _mm256_max_ps(m0, _mm256_blendv_ps(ninf, _mm256_maskload_ps(row + j, k), _mm256_castsi256_ps(k)));
         }
         const float m = hmax8(_mm256_max_ps(m0, m1));
@@ -240,7 +236,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
             s1 = _mm256_add_ps(s1, e1);
         }
         for (; j < cols; j += 8) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             __m256 xv = _mm256_blendv_ps(ninf, _mm256_maskload_ps(row + j, k), _mm256_castsi256_ps(k));
             __m256 e = exp256(_mm256_sub_ps(xv, vm));
             _mm256_maskstore_ps(row + j, k, e);
@@ -250,7 +246,7 @@ TARGET static void softmax_rows_avx2(float *x, ptrdiff_t rows, ptrdiff_t cols, p
         const __m256 inv = _mm256_set1_ps(1.0f / hsum8(_mm256_add_ps(s0, s1)));
         for (j = 0; j + 8 <= cols; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
         if (j < cols) {
-            const __m256i k = tail_mask(cols - j);
+            const __m256i k = attend_mask8(cols - j);
             _mm256_maskstore_ps(row + j, k, _mm256_mul_ps(_mm256_maskload_ps(row + j, k), inv));
         }
     }

@@ -2,6 +2,8 @@
 // everywhere; chosen at run time. Same maths as rowops_generic.c (see attend_rowops.h); row tails
 // use masked loads and stores, so no lane past a row's end is read or written.
 #include "attend_rowops.h"
+#include "kernel_math.h"
+#include "tail_masks.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -10,48 +12,44 @@
 #define TARGET __attribute__((target("avx512f,fma")))
 #define INLINE static inline __attribute__((always_inline)) TARGET
 
-INLINE __mmask16 tail_mask(ptrdiff_t n) {
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 // MARK: exp, erf, activations
 
 /// e^x: x clamped to [−104, 89] (NaN kept: max/min return their second operand for NaN),
 /// n = round(x·log2 e), r = x − n·ln2 in two parts (Cody–Waite), Cephes' expf polynomial for e^r,
 /// and vscalefps for ·2^n (underflow to 0, overflow to +∞).
 INLINE __m512 exp512(__m512 x) {
-    x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-    x = _mm512_min_ps(_mm512_set1_ps(89.0f), x);
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+    x = _mm512_max_ps(_mm512_set1_ps(ATTEND_EXP_MIN), x);
+    x = _mm512_min_ps(_mm512_set1_ps(ATTEND_EXP_MAX), x);
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(ATTEND_LOG2E)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_HI), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_LO), r);
+    __m512 p = _mm512_set1_ps(ATTEND_EXP_C5);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C4));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C0));
     __m512 y = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
     return _mm512_scalef_ps(y, n);
 }
 
 /// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
 INLINE __m512 erf512(__m512 a) {
-    __m512 x = _mm512_min_ps(_mm512_set1_ps(4.0f), _mm512_max_ps(_mm512_set1_ps(-4.0f), a));
+    __m512 x = _mm512_min_ps(_mm512_set1_ps(ATTEND_ERF_CLAMP), _mm512_max_ps(_mm512_set1_ps(-ATTEND_ERF_CLAMP), a));
     __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(2.77068142495902e-08f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.10102402082508e-06f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-5.69250639462346e-05f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-7.34990630326855e-04f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-2.95459980854025e-03f));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(-1.60960333262415e-02f));
-    __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-2.13374055278905e-04f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.68282697438203e-03f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-7.37332916720468e-03f));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(-1.42647390514189e-02f));
+    __m512 p = _mm512_set1_ps(ATTEND_ERF_P6);
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P5));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P4));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P3));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P2));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P1));
+    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P0));
+    __m512 q = _mm512_set1_ps(ATTEND_ERF_Q4);
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q3));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q2));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q1));
+    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q0));
     return _mm512_div_ps(_mm512_mul_ps(x, p), q);
 }
 
@@ -59,12 +57,12 @@ INLINE __m512 act512(__m512 v, const int act) {
     switch (act) {
     case ATTEND_ACT_GELU: {
         __m512 h = _mm512_mul_ps(v, _mm512_set1_ps(0.5f));
-        return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752f))), h);
+        return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(v, _mm512_set1_ps(ATTEND_SQRT1_2))), h);
     }
     case ATTEND_ACT_GELU_TANH: {
         // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        __m512 w = _mm512_fmadd_ps(_mm512_set1_ps(-0.0713548162726002527f), _mm512_mul_ps(v, v),
-                                   _mm512_set1_ps(-1.59576912160573081f));
+        __m512 w = _mm512_fmadd_ps(_mm512_set1_ps(ATTEND_GELU_TANH_B), _mm512_mul_ps(v, v),
+                                   _mm512_set1_ps(ATTEND_GELU_TANH_A));
         return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(_mm512_mul_ps(v, w))));
     }
     case ATTEND_ACT_RELU:
@@ -91,7 +89,7 @@ INLINE void bias_act_rows(float *y, ptrdiff_t rows, ptrdiff_t cols, ptrdiff_t ld
             _mm512_storeu_ps(row + j + 16, act512(v1, act));
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 v = _mm512_maskz_loadu_ps(k, row + j);
             if (has_bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(k, bias + j));
             _mm512_mask_storeu_ps(row + j, k, act512(v, act));
@@ -137,7 +135,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
                 s1 = _mm512_add_ps(s1, b);
             }
             for (; j < cols; j += 16) {
-                const __mmask16 k = tail_mask(cols - j);
+                const __mmask16 k = attend_mask16(cols - j);
                 __m512 a = _mm512_add_ps(_mm512_maskz_loadu_ps(k, xr + j), _mm512_maskz_loadu_ps(k, rr + j));
                 _mm512_mask_storeu_ps(yr + j, k, a);
                 s0 = _mm512_add_ps(s0, a);
@@ -148,7 +146,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
                 s0 = _mm512_add_ps(s0, _mm512_loadu_ps(xr + j));
                 s1 = _mm512_add_ps(s1, _mm512_loadu_ps(xr + j + 16));
             }
-            for (; j < cols; j += 16) s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(tail_mask(cols - j), xr + j));
+            for (; j < cols; j += 16) s0 = _mm512_add_ps(s0, _mm512_maskz_loadu_ps(attend_mask16(cols - j), xr + j));
         }
         const float mean = _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) / (float)cols;
         // Pass 2: Σ (v − mean)²; masked-off lanes contribute 0.
@@ -161,7 +159,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
             s1 = _mm512_fmadd_ps(b, b, s1);
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 a = _mm512_maskz_sub_ps(k, _mm512_maskz_loadu_ps(k, v + j), vm);
             s0 = _mm512_fmadd_ps(a, a, s0);
         }
@@ -169,7 +167,7 @@ TARGET static void add_layernorm_avx512(const float *x, const float *r, float *y
         const __m512 vi = _mm512_set1_ps(1.0f / __builtin_sqrtf(var + eps));
         // Pass 3: y = (v − mean) · inv · gamma + beta.
         for (j = 0; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 o = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, v + j), vm), vi);
             if (gamma) o = _mm512_mul_ps(o, _mm512_maskz_loadu_ps(k, gamma + j));
             if (beta) o = _mm512_add_ps(o, _mm512_maskz_loadu_ps(k, beta + j));
@@ -192,7 +190,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
             m0 = _mm512_max_ps(m0, _mm512_loadu_ps(row + j));
             m1 = _mm512_max_ps(m1, _mm512_loadu_ps(row + j + 16));
         }
-        for (; j < cols; j += 16) m0 = _mm512_max_ps(m0, _mm512_mask_loadu_ps(ninf, tail_mask(cols - j), row + j));
+        for (; j < cols; j += 16) m0 = _mm512_max_ps(m0, _mm512_mask_loadu_ps(ninf, attend_mask16(cols - j), row + j));
         const float m = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
         if (m == -__builtin_inff()) {
             memset(row, 0, (size_t)cols * sizeof(float));
@@ -210,7 +208,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
             s1 = _mm512_add_ps(s1, e1);
         }
         for (; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             __m512 e = exp512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm));
             _mm512_mask_storeu_ps(row + j, k, e);
             s0 = _mm512_add_ps(s0, e);
@@ -218,7 +216,7 @@ TARGET static void softmax_rows_avx512(float *x, ptrdiff_t rows, ptrdiff_t cols,
         // Pass 3: scale by 1 / Σ e.
         const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)));
         for (j = 0; j < cols; j += 16) {
-            const __mmask16 k = tail_mask(cols - j);
+            const __mmask16 k = attend_mask16(cols - j);
             _mm512_mask_storeu_ps(row + j, k, _mm512_mul_ps(_mm512_maskz_loadu_ps(k, row + j), inv));
         }
     }

@@ -1,22 +1,6 @@
-// Run-time choice of the row kernels (attend_rowops.h), as attend_sgemm_ukernel_for does for SGEMM.
+// The row kernels on this CPU's best ISA, for C callers (attend_rowops.h); attend_rowops_for, the
+// picker, is in dispatch.c with the other families'.
 #include "attend_rowops.h"
-
-// Per-ISA tables, defined in rowops_*.c (null when this build has no code for that ISA).
-const attend_rowops *attend_rowops_generic(void);
-const attend_rowops *attend_rowops_avx2(void);
-const attend_rowops *attend_rowops_avx512(void);
-
-const attend_rowops *attend_rowops_for(attend_isa isa) {
-    const attend_rowops *t = 0;
-    if (attend_isa_supported(isa)) {
-        switch (isa) {
-        case ATTEND_ISA_AVX2: t = attend_rowops_avx2(); break;
-        case ATTEND_ISA_AVX512: t = attend_rowops_avx512(); break;
-        default: break;   // NEON: the generic code is NEON code on arm64
-        }
-    }
-    return t ? t : attend_rowops_generic();
-}
 
 /// The best ISA's table, looked up once (a race only stores the same pointer twice).
 static const attend_rowops *best_rowops(void) {

@@ -3,6 +3,7 @@
 // `Kernels.withSettings({ $0.isa = .generic }) { … }`, and the one arm64 runs: the compiler's 4-float vectors become
 // SSE2 on x86-64 and NEON on arm64. Row tails go through a 4-float buffer padded with a neutral value.
 #include "attend_rowops.h"
+#include "kernel_math.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -44,20 +45,20 @@ static inline float hmax4(v4 v) {
 /// in two parts (Cody–Waite), Cephes' expf polynomial for e^r, times 2^⌊n/2⌋ · 2^(n−⌊n/2⌋) so that
 /// the result underflows to 0 and overflows to +∞ as it should.
 static inline v4 exp4(v4 x) {
-    x = max4(splat(-104.0f), x);
-    x = min4(splat(89.0f), x);
-    const v4 magic = splat(12582912.0f);  // 1.5·2^23
-    v4 t = x * splat(1.44269504088896341f) + magic;
+    x = max4(splat(ATTEND_EXP_MIN), x);
+    x = min4(splat(ATTEND_EXP_MAX), x);
+    const v4 magic = splat(ATTEND_EXP_ROUND_MAGIC);  // 1.5·2^23
+    v4 t = x * splat(ATTEND_LOG2E) + magic;
     v4 n = t - magic;
     v4i ni = (v4i)t - (v4i)magic;
-    v4 r = x - n * splat(0.693359375f);
-    r = r - n * splat(-2.12194440e-4f);
-    v4 p = splat(1.9875691500e-4f);
-    p = p * r + splat(1.3981999507e-3f);
-    p = p * r + splat(8.3334519073e-3f);
-    p = p * r + splat(4.1665795894e-2f);
-    p = p * r + splat(1.6666665459e-1f);
-    p = p * r + splat(5.0000001201e-1f);
+    v4 r = x - n * splat(ATTEND_LN2_HI);
+    r = r - n * splat(ATTEND_LN2_LO);
+    v4 p = splat(ATTEND_EXP_C5);
+    p = p * r + splat(ATTEND_EXP_C4);
+    p = p * r + splat(ATTEND_EXP_C3);
+    p = p * r + splat(ATTEND_EXP_C2);
+    p = p * r + splat(ATTEND_EXP_C1);
+    p = p * r + splat(ATTEND_EXP_C0);
     v4 y = p * (r * r) + r + splat(1.0f);
     v4i n1 = ni >> 1, n2 = ni - n1;
     v4 s1 = (v4)((n1 + 127) << 23), s2 = (v4)((n2 + 127) << 23);
@@ -66,20 +67,20 @@ static inline v4 exp4(v4 x) {
 
 /// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
 static inline v4 erf4(v4 a) {
-    v4 x = min4(splat(4.0f), max4(splat(-4.0f), a));
+    v4 x = min4(splat(ATTEND_ERF_CLAMP), max4(splat(-ATTEND_ERF_CLAMP), a));
     v4 x2 = x * x;
-    v4 p = splat(-2.72614225801306e-10f);
-    p = p * x2 + splat(2.77068142495902e-08f);
-    p = p * x2 + splat(-2.10102402082508e-06f);
-    p = p * x2 + splat(-5.69250639462346e-05f);
-    p = p * x2 + splat(-7.34990630326855e-04f);
-    p = p * x2 + splat(-2.95459980854025e-03f);
-    p = p * x2 + splat(-1.60960333262415e-02f);
-    v4 q = splat(-1.45660718464996e-05f);
-    q = q * x2 + splat(-2.13374055278905e-04f);
-    q = q * x2 + splat(-1.68282697438203e-03f);
-    q = q * x2 + splat(-7.37332916720468e-03f);
-    q = q * x2 + splat(-1.42647390514189e-02f);
+    v4 p = splat(ATTEND_ERF_P6);
+    p = p * x2 + splat(ATTEND_ERF_P5);
+    p = p * x2 + splat(ATTEND_ERF_P4);
+    p = p * x2 + splat(ATTEND_ERF_P3);
+    p = p * x2 + splat(ATTEND_ERF_P2);
+    p = p * x2 + splat(ATTEND_ERF_P1);
+    p = p * x2 + splat(ATTEND_ERF_P0);
+    v4 q = splat(ATTEND_ERF_Q4);
+    q = q * x2 + splat(ATTEND_ERF_Q3);
+    q = q * x2 + splat(ATTEND_ERF_Q2);
+    q = q * x2 + splat(ATTEND_ERF_Q1);
+    q = q * x2 + splat(ATTEND_ERF_Q0);
     return x * p / q;
 }
 
@@ -87,11 +88,11 @@ static inline v4 act4(v4 v, const int act) {
     switch (act) {
     case ATTEND_ACT_GELU: {
         v4 h = v * splat(0.5f);
-        return h + h * erf4(v * splat(0.70710678118654752f));
+        return h + h * erf4(v * splat(ATTEND_SQRT1_2));
     }
     case ATTEND_ACT_GELU_TANH: {
         // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        v4 w = v * (splat(-1.59576912160573081f) + splat(-0.0713548162726002527f) * (v * v));
+        v4 w = v * (splat(ATTEND_GELU_TANH_A) + splat(ATTEND_GELU_TANH_B) * (v * v));
         return v / (splat(1.0f) + exp4(w));
     }
     case ATTEND_ACT_RELU:

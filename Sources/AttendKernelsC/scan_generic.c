@@ -35,25 +35,4 @@ static void scan_i8_generic(ptrdiff_t nq, ptrdiff_t rows, ptrdiff_t d, const flo
 
 static const attend_scan_ukernel ukernel_generic = {ATTEND_ISA_GENERIC, scan_f16_generic, scan_i8_generic};
 
-// Per-ISA tables, defined in scan_avx2.c / scan_avx512.c / scan_neon.c (null when this build has no code for that ISA).
-const attend_scan_ukernel *attend_scan_ukernel_avx2(void);
-const attend_scan_ukernel *attend_scan_ukernel_avx512(void);
-const attend_scan_ukernel *attend_scan_ukernel_neon(void);
-
-const attend_scan_ukernel *attend_scan_ukernel_for(attend_isa isa) {
-    const attend_scan_ukernel *u = 0;
-    if (attend_isa_supported(isa)) {
-        switch (isa) {
-        case ATTEND_ISA_AVX2:
-#if defined(__x86_64__)
-            __builtin_cpu_init();
-            if (__builtin_cpu_supports("f16c")) u = attend_scan_ukernel_avx2();
-#endif
-            break;
-        case ATTEND_ISA_AVX512: u = attend_scan_ukernel_avx512(); break;
-        case ATTEND_ISA_NEON: u = attend_scan_ukernel_neon(); break;
-        default: break;
-        }
-    }
-    return u ? u : &ukernel_generic;
-}
+const attend_scan_ukernel *attend_scan_ukernel_generic(void) { return &ukernel_generic; }

@@ -7,6 +7,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "sgemm_common.h"
+#include "tail_masks.h"
 
 #define T256 __attribute__((target("avx2,fma")))
 #define MR 6
@@ -90,8 +91,7 @@ T256 static void sgemm_dot_tile_avx2(ptrdiff_t k, const float *a0, const float *
     for (; p + 8 <= k; p += 8) ATTEND_DOT_STEP(ATTEND_LOAD_FULL)
 #undef ATTEND_LOAD_FULL
     if (p < k) {  // masked-off lanes are not read (and cannot fault)
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i km = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(k - p)), lane);
+        const __m256i km = attend_mask8(k - p);
 #define ATTEND_LOAD_TAIL(ptr) _mm256_maskload_ps((ptr) + p, km)
         ATTEND_DOT_STEP(ATTEND_LOAD_TAIL)
 #undef ATTEND_LOAD_TAIL

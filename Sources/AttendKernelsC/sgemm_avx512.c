@@ -6,16 +6,11 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include "sgemm_common.h"
+#include "tail_masks.h"
 
 #define T512 __attribute__((target("avx512f,fma")))
 #define MR 6
 #define NR 64
-
-T512 static inline __mmask16 mask_upto(ptrdiff_t n) {
-    if (n >= 16) return (__mmask16)0xFFFF;
-    if (n <= 0) return 0;
-    return (__mmask16)((1u << n) - 1u);
-}
 
 T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, const float *restrict b,
                                      ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
@@ -73,8 +68,8 @@ T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, cons
     }
 
     // Edge tile: masked columns, rows below mr skipped. Masked-off lanes are neither read nor written.
-    const __mmask16 k0 = mask_upto(nr), k1 = mask_upto(nr - 16), k2 = mask_upto(nr - 32),
-                    k3 = mask_upto(nr - 48);
+    const __mmask16 k0 = attend_mask16(nr), k1 = attend_mask16(nr - 16), k2 = attend_mask16(nr - 32),
+                    k3 = attend_mask16(nr - 48);
     const __m512 vb = _mm512_set1_ps(beta);
 #define ATTEND_EDGE1(i, q)                                                                   \
     {                                                                                       \
@@ -213,8 +208,8 @@ T512 static void sgemm_pack_b_avx512(int trans_b, const float *b, ptrdiff_t ldb,
                     _mm512_storeu_ps(d + 48, _mm512_loadu_ps(s + 48));
                 }
             } else {
-                const __mmask16 k0 = mask_upto(cols), k1 = mask_upto(cols - 16),
-                                k2 = mask_upto(cols - 32), k3 = mask_upto(cols - 48);
+                const __mmask16 k0 = attend_mask16(cols), k1 = attend_mask16(cols - 16),
+                                k2 = attend_mask16(cols - 32), k3 = attend_mask16(cols - 48);
                 for (ptrdiff_t p = 0; p < kc; ++p) {
                     const float *s = src + p * ldb;
                     float *d = dst + p * NR;
@@ -229,7 +224,7 @@ T512 static void sgemm_pack_b_avx512(int trans_b, const float *b, ptrdiff_t ldb,
             const float *src = b + j0 * ldb;
             for (ptrdiff_t p0 = 0; p0 < kc; p0 += 16) {
                 const ptrdiff_t pn = kc - p0 < 16 ? kc - p0 : 16;
-                const __mmask16 kp = mask_upto(pn);
+                const __mmask16 kp = attend_mask16(pn);
                 for (int g = 0; g < 4; ++g) {
                     __m512 r[16];
                     if (pn == 16 && 16 * g + 16 <= cols) {
@@ -292,7 +287,7 @@ T512 static void sgemm_dot_tile(ptrdiff_t k, const float *a0, const float *a1, c
 #define ATTEND_LOAD_FULL(ptr) _mm512_loadu_ps((ptr) + p)
     for (; p + 16 <= k; p += 16) ATTEND_DOT_STEP(ATTEND_LOAD_FULL)
     if (p < k) {
-        const __mmask16 km = mask_upto(k - p);
+        const __mmask16 km = attend_mask16(k - p);
 #define ATTEND_LOAD_TAIL(ptr) _mm512_maskz_loadu_ps(km, (ptr) + p)
         ATTEND_DOT_STEP(ATTEND_LOAD_TAIL)
 #undef ATTEND_LOAD_TAIL
