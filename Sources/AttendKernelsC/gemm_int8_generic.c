@@ -2,6 +2,7 @@
 // This file is the specification the vector kernels match bit for bit (see attend_int8.h):
 //   sum_b = Σ_{q in block b} Σ_e aq[i][4q+e] · wq[j][4q+e]   (int32, exact)
 //   acc = fmaf((float)sum_b, t_{i,b}, acc) for b = 0, 1, …;  c[i·ldc + j] = acc · s_j + (beta == 0 ? 0 : beta · c[i·ldc + j])
+#include "isa_pick.h"
 #include <math.h>
 #include <string.h>
 #include "attend_int8.h"
@@ -151,9 +152,14 @@ const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind
     return 0;
 }
 
+// The ISA picker's tables (isa_pick.h): AVX-512 only with VNNI (NULL otherwise, so the picker falls back to AVX2's
+// vpmaddubsw kernel), AVX2 as built, the portable kernel everywhere else.
+static const attend_int8_ukernel *int8_table_generic(void) { return &int8_ukernel_generic; }
+static const attend_int8_ukernel *int8_table_avx2(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX2); }
+static const attend_int8_ukernel *int8_table_avx512(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX512VNNI); }
+ATTEND_ISA_TABLE(int8_table_generic) ATTEND_ISA_TABLE(int8_table_avx2) ATTEND_ISA_TABLE(int8_table_avx512)
+
 const attend_int8_ukernel *attend_int8_ukernel_for(attend_isa isa) {
-    const attend_int8_ukernel *u = 0;
-    if (isa == ATTEND_ISA_AVX512 && attend_isa_supported(isa)) u = attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX512VNNI);
-    if (!u && (isa == ATTEND_ISA_AVX512 || isa == ATTEND_ISA_AVX2)) u = attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX2);
-    return u ? u : &int8_ukernel_generic;
+    static const attend_isa_family family = {{int8_table_generic_table, int8_table_avx2_table, int8_table_avx512_table, NULL}};
+    return (const attend_int8_ukernel *)attend_isa_pick(isa, &family);
 }

@@ -4,6 +4,7 @@
 // Scalar twin (the specification; this file is it):
 //   for j < n: decode row j of W to floats w[0 ..< 32·nb]
 //     for i < m: y[i·ldy + j] = Σ_p w[p] · x[i·ldx + p]   (float32, one block at a time)
+#include "isa_pick.h"
 #include <math.h>
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -226,16 +227,19 @@ const attend_quant_ukernel *attend_quant_ukernel_variant(attend_isa isa, int vnn
     }
 }
 
+// The ISA picker's tables (isa_pick.h): each ISA's VNNI variant when the CPU has it, else its plain one (AVX-512's
+// needs BW: NULL without it, so the picker falls back to AVX2), the portable kernel everywhere else.
+static const attend_quant_ukernel *quant_table_generic(void) { return &ukernel_generic; }
+static const attend_quant_ukernel *quant_table_avx2(void) {
+    return attend_cpu_has_avxvnni() ? attend_quant_ukernel_avx2vnni() : attend_quant_ukernel_avx2();
+}
+static const attend_quant_ukernel *quant_table_avx512(void) {
+    if (attend_cpu_has_avx512vnni()) return attend_quant_ukernel_avx512vnni();
+    return attend_cpu_has_avx512bw() ? attend_quant_ukernel_avx512() : 0;
+}
+ATTEND_ISA_TABLE(quant_table_generic) ATTEND_ISA_TABLE(quant_table_avx2) ATTEND_ISA_TABLE(quant_table_avx512)
+
 const attend_quant_ukernel *attend_quant_ukernel_for(attend_isa isa) {
-    const attend_quant_ukernel *u = 0;
-    if (attend_isa_supported(isa)) {
-        switch (isa) {
-        case ATTEND_ISA_AVX2: u = attend_cpu_has_avxvnni() ? attend_quant_ukernel_avx2vnni() : attend_quant_ukernel_avx2(); break;
-        case ATTEND_ISA_AVX512:
-            u = attend_cpu_has_avx512vnni() ? attend_quant_ukernel_avx512vnni() : attend_quant_ukernel_avx512();
-            break;
-        default: break;
-        }
-    }
-    return u ? u : &ukernel_generic;
+    static const attend_isa_family family = {{quant_table_generic_table, quant_table_avx2_table, quant_table_avx512_table, NULL}};
+    return (const attend_quant_ukernel *)attend_isa_pick(isa, &family);
 }
