@@ -134,9 +134,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { Kernels.maxThreads = threads }
+        if kernel == .peak { return runPeak() }   // measures every ISA level itself
+        // Every other benchmark runs on the forced level (the JSON's "isa" names it), not only gemm.
+        if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }
         if kernel == .embed { return try runReportingErrors { try runEmbed() } }
         if kernel == .generate { return try runReportingErrors { try runGenerate() } }
-        if kernel == .peak { return runPeak() }
         if kernel == .attention {
             return try runReportingErrors {
                 try AttentionBench.run(n: lengths, causal: causalOnly ? true : (nonCausalOnly ? false : nil),
@@ -144,7 +146,6 @@ struct BenchCommand: ParsableCommand {
                                        quietWait: quietWait, json: json)
             }
         }
-        if let isa { Kernels.forcedISA = KernelISA(rawValue: isa) }
         let shapes: [Shape]
         if let m, let n, let k { shapes = [Shape(m: m, n: n, k: k, transB: transB)] } else { shapes = Self.defaultShapes }
 
