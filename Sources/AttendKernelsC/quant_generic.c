@@ -227,15 +227,17 @@ const attend_quant_ukernel *attend_quant_ukernel_variant(attend_isa isa, int vnn
     }
 }
 
-// The ISA picker's tables (isa_pick.h): each ISA's VNNI variant when the CPU has it, else its plain one (AVX-512's
-// needs BW: NULL without it, so the picker falls back to AVX2), the portable kernel everywhere else.
+// The ISA picker's tables (isa_pick.h): each ISA's VNNI variant when the CPU has it, else its plain one, as
+// attend_quant_ukernel_variant decides (AVX-512's plain set needs BW: NULL without it, so the picker falls back to
+// AVX2), the portable kernel everywhere else.
 static const attend_quant_ukernel *quant_table_generic(void) { return &ukernel_generic; }
 static const attend_quant_ukernel *quant_table_avx2(void) {
-    return attend_cpu_has_avxvnni() ? attend_quant_ukernel_avx2vnni() : attend_quant_ukernel_avx2();
+    const attend_quant_ukernel *u = attend_quant_ukernel_variant(ATTEND_ISA_AVX2, 1);
+    return u ? u : attend_quant_ukernel_variant(ATTEND_ISA_AVX2, 0);
 }
 static const attend_quant_ukernel *quant_table_avx512(void) {
-    if (attend_cpu_has_avx512vnni()) return attend_quant_ukernel_avx512vnni();
-    return attend_cpu_has_avx512bw() ? attend_quant_ukernel_avx512() : 0;
+    const attend_quant_ukernel *u = attend_quant_ukernel_variant(ATTEND_ISA_AVX512, 1);
+    return u ? u : attend_quant_ukernel_variant(ATTEND_ISA_AVX512, 0);
 }
 ATTEND_ISA_TABLE(quant_table_generic) ATTEND_ISA_TABLE(quant_table_avx2) ATTEND_ISA_TABLE(quant_table_avx512)
 
