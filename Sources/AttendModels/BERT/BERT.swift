@@ -190,8 +190,8 @@ public final class BertModel: Module {
         let group = (b + groups - 1) / groups
         var parts: [Tensor] = []
         for g0 in stride(from: 0, to: b, by: group) {
-            let rows = g0..<min(b, g0 + group)
-            parts.append(try encoderLayers(x.slice(axis: 0, rows), mask: mask?.slice(axis: 0, rows), observer: nil))  // [g, T, hidden]
+            let sentences = g0..<min(b, g0 + group)
+            parts.append(try encoderLayers(x.slice(axis: 0, sentences), mask: mask?.slice(axis: 0, sentences), observer: nil))  // [g, T, hidden]
         }
         return try Tensor.concatenate(parts, axis: 0)                 // [B, T, hidden]
     }
