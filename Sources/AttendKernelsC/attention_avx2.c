@@ -16,20 +16,15 @@
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 
+#include "simd_poly_avx2.h"   // exp2_poly256
+
 /// 2^x for x ≤ 0 (as exp2_poly in attention_generic.c): x clamped to [−127, 0], n = round(x),
-/// 2^f by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives exactly 0).
+/// 2^f by the degree-6 polynomial (exp2_poly256), 2^n built in the exponent bits (n = −127 gives exactly 0).
 INLINE __m256 exp2_256(__m256 x) {
     x = _mm256_max_ps(x, _mm256_set1_ps(ATTEND_EXP2_MIN));   // also maps −∞ (and NaN) to −127
     x = _mm256_min_ps(x, _mm256_setzero_ps());
     __m256 n = _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 f = _mm256_sub_ps(x, n);
-    __m256 p = _mm256_set1_ps(ATTEND_EXP2_C6);
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C5));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C4));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C3));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C2));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C1));
-    p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(ATTEND_EXP2_C0));
+    __m256 p = exp2_poly256(_mm256_sub_ps(x, n));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }

@@ -15,20 +15,14 @@
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 
-/// 2^x for x ≤ 0: n = round(x), f = x − n ∈ [−½, ½], degree-6 polynomial for 2^f (2^0 = 1 exactly),
-/// then vscalefps multiplies by 2^n (underflowing to exactly 0; x is clamped at −160, so −∞ → 0).
+#include "simd_poly_avx512.h"   // exp2_poly512
+
+/// 2^x for x ≤ 0: n = round(x), f = x − n ∈ [−½, ½], degree-6 polynomial for 2^f (exp2_poly512; 2^0 = 1
+/// exactly), then vscalefps multiplies by 2^n (underflowing to exactly 0; x is clamped at −160, so −∞ → 0).
 INLINE __m512 exp2_512(__m512 x) {
     x = _mm512_max_ps(x, _mm512_set1_ps(ATTEND_EXP2_MIN_SCALEF));
     __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 f = _mm512_sub_ps(x, n);
-    __m512 p = _mm512_set1_ps(ATTEND_EXP2_C6);
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C5));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C4));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C3));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C2));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C1));
-    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(ATTEND_EXP2_C0));
-    return _mm512_scalef_ps(p, n);
+    return _mm512_scalef_ps(exp2_poly512(_mm512_sub_ps(x, n)), n);
 }
 
 // MARK: S = Q̃ Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)

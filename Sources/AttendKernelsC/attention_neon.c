@@ -14,21 +14,16 @@
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 
+#include "simd_poly_neon.h"   // exp2_poly_q
+
 /// 2^x for x ≤ 0, as exp2_poly in attention_generic.c: x clamped to [−127, 0], n = round(x),
-/// 2^f (|f| ≤ ½) by the degree-6 polynomial, 2^n built in the exponent bits (n = −127 gives 0).
+/// 2^f (|f| ≤ ½) by the degree-6 polynomial (exp2_poly_q), 2^n built in the exponent bits (n = −127 gives 0).
 INLINE float32x4_t exp2_q(float32x4_t x) {
     x = vmaxq_f32(x, vdupq_n_f32(ATTEND_EXP2_MIN));   // vmaxq keeps NaN: mask it to −127 as well
     x = vbslq_f32(vceqq_f32(x, x), x, vdupq_n_f32(ATTEND_EXP2_MIN));
     x = vminq_f32(x, vdupq_n_f32(0.0f));
     float32x4_t n = vrndnq_f32(x);
-    float32x4_t f = vsubq_f32(x, n);
-    float32x4_t p = vdupq_n_f32(ATTEND_EXP2_C6);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C5), p, f);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C4), p, f);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C3), p, f);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C2), p, f);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C1), p, f);
-    p = vfmaq_f32(vdupq_n_f32(ATTEND_EXP2_C0), p, f);
+    float32x4_t p = exp2_poly_q(vsubq_f32(x, n));
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmulq_f32(p, vreinterpretq_f32_s32(e));
 }

@@ -28,23 +28,20 @@ INLINE float hmax8(__m256 v) {
 
 // MARK: exp, erf, activations
 
+INLINE __m256 exp256(__m256 x);
+
+#define SP_EXP(x) exp256(x)
+#include "simd_poly_avx2.h"   // exp_poly256, erf256, gelu256, gelu_tanh256
+
 /// e^x: x clamped to [−104, 89] (NaN kept: max/min return their second operand for NaN),
-/// n = round(x·log2 e), r = x − n·ln2 in two parts (Cody–Waite), Cephes' expf polynomial for e^r,
-/// times 2^⌊n/2⌋ · 2^(n−⌊n/2⌋), so that the result underflows to 0 and overflows to +∞.
+/// n = round(x·log2 e), e^(x − n·ln2) by exp_poly256 (simd_poly.h), times 2^⌊n/2⌋ · 2^(n−⌊n/2⌋), so that the
+/// result underflows to 0 and overflows to +∞.
 INLINE __m256 exp256(__m256 x) {
     x = _mm256_max_ps(_mm256_set1_ps(ATTEND_EXP_MIN), x);
     x = _mm256_min_ps(_mm256_set1_ps(ATTEND_EXP_MAX), x);
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(ATTEND_LOG2E)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ATTEND_LN2_HI), x);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(ATTEND_LN2_LO), r);
-    __m256 p = _mm256_set1_ps(ATTEND_EXP_C5);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C4));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C3));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C2));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C1));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(ATTEND_EXP_C0));
-    __m256 y = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256 y = exp_poly256(x, n);
     __m256i ni = _mm256_cvtps_epi32(n);
     __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
     const __m256i bias = _mm256_set1_epi32(127);
@@ -53,41 +50,12 @@ INLINE __m256 exp256(__m256 x) {
     return _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
 }
 
-/// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
-INLINE __m256 erf256(__m256 a) {
-    __m256 x = _mm256_min_ps(_mm256_set1_ps(ATTEND_ERF_CLAMP), _mm256_max_ps(_mm256_set1_ps(-ATTEND_ERF_CLAMP), a));
-    __m256 x2 = _mm256_mul_ps(x, x);
-    __m256 p = _mm256_set1_ps(ATTEND_ERF_P6);
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P5));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P4));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P3));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P2));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P1));
-    p = _mm256_fmadd_ps(p, x2, _mm256_set1_ps(ATTEND_ERF_P0));
-    __m256 q = _mm256_set1_ps(ATTEND_ERF_Q4);
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q3));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q2));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q1));
-    q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(ATTEND_ERF_Q0));
-    return _mm256_div_ps(_mm256_mul_ps(x, p), q);
-}
-
 INLINE __m256 act256(__m256 v, const int act) {
     switch (act) {
-    case ATTEND_ACT_GELU: {
-        __m256 h = _mm256_mul_ps(v, _mm256_set1_ps(0.5f));
-        return _mm256_fmadd_ps(h, erf256(_mm256_mul_ps(v, _mm256_set1_ps(ATTEND_SQRT1_2))), h);
-    }
-    case ATTEND_ACT_GELU_TANH: {
-        // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        __m256 w = _mm256_fmadd_ps(_mm256_set1_ps(ATTEND_GELU_TANH_B), _mm256_mul_ps(v, v),
-                                   _mm256_set1_ps(ATTEND_GELU_TANH_A));
-        return _mm256_div_ps(v, _mm256_add_ps(_mm256_set1_ps(1.0f), exp256(_mm256_mul_ps(v, w))));
-    }
-    case ATTEND_ACT_RELU:
-        return _mm256_max_ps(_mm256_setzero_ps(), v);   // NaN v → v
-    default:
-        return v;
+    case ATTEND_ACT_GELU: return gelu256(v);
+    case ATTEND_ACT_GELU_TANH: return gelu_tanh256(v);
+    case ATTEND_ACT_RELU: return _mm256_max_ps(_mm256_setzero_ps(), v);   // NaN v → v
+    default: return v;
     }
 }
 

@@ -14,61 +14,28 @@
 
 // MARK: exp, erf, activations
 
+INLINE __m512 exp512(__m512 x);
+
+#define SP_EXP(x) exp512(x)
+#include "simd_poly_avx512.h"   // exp_poly512, erf512, gelu512, gelu_tanh512
+
 /// e^x: x clamped to [−104, 89] (NaN kept: max/min return their second operand for NaN),
-/// n = round(x·log2 e), r = x − n·ln2 in two parts (Cody–Waite), Cephes' expf polynomial for e^r,
-/// and vscalefps for ·2^n (underflow to 0, overflow to +∞).
+/// n = round(x·log2 e), e^(x − n·ln2) by exp_poly512 (simd_poly.h), and vscalefps for ·2^n (underflow to 0,
+/// overflow to +∞).
 INLINE __m512 exp512(__m512 x) {
     x = _mm512_max_ps(_mm512_set1_ps(ATTEND_EXP_MIN), x);
     x = _mm512_min_ps(_mm512_set1_ps(ATTEND_EXP_MAX), x);
     __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(ATTEND_LOG2E)),
                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_HI), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(ATTEND_LN2_LO), r);
-    __m512 p = _mm512_set1_ps(ATTEND_EXP_C5);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C4));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(ATTEND_EXP_C0));
-    __m512 y = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(y, n);
-}
-
-/// erf(x) as `Kernels.fastErf`: t = clamp(x, −4, 4), t·P(t²)/Q(t²).
-INLINE __m512 erf512(__m512 a) {
-    __m512 x = _mm512_min_ps(_mm512_set1_ps(ATTEND_ERF_CLAMP), _mm512_max_ps(_mm512_set1_ps(-ATTEND_ERF_CLAMP), a));
-    __m512 x2 = _mm512_mul_ps(x, x);
-    __m512 p = _mm512_set1_ps(ATTEND_ERF_P6);
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P5));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P4));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P3));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P2));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P1));
-    p = _mm512_fmadd_ps(p, x2, _mm512_set1_ps(ATTEND_ERF_P0));
-    __m512 q = _mm512_set1_ps(ATTEND_ERF_Q4);
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q3));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q2));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q1));
-    q = _mm512_fmadd_ps(q, x2, _mm512_set1_ps(ATTEND_ERF_Q0));
-    return _mm512_div_ps(_mm512_mul_ps(x, p), q);
+    return _mm512_scalef_ps(exp_poly512(x, n), n);
 }
 
 INLINE __m512 act512(__m512 v, const int act) {
     switch (act) {
-    case ATTEND_ACT_GELU: {
-        __m512 h = _mm512_mul_ps(v, _mm512_set1_ps(0.5f));
-        return _mm512_fmadd_ps(h, erf512(_mm512_mul_ps(v, _mm512_set1_ps(ATTEND_SQRT1_2))), h);
-    }
-    case ATTEND_ACT_GELU_TANH: {
-        // v/2 · (1 + tanh(u)) = v / (1 + e^(−2u)), −2u = v · (−2√(2/π) − 2√(2/π)·0.044715·v²)
-        __m512 w = _mm512_fmadd_ps(_mm512_set1_ps(ATTEND_GELU_TANH_B), _mm512_mul_ps(v, v),
-                                   _mm512_set1_ps(ATTEND_GELU_TANH_A));
-        return _mm512_div_ps(v, _mm512_add_ps(_mm512_set1_ps(1.0f), exp512(_mm512_mul_ps(v, w))));
-    }
-    case ATTEND_ACT_RELU:
-        return _mm512_max_ps(_mm512_setzero_ps(), v);   // NaN v → v
-    default:
-        return v;
+    case ATTEND_ACT_GELU: return gelu512(v);
+    case ATTEND_ACT_GELU_TANH: return gelu_tanh512(v);
+    case ATTEND_ACT_RELU: return _mm512_max_ps(_mm512_setzero_ps(), v);   // NaN v → v
+    default: return v;
     }
 }
 
