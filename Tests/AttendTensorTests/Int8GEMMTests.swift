@@ -243,6 +243,22 @@ struct Int8GEMMTests {
         }
     }
 
+    @Test("ATTEND_INT8_KERNEL names a set this CPU runs; anything else is reported, not obeyed")
+    func kernelEnvironment() throws {
+        #expect(try Int8GEMM.Kernel.parseEnvironment(nil).get() == nil)
+        #expect(try Int8GEMM.Kernel.parseEnvironment("").get() == nil)
+        for kernel in Int8GEMM.Kernel.available {
+            #expect(try Int8GEMM.Kernel.parseEnvironment(kernel.description.uppercased()).get() == kernel)
+        }
+        for name in ["avx1024", "vnni"] + Int8GEMM.Kernel.allCases.filter { $0.ukernel == nil }.map(\.description) {
+            guard case .failure(let message) = Int8GEMM.Kernel.parseEnvironment(name) else {
+                Issue.record("\(name) accepted")
+                continue
+            }
+            #expect(message.description.contains(name) && message.description.contains("portable"), "\(message)")
+        }
+    }
+
     @Test("forced ISA: the public entry point at each level runs that level's set and gives the reference's bits",
           arguments: KernelISA.supported)
     func forcedISA(_ isa: KernelISA) {

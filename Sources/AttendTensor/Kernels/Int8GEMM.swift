@@ -223,14 +223,24 @@ enum Int8GEMM {
         /// `vpmaddubsw` set on a CPU that has AVX-VNNI. An unknown name or a set this CPU cannot run is reported on
         /// stderr once and ignored.
         static let forced: Kernel? = {
-            guard let name = ProcessInfo.processInfo.environment["ATTEND_INT8_KERNEL"], !name.isEmpty else { return nil }
-            guard let kernel = allCases.first(where: { $0.description == name.lowercased() }), kernel.ukernel != nil else {
-                FileHandle.standardError.write(Data(("attend: ATTEND_INT8_KERNEL=\(name) is not one of this CPU's sets "
-                    + "(\(available.map(\.description).joined(separator: ", "))); ignored\n").utf8))
+            switch parseEnvironment(ProcessInfo.processInfo.environment["ATTEND_INT8_KERNEL"]) {
+            case .success(let kernel): return kernel
+            case .failure(let message):
+                FileHandle.standardError.write(Data("attend: \(message)\n".utf8))
                 return nil
             }
-            return kernel
         }()
+
+        /// `ATTEND_INT8_KERNEL`'s value as a set: nil when unset or empty; a message naming this CPU's sets when the
+        /// name is unknown or names a set this CPU cannot run.
+        static func parseEnvironment(_ value: String?) -> Result<Kernel?, KernelISA.EnvironmentError> {
+            guard let value, !value.isEmpty else { return .success(nil) }
+            guard let kernel = allCases.first(where: { $0.description == value.lowercased() }), kernel.ukernel != nil else {
+                return .failure(KernelISA.EnvironmentError(description: "ATTEND_INT8_KERNEL=\(value) is not one of this "
+                    + "CPU's int8 kernel sets (\(available.map(\.description).joined(separator: ", "))); ignored"))
+            }
+            return .success(kernel)
+        }
     }
 
     /// The kernel set `isa` selects on this CPU.
