@@ -153,6 +153,7 @@ static const attend_int8_ukernel int8_ukernel_generic = {MR, NR, int8_kernel_gen
 // Defined in gemm_int8_avx512.c and gemm_int8_avx2.c: each set, or null when this build has none.
 const attend_int8_ukernel *attend_int8_ukernel_avx512vnni(void);
 const attend_int8_ukernel *attend_int8_ukernel_avx2(void);
+const attend_int8_ukernel *attend_int8_ukernel_avxvnni(void);
 
 const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind) {
     switch (kind) {
@@ -162,14 +163,19 @@ const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind
         return attend_isa_supported(ATTEND_ISA_AVX2) ? attend_int8_ukernel_avx2() : 0;
     case ATTEND_INT8_KERNEL_AVX512VNNI:
         return attend_isa_supported(ATTEND_ISA_AVX512) && attend_cpu_has_avx512vnni() ? attend_int8_ukernel_avx512vnni() : 0;
+    case ATTEND_INT8_KERNEL_AVXVNNI:
+        return attend_cpu_has_avxvnni() ? attend_int8_ukernel_avxvnni() : 0;  // the check includes AVX2's
     }
     return 0;
 }
 
-// The ISA picker's tables (isa_pick.h): AVX-512 only with VNNI (NULL otherwise, so the picker falls back to AVX2's
-// vpmaddubsw kernel), AVX2 as built, the portable kernel everywhere else.
+// The ISA picker's tables (isa_pick.h): AVX-512 only with VNNI (NULL otherwise, so the picker falls back to AVX2),
+// AVX2 the AVX-VNNI set when the CPU has AVX-VNNI, else the vpmaddubsw set; the portable kernel everywhere else.
 static const attend_int8_ukernel *int8_table_generic(void) { return &int8_ukernel_generic; }
-static const attend_int8_ukernel *int8_table_avx2(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX2); }
+static const attend_int8_ukernel *int8_table_avx2(void) {
+    const attend_int8_ukernel *u = attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVXVNNI);
+    return u ? u : attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX2);
+}
 static const attend_int8_ukernel *int8_table_avx512(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX512VNNI); }
 ATTEND_ISA_TABLE(int8_table_generic) ATTEND_ISA_TABLE(int8_table_avx2) ATTEND_ISA_TABLE(int8_table_avx512)
 

@@ -46,7 +46,7 @@ struct ModelOptions: ParsableArguments {
 /// `--precision fp32|bf16|int8`, for the commands that run a model's linear layers.
 struct PrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Arithmetic of the linear layers: fp32 (default; PyTorch's results), bf16 (weights and activations rounded to bfloat16, Float32 sums: faster on CPUs with AVX-512 BF16, embeddings within cosine 0.999 of fp32) or int8 (weights quantized per output channel, activations per row, exact int32 sums: fastest with AVX-512 VNNI, embeddings within cosine 0.99 of fp32).",
+        "Arithmetic of the linear layers: fp32 (default; PyTorch's results), bf16 (weights and activations rounded to bfloat16, Float32 sums: faster on CPUs with AVX-512 BF16, embeddings within cosine 0.999 of fp32) or int8 (weights quantized per output channel, activations per row, exact int32 sums: fastest with AVX-512 VNNI or AVX-VNNI; embeddings within cosine 0.99 of fp32).",
         valueName: "fp32|bf16|int8"))
     var precision: InferencePrecision = .fp32
 }

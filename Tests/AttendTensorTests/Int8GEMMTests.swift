@@ -2,8 +2,8 @@ import AttendTestSupport
 import Testing
 @testable import AttendTensor
 
-// The int8 GEMM (`Kernels.gemmInt8` → `Int8GEMM.run` → the AVX-512 VNNI, AVX2 or portable C kernels, every one
-// this CPU can run) against its twin `ReferenceKernels.gemmInt8` (same quantization, Int sums): the int32 sums are
+// The int8 GEMM (`Kernels.gemmInt8` → `Int8GEMM.run` → the AVX-512 VNNI, AVX-VNNI, AVX2 or portable C kernels,
+// every one this CPU can run) against its twin `ReferenceKernels.gemmInt8` (same quantization, Int sums): the int32 sums are
 // exact and the scaling is the same IEEE operations, so every kernel, thread count and driver path must give the
 // reference's bits (atol = rtol = 0). Then against the float32 GEMM within the error bound of the quantization.
 //
@@ -17,8 +17,8 @@ struct Int8Case: CustomTestStringConvertible, Sendable {
     var testDescription: String { "m=\(m) n=\(n) k=\(k) pad=\(padA),\(padC)" }
 }
 
-/// m over 1, 2, 5, 6, 7, 13, 97, 384, 400 (rows per sliver: 6 VNNI, 4 AVX2 and portable, ±1), n over 1, 15, 16,
-/// 17, 63, 64, 65, 130, 384 (the 64-column sliver and the AVX2 kernel's 16-column steps ±1), k over 1, 3, 4, 5, 31,
+/// m over 1, 2, 5, 6, 7, 13, 97, 384, 400 (rows per sliver: 6 for both VNNI sets, 4 AVX2 and portable, ±1), n over
+/// 1, 15, 16, 17, 63, 64, 65, 130, 384 (the 64-column sliver and the 16- and 32-column tiles ±1), k over 1, 3, 4, 5, 31,
 /// 33, 65, 127, 383, 384, 1536 (quads ±1, the 64-element blocks ±1, real widths), with m·n·k small enough for a debug build.
 let int8Cases: [Int8Case] = [
     Int8Case(m: 1, n: 1, k: 1),
@@ -38,6 +38,9 @@ let int8Cases: [Int8Case] = [
     Int8Case(m: 6, n: 1, k: 1536),
     Int8Case(m: 400, n: 65, k: 3),  // past splitNMaxM: the row-block path with default tuning
 ]
+
+/// The depths k of the twin sweep (one test case each).
+let int8TwinDepths = [4, 60, 64, 65, 127, 384, 1536]
 
 /// A driver configuration: kernel set, threads and thresholds.
 private struct Int8Path: CustomStringConvertible {
@@ -100,7 +103,7 @@ struct Int8GEMMTests {
         // The padding must survive, so every element of C outside the n columns starts as the sentinel.
         let c0: [Float] = (0..<(c.m * ldc)).map { idx in idx % ldc >= c.n ? sentinel : .nan }
         for path in int8Paths {
-            let isa: KernelISA = path.kernel == .avx512vnni ? .avx512 : path.kernel == .avx2 ? .avx2 : .generic
+            let isa: KernelISA = path.kernel == .avx512vnni ? .avx512 : path.kernel == .portable ? .generic : .avx2
             // Expected: the same driver without an epilogue, then one pass of the same row op over each row.
             var expected = c0
             run(path, m: c.m, a, lda: lda, weight, &expected, ldc: ldc, beta: 0)
@@ -219,21 +222,96 @@ struct Int8GEMMTests {
         }
     }
 
-    @Test("kernel selection: VNNI on AVX-512 VNNI CPUs, AVX2 below, portable otherwise")
+    @Test("kernel selection: AVX-512 VNNI, else AVX-VNNI, else AVX2 at their levels, portable otherwise")
     func selection() {
         #expect(Int8GEMM.Kernel.portable.ukernel != nil && Int8GEMM.selected(.generic) == .portable)
         for kernel in Int8GEMM.Kernel.available {
             guard let u = kernel.ukernel else { continue }
-            #expect((u.pointee.a_offset != 0) == (kernel == .avx512vnni), "\(kernel)")
+            #expect((u.pointee.a_offset != 0) == (kernel == .avx512vnni || kernel == .avxvnni), "\(kernel)")
+            #expect(u.pointee.mr >= 1 && u.pointee.nr == Int32(Int8PackedWeight.nr), "\(kernel)")
         }
         let available = Int8GEMM.Kernel.available
+        let atAVX2: Int8GEMM.Kernel = available.contains(.avxvnni) ? .avxvnni : .avx2
         if KernelISA.avx512.isSupported {
-            #expect(Int8GEMM.selected(.avx512) == (available.contains(.avx512vnni) ? .avx512vnni : .avx2))
+            #expect(Int8GEMM.selected(.avx512) == (available.contains(.avx512vnni) ? .avx512vnni : atAVX2))
         }
         if KernelISA.avx2.isSupported {
-            #expect(Int8GEMM.selected(.avx2) == .avx2)
+            #expect(Int8GEMM.selected(.avx2) == atAVX2)
+            #expect(available.contains(.avx2))
         } else {
-            #expect(!available.contains(.avx2) && !available.contains(.avx512vnni))
+            #expect(!available.contains(.avx2) && !available.contains(.avxvnni) && !available.contains(.avx512vnni))
+        }
+    }
+
+    @Test("ATTEND_INT8_KERNEL names a set this CPU runs; anything else is reported, not obeyed")
+    func kernelEnvironment() throws {
+        #expect(try Int8GEMM.Kernel.parseEnvironment(nil).get() == nil)
+        #expect(try Int8GEMM.Kernel.parseEnvironment("").get() == nil)
+        for kernel in Int8GEMM.Kernel.available {
+            #expect(try Int8GEMM.Kernel.parseEnvironment(kernel.description.uppercased()).get() == kernel)
+        }
+        for name in ["avx1024", "vnni"] + Int8GEMM.Kernel.allCases.filter { $0.ukernel == nil }.map(\.description) {
+            guard case .failure(let message) = Int8GEMM.Kernel.parseEnvironment(name) else {
+                Issue.record("\(name) accepted")
+                continue
+            }
+            #expect(message.description.contains(name) && message.description.contains("portable"), "\(message)")
+        }
+    }
+
+    @Test("forced ISA: the public entry point at each level runs that level's set and gives the reference's bits",
+          arguments: KernelISA.supported)
+    func forcedISA(_ isa: KernelISA) {
+        let (m, n, k) = (13, 130, 383)
+        var rng = SeededRNG(seed: 41)
+        let a = (0..<(m * k)).map { i in rng.float() * Float(1 << (i % 6)) }
+        let w = (0..<(n * k)).map { _ in rng.float() * 0.1 }
+        let weight = w.withUnsafeBufferPointer { Int8PackedWeightTestAccess.make($0, n: n, k: k) }
+        var want = [Float](repeating: 0, count: m * n)
+        a.withUnsafeBufferPointer { ap in
+            want.withUnsafeMutableBufferPointer { cp in
+                ReferenceKernels.gemmInt8(m: m, a: ap.baseAddress!, lda: k, weight: weight, c: cp.baseAddress!, ldc: n)
+            }
+        }
+        var got = [Float](repeating: .nan, count: m * n)
+        let name = Kernels.withSettings({ $0.isa = isa; $0.maxThreads = 2 }) { () -> String in
+            a.withUnsafeBufferPointer { ap in
+                got.withUnsafeMutableBufferPointer { cp in
+                    Kernels.gemmInt8(m: m, a: ap.baseAddress!, lda: k, weight: weight, c: cp.baseAddress!, ldc: n)
+                }
+            }
+            return Kernels.int8KernelName
+        }
+        if Int8GEMM.Kernel.forced == nil {
+            #expect(name == Int8GEMM.selected(isa).description, "\(isa): ran \(name)")
+        }
+        let wrong = got.indices.filter { got[$0].bitPattern != want[$0].bitPattern }
+        #expect(wrong.isEmpty, "\(isa) (\(name)): \(wrong.count) elements differ from the reference")
+    }
+
+    @Test("twins: every kernel set gives the portable set's bits, swept over m × n × k", arguments: int8TwinDepths)
+    func twins(_ k: Int) {
+        // m: 1, primes, 4 and 6 (rows per sliver) ± 1; n: 1, 7–9 (one ymm of columns ± 1), 63–65 (the sliver ± 1),
+        // 384; k (the argument): 4, 60, 64, 65, 127, 384, 1536 (quads, the 64-element block ± 1, real widths).
+        let ms = [1, 3, 4, 5, 6, 7, 13], ns = [1, 7, 8, 9, 63, 64, 65, 384]
+        let kernels = Int8GEMM.Kernel.available.filter { $0 != .portable }
+        var rng = SeededRNG(seed: UInt64(k))
+        for m in ms {
+            for n in ns {
+                let a = (0..<(m * k)).map { i in i / k == 1 ? 0 : rng.float() * Float(1 << (i % 7)) }
+                let w = (0..<(n * k)).map { _ in rng.float() * 0.1 }
+                let weight = w.withUnsafeBufferPointer { Int8PackedWeightTestAccess.make($0, n: n, k: k) }
+                let beta: Float = (m + n) % 2 == 0 ? 0 : -0.5
+                let c0: [Float] = (0..<(m * n)).map { _ in beta == 0 ? .nan : rng.float() }
+                var want = c0
+                run(Int8Path(name: "twin", kernel: .portable, threads: 1), m: m, a, lda: k, weight, &want, ldc: n, beta: beta)
+                for kernel in kernels {
+                    var got = c0
+                    run(Int8Path(name: "twin", kernel: kernel, threads: 1), m: m, a, lda: k, weight, &got, ldc: n, beta: beta)
+                    let wrong = got.indices.filter { got[$0].bitPattern != want[$0].bitPattern }
+                    #expect(wrong.isEmpty, "\(kernel) m=\(m) n=\(n) k=\(k) β=\(beta): \(wrong.count) differ from portable, first \(wrong.prefix(3).map { "[\($0 / n), \($0 % n)] got \(got[$0]) want \(want[$0])" })")
+                }
+            }
         }
     }
 

@@ -42,6 +42,8 @@
 
 /// 1 if this CPU and OS can run AVX-512F/BW/VL + AVX512_VNNI code, else 0 (defined with the quantized kernels).
 int attend_cpu_has_avx512vnni(void);
+/// 1 if this CPU and OS can run AVX-VNNI code (VEX `vpdpbusd` on ymm, with AVX2), else 0 (also in attend_quant.h).
+int attend_cpu_has_avxvnni(void);
 
 /// Quantizes W (n rows of k floats, row stride ldw) and packs it into ⌈n/NR⌉ slivers at `dst`
 /// (⌈n/NR⌉·⌈k/4⌉·NR words), its scales at `scales` (⌈n/NR⌉·NR floats) and the blocks' negated offset
@@ -78,18 +80,22 @@ typedef struct {
 typedef enum {
     /// Portable C (every CPU).
     ATTEND_INT8_KERNEL_PORTABLE = 0,
-    /// AVX2: `vpsignb` + `vpmaddubsw` + `vpmaddwd` (llama.cpp's signed-pair trick).
+    /// AVX2: `vpsignb` + `vpmaddubsw` + `vpmaddwd` (llama.cpp's signed-pair trick), 4×16 tiles (what AVX2-only
+    /// CPUs such as AMD Zen 3 run).
     ATTEND_INT8_KERNEL_AVX2 = 1,
-    /// AVX-512 VNNI: `vpdpbusd` on unsigned-offset activations.
+    /// AVX-512 VNNI: `vpdpbusd` zmm on unsigned-offset activations, 6×32 tiles.
     ATTEND_INT8_KERNEL_AVX512VNNI = 2,
+    /// AVX-VNNI: `vpdpbusd` ymm (VEX) on unsigned-offset activations, 6×16 tiles (Intel Alder Lake and later,
+    /// AMD Zen 5).
+    ATTEND_INT8_KERNEL_AVXVNNI = 3,
 } attend_int8_kernel_kind;
 
 /// The set `kind`, or NULL when this build or CPU cannot run it. All compute the same bits.
 const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind);
 
-/// The fastest set allowed by `isa` on this CPU: for ATTEND_ISA_AVX512 the VNNI set when the CPU has
-/// AVX512_VNNI, else the AVX2 set; for ATTEND_ISA_AVX2 the AVX2 set; otherwise the portable one. Never returns
-/// code the running CPU cannot execute.
+/// The fastest set allowed by `isa` on this CPU: for ATTEND_ISA_AVX512 the AVX-512 VNNI set when the CPU has
+/// AVX512_VNNI, else what ATTEND_ISA_AVX2 picks; for ATTEND_ISA_AVX2 the AVX-VNNI set when the CPU has AVX-VNNI,
+/// else the AVX2 set; otherwise the portable one. Never returns code the running CPU cannot execute.
 const attend_int8_ukernel *attend_int8_ukernel_for(attend_isa isa);
 
 #endif

@@ -66,7 +66,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// Loads a model folder in Hugging Face / sentence-transformers layout.
     /// - Parameter precision: ``InferencePrecision/fp32`` (default: PyTorch's embeddings), ``InferencePrecision/bf16``
     ///   (faster on CPUs with AVX-512 BF16; embeddings within cosine 0.999 of fp32) or ``InferencePrecision/int8``
-    ///   (fastest with AVX-512 VNNI; embeddings within cosine 0.99 of fp32).
+    ///   (fastest with AVX-512 VNNI or AVX-VNNI; embeddings within cosine 0.99 of fp32).
     /// - Parameter prepack: pack the weights once at load (default; see ``SentenceEncoders/load(folder:precision:prepack:)``).
     public static func load(folder: URL, precision: InferencePrecision = .fp32, prepack: Bool = true) throws -> SentenceEmbedder {
         let model = try SentenceEncoders.load(folder: folder, precision: precision, prepack: prepack)

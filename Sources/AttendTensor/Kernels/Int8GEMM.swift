@@ -1,4 +1,5 @@
 import AttendKernelsC
+import Foundation
 
 /// A weight matrix W stored `[n, k]` (PyTorch Linear layout), quantized to int8 per output channel
 /// (`s_j = max_p |w[j][p]| / 127`, `wq = rne(w · 127 / max)`) and pre-packed once for the int8 micro-kernels.
@@ -125,9 +126,10 @@ extension Kernels {
     ///     sum(i, j, b) = Σ_{p∈b} aq[i][p] · wq[j][p]   (int32, exact)
     ///     acc = fma(Float(sum(i, j, b)), t_{i,b}, acc) over the blocks from 0;  C[i, j] = acc · s_j + beta · C[i, j]
     ///
-    /// On AVX-512 VNNI CPUs the products run on `vpdpbusd` (64 multiply-adds per instruction, four times the
-    /// float32 FMA rate); on AVX2 CPUs (or with ``Kernels/forcedISA`` at `.avx2`) on `vpmaddubsw`/`vpmaddwd`; the
-    /// portable kernel elsewhere. All produce the same bits. Threads via the shared pool up to
+    /// On AVX-512 VNNI CPUs the products run on `vpdpbusd` zmm (64 multiply-adds per instruction, four times the
+    /// float32 FMA rate); at the AVX2 level (AVX2 CPUs, or ``Kernels/forcedISA`` at `.avx2`) on `vpdpbusd` ymm where
+    /// the CPU has AVX-VNNI, else on `vpmaddubsw`/`vpmaddwd`; the portable kernel elsewhere. `ATTEND_INT8_KERNEL`
+    /// pins one set (see ``Int8GEMM/Kernel/forced``). All produce the same bits. Threads via the shared pool up to
     /// ``Kernels/maxThreads``; ``Kernels/useReference`` runs ``ReferenceKernels/gemmInt8(m:a:lda:weight:c:ldc:beta:)``.
     public static func gemmInt8(m: Int, a: UnsafePointer<Float>, lda: Int, weight: Int8PackedWeight,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0) {
@@ -137,7 +139,7 @@ extension Kernels {
         } else {
             let settings = Kernels.settings
             Int8GEMM.run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: beta,
-                         kernel: Int8GEMM.selected(settings.activeISA), threads: settings.maxThreads)
+                         kernel: Int8GEMM.active(settings.activeISA), threads: settings.maxThreads)
         }
     }
 
@@ -158,15 +160,16 @@ extension Kernels {
         let isa = settings.activeISA   // read here: the epilogue runs on pool threads, outside this task
         let needsEpilogue = bias != nil || activation != .none
         Int8GEMM.run(m: m, a: a, lda: lda, weight: weight, c: c, ldc: ldc, beta: 0,
-                     kernel: Int8GEMM.selected(isa), threads: settings.maxThreads,
+                     kernel: Int8GEMM.active(isa), threads: settings.maxThreads,
                      epilogue: needsEpilogue ? { tile, rows, cols, col0 in
                          biasActivationTile(tile, rows: rows, cols: cols, ldy: ldc, bias: bias.map { $0 + col0 },
                                             activation: activation, isa: isa)
                      } : nil)
     }
 
-    /// The int8 kernel set the active ISA selects on this CPU: "avx512vnni", "avx2" or "portable".
-    public static var int8KernelName: String { Int8GEMM.selected(activeISA).description }
+    /// The int8 kernel set the int8 GEMM runs now: "avx512vnni", "avxvnni", "avx2" or "portable" (the active ISA's
+    /// choice, or the set `ATTEND_INT8_KERNEL` pins).
+    public static var int8KernelName: String { Int8GEMM.active(activeISA).description }
 }
 
 /// The int8 GEMM driver: quantizes and packs A per call into MR-row slivers (per-thread scratch from
@@ -189,12 +192,13 @@ enum Int8GEMM {
 
     /// The kernel sets (all compute the same bits; see `attend_int8.h`).
     enum Kernel: CaseIterable, CustomStringConvertible, Sendable {
-        case portable, avx2, avx512vnni
+        case portable, avx2, avxvnni, avx512vnni
 
         var cValue: attend_int8_kernel_kind {
             switch self {
             case .portable: return ATTEND_INT8_KERNEL_PORTABLE
             case .avx2: return ATTEND_INT8_KERNEL_AVX2
+            case .avxvnni: return ATTEND_INT8_KERNEL_AVXVNNI
             case .avx512vnni: return ATTEND_INT8_KERNEL_AVX512VNNI
             }
         }
@@ -209,8 +213,33 @@ enum Int8GEMM {
             switch self {
             case .portable: return "portable"
             case .avx2: return "avx2"
+            case .avxvnni: return "avxvnni"
             case .avx512vnni: return "avx512vnni"
             }
+        }
+
+        /// The set named by `ATTEND_INT8_KERNEL` (`portable`, `avx2`, `avxvnni` or `avx512vnni`; read once, at first
+        /// use), which the int8 GEMM then runs whatever the ISA level: for benchmarking one set, e.g. the AVX2
+        /// `vpmaddubsw` set on a CPU that has AVX-VNNI. An unknown name or a set this CPU cannot run is reported on
+        /// stderr once and ignored.
+        static let forced: Kernel? = {
+            switch parseEnvironment(ProcessInfo.processInfo.environment["ATTEND_INT8_KERNEL"]) {
+            case .success(let kernel): return kernel
+            case .failure(let message):
+                FileHandle.standardError.write(Data("attend: \(message)\n".utf8))
+                return nil
+            }
+        }()
+
+        /// `ATTEND_INT8_KERNEL`'s value as a set: nil when unset or empty; a message naming this CPU's sets when the
+        /// name is unknown or names a set this CPU cannot run.
+        static func parseEnvironment(_ value: String?) -> Result<Kernel?, KernelISA.EnvironmentError> {
+            guard let value, !value.isEmpty else { return .success(nil) }
+            guard let kernel = allCases.first(where: { $0.description == value.lowercased() }), kernel.ukernel != nil else {
+                return .failure(KernelISA.EnvironmentError(description: "ATTEND_INT8_KERNEL=\(value) is not one of this "
+                    + "CPU's int8 kernel sets (\(available.map(\.description).joined(separator: ", "))); ignored"))
+            }
+            return .success(kernel)
         }
     }
 
@@ -219,6 +248,9 @@ enum Int8GEMM {
         let u = attend_int8_ukernel_for(isa.cValue)
         return Kernel.allCases.first { $0.ukernel == u } ?? .portable
     }
+
+    /// The set the int8 GEMM runs at `isa`: ``Kernel/forced`` if set, else ``selected(_:)``.
+    static func active(_ isa: KernelISA) -> Kernel { Kernel.forced ?? selected(isa) }
 
     /// The driver with an explicit kernel set (a set this CPU cannot run falls back to the portable one), thread
     /// budget and tuning: tests pin a path this way without touching the global switches.
