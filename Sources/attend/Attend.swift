@@ -30,7 +30,7 @@ struct AttendCommand: ParsableCommand {
     /// Keeps the large blocks the models free for the next allocation, then runs the command. glibc serves blocks of
     /// more than 128 KiB (a 512-token prefill allocates many of 1–3 MiB per layer) with fresh `mmap` pages and gives
     /// them back on `free`, so every such tensor paid page faults and the kernel's zeroing of its pages (about a tenth
-    /// of a prefill's time); below 32 MiB they now come from the heap, which keeps up to 64 MiB of freed space.
+    /// of a prefill's time); below 32 MiB they now come from the heap, which keeps up to 256 MiB of freed space (see `Kernels.keepFreedMemory`).
     static func main() {
         Kernels.keepFreedMemory()
         main(nil)

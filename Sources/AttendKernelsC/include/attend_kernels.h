@@ -80,7 +80,7 @@ void attend_parallel_run(ptrdiff_t width, attend_task_fn fn, void *ctx);
 /// work counter threads use to claim GEMM blocks dynamically.
 ptrdiff_t attend_fetch_add(ptrdiff_t *counter, ptrdiff_t v);
 
-/// With glibc: serves blocks below 32 MiB from the heap instead of fresh `mmap` pages and keeps up to 64 MiB of
+/// With glibc: serves blocks below 32 MiB from the heap instead of fresh `mmap` pages and keeps up to 256 MiB of
 /// freed heap for reuse (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD), so a model's large intermediate tensors stop
 /// paying page faults and the kernel's zeroing of new pages on every call. Returns 1 when applied, 0 elsewhere.
 int attend_keep_freed_memory(void);

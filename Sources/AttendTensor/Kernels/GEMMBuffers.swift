@@ -82,9 +82,12 @@ private extension Int {
 
 extension Kernels {
     /// Tunes the C library's allocator for running models, once at process start (the `attend` command does):
-    /// with glibc, blocks below 32 MiB come from the heap instead of fresh `mmap` pages and up to 64 MiB of freed
-    /// heap is kept for reuse, so a prefill's large intermediate tensors (1–3 MiB each, several per layer) stop
-    /// paying page faults and the kernel's zeroing of new pages on every call. Elsewhere it does nothing.
+    /// with glibc, blocks below 32 MiB come from the heap instead of fresh `mmap` pages and up to 256 MiB of freed
+    /// heap is kept for reuse instead of being given back, so a model's large intermediate tensors (1–3 MiB per
+    /// layer in a prefill, 6–25 MiB for a batch of 32 sentences of 128 tokens) stop paying page faults and the
+    /// kernel's zeroing of new pages on every call. Measured on all-MiniLM-L6-v2's long set after its short set in one
+    /// process: 1.36 M page faults and 118 sentences/s untuned, 37 k and 154 with this (peak RSS unchanged, 175 MiB).
+    /// The cost: a process whose heap once grew keeps up to 256 MiB of it. Elsewhere it does nothing.
     /// - Returns: whether the setting was applied.
     @discardableResult
     public static func keepFreedMemory() -> Bool { attend_keep_freed_memory() == 1 }
