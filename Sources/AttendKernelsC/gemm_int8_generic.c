@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "attend_int8.h"
+#include "kernel_math.h"
 
 #define MR 4
 #define NR ATTEND_INT8_NR
@@ -18,8 +19,8 @@
 /// is a statement of its own, so it is never fused with the addition.
 static inline int8_t quantize(float x, float inv) {
     const float product = x * inv;
-    const float shifted = product + 12582912.0f;   // 1.5·2²³
-    float q = shifted - 12582912.0f;
+    const float shifted = product + ATTEND_EXP_ROUND_MAGIC;   // 1.5·2²³
+    float q = shifted - ATTEND_EXP_ROUND_MAGIC;
     if (q > 127.0f) q = 127.0f;
     if (q < -127.0f) q = -127.0f;
     return (int8_t)q;
