@@ -155,6 +155,7 @@ static const attend_int8_ukernel int8_ukernel_generic = {MR, NR, int8_kernel_gen
 const attend_int8_ukernel *attend_int8_ukernel_avx512vnni(void);
 const attend_int8_ukernel *attend_int8_ukernel_avx2(void);
 const attend_int8_ukernel *attend_int8_ukernel_avxvnni(void);
+const attend_int8_ukernel *attend_int8_ukernel_neondot(void);  // gemm_int8_neon.c
 
 const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind) {
     switch (kind) {
@@ -166,21 +167,26 @@ const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind
         return attend_isa_supported(ATTEND_ISA_AVX512) && attend_cpu_has_avx512vnni() ? attend_int8_ukernel_avx512vnni() : 0;
     case ATTEND_INT8_KERNEL_AVXVNNI:
         return attend_cpu_has_avxvnni() ? attend_int8_ukernel_avxvnni() : 0;  // the check includes AVX2's
+    case ATTEND_INT8_KERNEL_NEONDOT:
+        return attend_isa_supported(ATTEND_ISA_NEON) && attend_cpu_has_neon_dotprod() ? attend_int8_ukernel_neondot() : 0;
     }
     return 0;
 }
 
 // The ISA picker's tables (isa_pick.h): AVX-512 only with VNNI (NULL otherwise, so the picker falls back to AVX2),
-// AVX2 the AVX-VNNI set when the CPU has AVX-VNNI, else the vpmaddubsw set; the portable kernel everywhere else.
+// AVX2 the AVX-VNNI set when the CPU has AVX-VNNI, else the vpmaddubsw set; NEON only with the dot product (NULL
+// otherwise, so the picker falls back to generic); the portable kernel everywhere else.
 static const attend_int8_ukernel *int8_table_generic(void) { return &int8_ukernel_generic; }
 static const attend_int8_ukernel *int8_table_avx2(void) {
     const attend_int8_ukernel *u = attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVXVNNI);
     return u ? u : attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX2);
 }
 static const attend_int8_ukernel *int8_table_avx512(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_AVX512VNNI); }
+static const attend_int8_ukernel *int8_table_neon(void) { return attend_int8_ukernel_kind(ATTEND_INT8_KERNEL_NEONDOT); }
 ATTEND_ISA_TABLE(int8_table_generic) ATTEND_ISA_TABLE(int8_table_avx2) ATTEND_ISA_TABLE(int8_table_avx512)
+ATTEND_ISA_TABLE(int8_table_neon)
 
 const attend_int8_ukernel *attend_int8_ukernel_for(attend_isa isa) {
-    static const attend_isa_family family = {{int8_table_generic_table, int8_table_avx2_table, int8_table_avx512_table, NULL}};
+    static const attend_isa_family family = {{int8_table_generic_table, int8_table_avx2_table, int8_table_avx512_table, int8_table_neon_table}};
     return (const attend_int8_ukernel *)attend_isa_pick(isa, &family);
 }

@@ -222,7 +222,7 @@ struct Int8GEMMTests {
         }
     }
 
-    @Test("kernel selection: AVX-512 VNNI, else AVX-VNNI, else AVX2 at their levels, portable otherwise")
+    @Test("kernel selection: AVX-512 VNNI, else AVX-VNNI, else AVX2 at their levels, NEON dot product, portable otherwise")
     func selection() {
         #expect(Int8GEMM.Kernel.portable.ukernel != nil && Int8GEMM.selected(.generic) == .portable)
         for kernel in Int8GEMM.Kernel.available {
@@ -241,6 +241,12 @@ struct Int8GEMMTests {
         } else {
             #expect(!available.contains(.avx2) && !available.contains(.avxvnni) && !available.contains(.avx512vnni))
         }
+        // The dot-product set exists only in Arm builds (Tests/neon runs it under qemu-aarch64 on x86 machines).
+        #if arch(arm64)
+        #expect(Int8GEMM.selected(.neon) == (available.contains(.neondot) ? .neondot : .portable))
+        #else
+        #expect(!available.contains(.neondot))
+        #endif
     }
 
     @Test("ATTEND_INT8_KERNEL names a set this CPU runs; anything else is reported, not obeyed")

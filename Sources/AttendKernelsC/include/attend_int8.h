@@ -42,6 +42,8 @@
 
 /// 1 if this CPU and OS can run AVX-512F/BW/VL + AVX512_VNNI code, else 0 (defined with the quantized kernels).
 int attend_cpu_has_avx512vnni(void);
+/// 1 if this CPU and OS can run the Armv8.2 dot-product instructions (`sdot`), else 0 (gemm_int8_neon.c).
+int attend_cpu_has_neon_dotprod(void);
 /// 1 if this CPU and OS can run AVX-VNNI code (VEX `vpdpbusd` on ymm, with AVX2), else 0 (also in attend_quant.h).
 int attend_cpu_has_avxvnni(void);
 
@@ -88,6 +90,9 @@ typedef enum {
     /// AVX-VNNI: `vpdpbusd` ymm (VEX) on unsigned-offset activations, 6×16 tiles (Intel Alder Lake and later,
     /// AMD Zen 5).
     ATTEND_INT8_KERNEL_AVXVNNI = 3,
+    /// NEON dot product (Armv8.2 `sdot`, `vdotq_laneq_s32`) on signed activations, 4×16 tiles (Apple silicon, AWS
+    /// Graviton 2 and later, Ampere Altra, Cortex-A76 and later).
+    ATTEND_INT8_KERNEL_NEONDOT = 4,
 } attend_int8_kernel_kind;
 
 /// The set `kind`, or NULL when this build or CPU cannot run it. All compute the same bits.
@@ -95,7 +100,7 @@ const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind
 
 /// The fastest set allowed by `isa` on this CPU: for ATTEND_ISA_AVX512 the AVX-512 VNNI set when the CPU has
 /// AVX512_VNNI, else what ATTEND_ISA_AVX2 picks; for ATTEND_ISA_AVX2 the AVX-VNNI set when the CPU has AVX-VNNI,
-/// else the AVX2 set; otherwise the portable one. Never returns code the running CPU cannot execute.
+/// else the AVX2 set; for ATTEND_ISA_NEON the dot-product set when the CPU has it; otherwise the portable one. Never returns code the running CPU cannot execute.
 const attend_int8_ukernel *attend_int8_ukernel_for(attend_isa isa);
 
 #endif

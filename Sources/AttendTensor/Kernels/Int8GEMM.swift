@@ -128,7 +128,8 @@ extension Kernels {
     ///
     /// On AVX-512 VNNI CPUs the products run on `vpdpbusd` zmm (64 multiply-adds per instruction, four times the
     /// float32 FMA rate); at the AVX2 level (AVX2 CPUs, or ``Kernels/forcedISA`` at `.avx2`) on `vpdpbusd` ymm where
-    /// the CPU has AVX-VNNI, else on `vpmaddubsw`/`vpmaddwd`; the portable kernel elsewhere. `ATTEND_INT8_KERNEL`
+    /// the CPU has AVX-VNNI, else on `vpmaddubsw`/`vpmaddwd`; on Arm CPUs with the dot product (Armv8.2) on `sdot`;
+    /// the portable kernel elsewhere. `ATTEND_INT8_KERNEL`
     /// pins one set (see ``Int8GEMM/Kernel/forced``). All produce the same bits. Threads via the shared pool up to
     /// ``Kernels/maxThreads``; ``Kernels/useReference`` runs ``ReferenceKernels/gemmInt8(m:a:lda:weight:c:ldc:beta:)``.
     public static func gemmInt8(m: Int, a: UnsafePointer<Float>, lda: Int, weight: Int8PackedWeight,
@@ -167,7 +168,7 @@ extension Kernels {
                      } : nil)
     }
 
-    /// The int8 kernel set the int8 GEMM runs now: "avx512vnni", "avxvnni", "avx2" or "portable" (the active ISA's
+    /// The int8 kernel set the int8 GEMM runs now: "avx512vnni", "avxvnni", "avx2", "neondot" or "portable" (the active ISA's
     /// choice, or the set `ATTEND_INT8_KERNEL` pins).
     public static var int8KernelName: String { Int8GEMM.active(activeISA).description }
 }
@@ -192,7 +193,7 @@ enum Int8GEMM {
 
     /// The kernel sets (all compute the same bits; see `attend_int8.h`).
     enum Kernel: CaseIterable, CustomStringConvertible, Sendable {
-        case portable, avx2, avxvnni, avx512vnni
+        case portable, avx2, avxvnni, avx512vnni, neondot
 
         var cValue: attend_int8_kernel_kind {
             switch self {
@@ -200,6 +201,7 @@ enum Int8GEMM {
             case .avx2: return ATTEND_INT8_KERNEL_AVX2
             case .avxvnni: return ATTEND_INT8_KERNEL_AVXVNNI
             case .avx512vnni: return ATTEND_INT8_KERNEL_AVX512VNNI
+            case .neondot: return ATTEND_INT8_KERNEL_NEONDOT
             }
         }
 
@@ -215,10 +217,11 @@ enum Int8GEMM {
             case .avx2: return "avx2"
             case .avxvnni: return "avxvnni"
             case .avx512vnni: return "avx512vnni"
+            case .neondot: return "neondot"
             }
         }
 
-        /// The set named by `ATTEND_INT8_KERNEL` (`portable`, `avx2`, `avxvnni` or `avx512vnni`; read once, at first
+        /// The set named by `ATTEND_INT8_KERNEL` (`portable`, `avx2`, `avxvnni`, `avx512vnni` or `neondot`; read once, at first
         /// use), which the int8 GEMM then runs whatever the ISA level: for benchmarking one set, e.g. the AVX2
         /// `vpmaddubsw` set on a CPU that has AVX-VNNI. An unknown name or a set this CPU cannot run is reported on
         /// stderr once and ignored.
