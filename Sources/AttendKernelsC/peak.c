@@ -1,6 +1,7 @@
 // The arithmetic-peak probes of attend_peak.h: ATTEND_PEAK_CHAINS independent register-only chains of
 // one instruction per ISA. See the header for what is counted.
 #include "attend_peak.h"
+#include "attend_int8.h"   // attend_cpu_has_neon_dotprod
 #include "isa_pick.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -186,8 +187,10 @@ __attribute__((target("avx512f,avx512bw"))) static int32_t peak_int8_avx512bw(in
 }
 #endif
 
-#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
-static int32_t peak_int8_neon(int64_t iterations, double *ops) {
+#if defined(__aarch64__)
+// Compiled for the dot product through a target attribute (a plain build's baseline is Armv8.0) and picked only when
+// the CPU reports it, like the int8 GEMM's dot-product set (gemm_int8_neon.c).
+__attribute__((target("dotprod"))) static int32_t peak_int8_neon(int64_t iterations, double *ops) {
     int32x4_t acc[C];
     for (int c = 0; c < C; c++) acc[c] = vdupq_n_s32(c);
     const int8x16_t a = vdupq_n_s8(3), b = vdupq_n_s8(-2);
@@ -227,9 +230,9 @@ static const void *int8_avx512_table(void) {
 #define int8_avx2_table NULL
 #define int8_avx512_table NULL
 #endif
-#if defined(__aarch64__) && defined(__ARM_FEATURE_DOTPROD)
+#if defined(__aarch64__)
 static const int8_probe int8_neon = {peak_int8_neon, "sdot (NEON dot product)"};
-static const void *int8_neon_table(void) { return &int8_neon; }
+static const void *int8_neon_table(void) { return attend_cpu_has_neon_dotprod() ? &int8_neon : NULL; }
 #else
 #define int8_neon_table NULL
 #endif

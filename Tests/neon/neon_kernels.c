@@ -22,6 +22,7 @@
 #include "attend_attention.h"
 #include "attend_int8.h"
 #include "attend_kernels.h"
+#include "attend_peak.h"
 #include "attend_rowops.h"
 #include "attend_scan.h"
 
@@ -479,6 +480,20 @@ static void check_int8(int expect_dotprod) {
            failures == before ? "ok" : "FAILED");
 }
 
+// MARK: - Peak probes
+
+/// The probes run (their timing under an emulator means nothing) and name the instruction they time.
+static void check_peak(int expect_dotprod) {
+    double ops = 0;
+    const char *variant = "";
+    float f = attend_peak_fp32(ATTEND_ISA_NEON, 1000, &ops);
+    expect_true("peak fp32 NEON: 16 chains × 4 lanes × 2 flops per round", ops == 2.0 * 4 * ATTEND_PEAK_CHAINS * 1000 && isfinite(f));
+    attend_peak_int8(ATTEND_ISA_NEON, 1000, &ops, &variant);
+    int named = expect_dotprod ? strstr(variant, "sdot") != NULL : strstr(variant, "scalar") != NULL;
+    expect_true("peak int8 NEON: sdot with the dot product, the scalar probe without", named);
+    printf("peak probes (fp32 NEON; int8 %s): %s\n", variant, named ? "ok" : "FAILED");
+}
+
 int main(int argc, char **argv) {
     int expect_dotprod = !(argc > 1 && strcmp(argv[1], "--expect-no-dotprod") == 0);
     if (attend_detect_isa() != ATTEND_ISA_NEON || !attend_isa_supported(ATTEND_ISA_NEON)) {
@@ -486,6 +501,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     check_int8(expect_dotprod);
+    check_peak(expect_dotprod);
     if (expect_dotprod) {
         check_sgemm();
         check_rowops();

@@ -26,7 +26,7 @@ else
     run=(qemu-aarch64-static -cpu max); run_nodot=(qemu-aarch64-static -cpu cortex-a53)
 fi
 status=0
-for opt in -O2 -O0; do
+for opt in ${NEON_OPT_LEVELS:--O2 -O0}; do   # NEON_OPT_LEVELS=-O2 for one level
     bin="$out/neon_kernels$opt"
     objs=()
     for f in "$root"/Sources/AttendKernelsC/*.c; do
