@@ -12,7 +12,8 @@
 //
 // Exit status: 0 when every check passed; 1 otherwise (each failure is printed with its shape and error).
 // `--expect-no-dotprod` (run on a CPU model without the dot product) checks instead that the dot-product set is
-// not offered and that the int8 picker falls back to the portable set.
+// not offered and that the int8 picker falls back to the portable set; `--native` (on an Arm machine) runs every
+// check and expects the dot-product set exactly when the CPU reports it.
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -495,14 +496,17 @@ static void check_peak(int expect_dotprod) {
 }
 
 int main(int argc, char **argv) {
-    int expect_dotprod = !(argc > 1 && strcmp(argv[1], "--expect-no-dotprod") == 0);
+    const char *mode = argc > 1 ? argv[1] : "";
+    // Default (qemu -cpu max): the dot product must be there. --native: whatever this Arm CPU has.
+    int expect_dotprod = strcmp(mode, "--native") == 0 ? attend_cpu_has_neon_dotprod() : strcmp(mode, "--expect-no-dotprod") != 0;
+    int everything = strcmp(mode, "--expect-no-dotprod") != 0;
     if (attend_detect_isa() != ATTEND_ISA_NEON || !attend_isa_supported(ATTEND_ISA_NEON)) {
         fprintf(stderr, "not an Arm CPU with NEON (attend_detect_isa = %d)\n", (int)attend_detect_isa());
         return 1;
     }
     check_int8(expect_dotprod);
     check_peak(expect_dotprod);
-    if (expect_dotprod) {
+    if (everything) {
         check_sgemm();
         check_rowops();
         check_scan();

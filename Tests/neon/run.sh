@@ -3,17 +3,17 @@
 # toolchain's clang and runs them under qemu-aarch64: once on a CPU model with the dot product (`-cpu max`: every
 # NEON kernel against its references, the int8 `sdot` set bit for bit against the portable one) and once on one
 # without it (`-cpu cortex-a53`: the int8 picker must fall back to the portable set, no illegal instruction), each
-# at -O0 and -O2. On an Arm machine it runs the binary directly.
+# at -O0 and -O2. On an Arm machine it runs the binary directly (`--native`: the int8 checks follow what the CPU has).
 #
 # Needs (Debian): qemu-user-static libc6-dev-arm64-cross libgcc-12-dev-arm64-cross (the CI installs them).
-# Usage: Tests/neon/run.sh [--keep]   (exit 0 when every check passed)
+# Usage: Tests/neon/run.sh   (exit 0 when every check passed; NEON_OPT_LEVELS=-O2 builds one level)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 out="${NEON_BUILD_DIR:-$root/.build-neon}"
 mkdir -p "$out"
 arch="$(uname -m)"
 if [ "$arch" = aarch64 ] || [ "$arch" = arm64 ]; then
-    cc=(clang); link=(); run=(); run_nodot=()
+    cc=(clang); link=(); run=(); run_nodot=(); native=(--native)
 else
     gcc_dir="$(ls -d /usr/lib/gcc-cross/aarch64-linux-gnu/* 2>/dev/null | sort -V | tail -1 || true)"
     if [ -z "$gcc_dir" ] || ! command -v qemu-aarch64-static >/dev/null || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
@@ -23,10 +23,10 @@ else
     fi
     cc=(clang --target=aarch64-linux-gnu --sysroot=/usr/aarch64-linux-gnu)
     link=(-fuse-ld=lld -B"$gcc_dir" -L"$gcc_dir" -static)
-    run=(qemu-aarch64-static -cpu max); run_nodot=(qemu-aarch64-static -cpu cortex-a53)
+    run=(qemu-aarch64-static -cpu max); run_nodot=(qemu-aarch64-static -cpu cortex-a53); native=()
 fi
 status=0
-for opt in ${NEON_OPT_LEVELS:--O2 -O0}; do   # NEON_OPT_LEVELS=-O2 for one level
+for opt in ${NEON_OPT_LEVELS:--O2 -O0}; do
     bin="$out/neon_kernels$opt"
     objs=()
     for f in "$root"/Sources/AttendKernelsC/*.c; do
@@ -36,8 +36,8 @@ for opt in ${NEON_OPT_LEVELS:--O2 -O0}; do   # NEON_OPT_LEVELS=-O2 for one level
     done
     "${cc[@]}" $opt -std=gnu11 -Wall -I"$root/Sources/AttendKernelsC/include" "$root/Tests/neon/neon_kernels.c" \
         "${objs[@]}" ${link[@]+"${link[@]}"} -lm -lpthread -o "$bin"
-    echo "== $opt, CPU with the dot product"
-    "${run[@]}" "$bin" || status=1
+    echo "== $opt, ${native[*]:-CPU with the dot product}"
+    ${run[@]+"${run[@]}"} "$bin" ${native[@]+"${native[@]}"} || status=1
     if [ ${#run_nodot[@]} -gt 0 ]; then
         echo "== $opt, CPU without the dot product (cortex-a53)"
         "${run_nodot[@]}" "$bin" --expect-no-dotprod || status=1
