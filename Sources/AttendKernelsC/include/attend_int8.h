@@ -100,7 +100,8 @@ const attend_int8_ukernel *attend_int8_ukernel_kind(attend_int8_kernel_kind kind
 
 /// The fastest set allowed by `isa` on this CPU: for ATTEND_ISA_AVX512 the AVX-512 VNNI set when the CPU has
 /// AVX512_VNNI, else what ATTEND_ISA_AVX2 picks; for ATTEND_ISA_AVX2 the AVX-VNNI set when the CPU has AVX-VNNI,
-/// else the AVX2 set; for ATTEND_ISA_NEON the dot-product set when the CPU has it; otherwise the portable one. Never returns code the running CPU cannot execute.
+/// else the AVX2 set; for ATTEND_ISA_NEON the dot-product set when the CPU has it; otherwise the portable one.
+/// Never returns code the running CPU cannot execute.
 const attend_int8_ukernel *attend_int8_ukernel_for(attend_isa isa);
 
 #endif
