@@ -15,6 +15,7 @@
 #include <immintrin.h>
 #include <string.h>
 #include "attend_bf16.h"
+#include "kernel_math.h"
 
 #define T256 __attribute__((target("avx2,fma")))
 #define MR 5
@@ -64,14 +65,7 @@ bf16w_tile16(const int rows, ptrdiff_t kp, const float *restrict a, const uint32
         _mm256_storeu_ps(out, acc[i][0]);
         _mm256_storeu_ps(out + 8, acc[i][1]);
         float *dst = c + i * ldc;
-        for (ptrdiff_t j = 0; j < cols; ++j) {
-            if (beta == 0.0f) {
-                dst[j] = out[j];
-            } else {
-                const float prior = beta * dst[j];
-                dst[j] = out[j] + prior;
-            }
-        }
+        for (ptrdiff_t j = 0; j < cols; ++j) attend_store_beta(dst + j, out[j], beta);
     }
 }
 

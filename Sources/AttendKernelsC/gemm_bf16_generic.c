@@ -8,6 +8,7 @@
 //     c[i·ldc + j] = acc + (beta == 0 ? 0 : beta · c[i·ldc + j])
 #include <string.h>
 #include "attend_bf16.h"
+#include "kernel_math.h"
 
 #define MR 4
 #define NR ATTEND_BF16_NR
@@ -104,14 +105,7 @@ static void bf16_kernel_generic(ptrdiff_t kp, const uint32_t *restrict a, const 
             float out[NV];
             memcpy(out, &acc[i], sizeof out);
             float *row = c + i * ldc + j0;
-            for (ptrdiff_t j = 0; j < cols; ++j) {
-                if (beta == 0.0f) {
-                    row[j] = out[j];
-                } else {
-                    const float prior = beta * row[j];
-                    row[j] = out[j] + prior;
-                }
-            }
+            for (ptrdiff_t j = 0; j < cols; ++j) attend_store_beta(row + j, out[j], beta);
         }
     }
 }

@@ -138,13 +138,7 @@ static void int8_kernel_generic(ptrdiff_t kq, const uint32_t *restrict a, const 
                 acc = fmaf((float)sum, a_scales[b * MR + i], acc);
             }
             const float value = acc * w_scales[j];
-            float *out = c + i * ldc + j;
-            if (beta == 0.0f) {
-                *out = value;
-            } else {
-                const float prior = beta * *out;
-                *out = value + prior;
-            }
+            attend_store_beta(c + i * ldc + j, value, beta);
         }
     }
 }

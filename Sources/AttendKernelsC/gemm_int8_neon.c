@@ -12,6 +12,7 @@
 // sums are exact, the conversion is exact (|sum| ≤ 64·127² < 2²⁴), and every float step is the one IEEE operation
 // written above in the same order (vfmaq_f32 rounds once, like fmaf), so the bits are the portable kernel's.
 #include "attend_int8.h"
+#include "kernel_math.h"
 
 #if defined(__aarch64__)
 #include <arm_neon.h>
@@ -97,14 +98,7 @@ int8_tile_neondot(ptrdiff_t kq, const uint32_t *restrict a, const float *restric
         } else {
             float lanes[TC];
             for (int v = 0; v < 4; ++v) vst1q_f32(lanes + 4 * v, value[v]);
-            for (ptrdiff_t j = 0; j < cols; ++j) {
-                if (beta == 0.0f) {
-                    out[j] = lanes[j];
-                } else {
-                    const float prior = beta * out[j];
-                    out[j] = lanes[j] + prior;
-                }
-            }
+            for (ptrdiff_t j = 0; j < cols; ++j) attend_store_beta(out + j, lanes[j], beta);
         }
     }
 }

@@ -1,9 +1,21 @@
 // ISA-neutral numbers of the kernels' maths, written once: every generic, AVX2, AVX-512 and NEON file
 // evaluates the same polynomials with these coefficients (each in its own vector width), so the
-// tables agree with their plain twins. Plain literals only (usable in any expression and any
-// target-attributed function).
+// tables agree with their plain twins. Plain literals (usable in any expression and any
+// target-attributed function), and one scalar store every kernel set shares.
 #ifndef ATTEND_KERNEL_MATH_H
 #define ATTEND_KERNEL_MATH_H
+
+/// c ← value + β·c, the epilogue store of the GEMM kernels' scalar column tails (β = 0 stores value and never
+/// reads c, which may be uninitialised or NaN). The product is its own statement so the compiler never contracts
+/// it with the add into one FMA: every kernel set rounds β·c, then the sum, and gives the portable set's bits.
+static inline void attend_store_beta(float *c, float value, float beta) {
+    if (beta == 0.0f) {
+        *c = value;
+    } else {
+        const float prior = beta * *c;
+        *c = value + prior;
+    }
+}
 
 /// log2(e): scores and masks go to the log2 domain (attention); e^x = 2^(x·log2 e) (row ops).
 #define ATTEND_LOG2E 1.4426950408889634f
