@@ -14,6 +14,7 @@
 #include "attend_attention.h"
 #include "kernel_math.h"
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
@@ -32,6 +33,13 @@ static inline ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) 
 enum { Q_BLOCK = ATTEND_ATTN_Q_BLOCK, K_BLOCK = ATTEND_ATTN_K_BLOCK };
 /// Multiply-adds below which a second thread does not pay for its wake-up.
 static const double WORK_PER_THREAD = 1 << 17;
+/// Multiply-adds per item below which the next item's operands are prefetched (they come from L3 or memory,
+/// and the item is too short for the hardware prefetchers to hide that: N = 128 heads lost a quarter of their
+/// time to the first loads of Q and K and the stores of O).
+#ifndef ATTEND_ATTN_PREFETCH_WORK
+#define ATTEND_ATTN_PREFETCH_WORK (1 << 23)
+#endif
+static const double PREFETCH_ITEM_WORK = ATTEND_ATTN_PREFETCH_WORK;
 
 /// Scratch regions of one worker, in floats (each a multiple of 16 floats, so all stay 64-byte aligned).
 typedef struct {
@@ -76,6 +84,7 @@ ptrdiff_t attend_attention_plan_for(const attend_attention_problem *p, attend_is
     plan->chunks = (p->lq + plan->chunk_rows - 1) / plan->chunk_rows;
     plan->items = groups * plan->chunks;
     plan->scratch_floats = layout_for(p, plan).total;
+    plan->prefetch_next = plan->items > 1 && work / (double)plan->items < PREFETCH_ITEM_WORK;
     plan->next = 0;
     return min_pd(threads, plan->items);
 }
@@ -107,11 +116,89 @@ static void pack_kt(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, fl
     }
 }
 
+// MARK: Prefetching the next item
+
+enum { PF_REGIONS = 8 };
+
+/// The rows of the next work item (Q and O of each query head, K and V of the kv head), walked a few
+/// 64-byte lines per call: prefetched for reading (K, V, Q) or writing (O) into L2.
+typedef struct {
+    const char *base[PF_REGIONS];
+    ptrdiff_t stride[PF_REGIONS], rows[PF_REGIONS], bytes[PF_REGIONS];
+    int write[PF_REGIONS];
+    int regions, region;
+    ptrdiff_t row, line, per_call;
+} prefetcher;
+
+static void pf_add(prefetcher *pf, const float *base, ptrdiff_t row_floats, ptrdiff_t rows, ptrdiff_t floats,
+                   int write) {
+    if (pf->regions == PF_REGIONS || rows <= 0 || floats <= 0) return;
+    int r = pf->regions++;
+    pf->base[r] = (const char *)base;
+    pf->stride[r] = row_floats * (ptrdiff_t)sizeof(float);
+    pf->rows[r] = rows;
+    pf->bytes[r] = floats * (ptrdiff_t)sizeof(float);
+    pf->write[r] = write;
+}
+
+/// Prefetches the next `pf->per_call` lines (none when done or empty).
+static void pf_step(prefetcher *pf) {
+    for (ptrdiff_t left = pf->per_call; left > 0 && pf->region < pf->regions;) {
+        const int r = pf->region;
+        const char *row = pf->base[r] + pf->row * pf->stride[r];
+        const char *first = (const char *)((uintptr_t)row & ~(uintptr_t)63);
+        const ptrdiff_t lines = ((const char *)((uintptr_t)(row + pf->bytes[r] - 1) & ~(uintptr_t)63) - first) / 64 + 1;
+        for (; pf->line < lines && left > 0; ++pf->line, --left) {
+            if (pf->write[r]) __builtin_prefetch(first + 64 * pf->line, 1, 2);
+            else __builtin_prefetch(first + 64 * pf->line, 0, 2);
+        }
+        if (pf->line == lines) {
+            pf->line = 0;
+            if (++pf->row == pf->rows[r]) { pf->row = 0; ++pf->region; }
+        }
+    }
+}
+
+/// The item's batch, kv head and query rows [c0, c1).
+static void item_bounds(const attend_attention_problem *p, const attend_attention_plan *plan, ptrdiff_t item,
+                        ptrdiff_t *b, ptrdiff_t *kvh, ptrdiff_t *c0, ptrdiff_t *c1) {
+    const ptrdiff_t groups = p->b * p->hkv;
+    // Latest (for causal, costliest) chunks first.
+    ptrdiff_t chunk = plan->chunks - 1 - item / groups, group = item % groups;
+    *b = group / p->hkv;
+    *kvh = group % p->hkv;
+    *c0 = chunk * plan->chunk_rows;
+    *c1 = min_pd(p->lq, *c0 + plan->chunk_rows);
+}
+
+/// Sets `pf` up for `item`'s operands, spread over about `calls` calls of pf_step.
+static void pf_plan(prefetcher *pf, const attend_attention_problem *p, const attend_attention_plan *plan,
+                    ptrdiff_t item, ptrdiff_t calls) {
+    memset(pf, 0, sizeof *pf);
+    if (item >= plan->items) return;
+    ptrdiff_t b, kvh, c0, c1;
+    item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
+    const ptrdiff_t g = p->h / p->hkv;
+    const ptrdiff_t keys = p->causal ? min_pd(p->lk, p->causal_offset + c1) : p->lk;
+    pf_add(pf, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, keys, p->dk, 0);
+    for (ptrdiff_t gi = 0; gi < g; ++gi) {
+        const ptrdiff_t h = kvh * g + gi;
+        pf_add(pf, p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row, p->q_layout.row,
+               c1 - c0, p->dk, 0);
+        if (gi == 0) pf_add(pf, p->v + b * p->v_layout.batch + kvh * p->v_layout.head, p->v_layout.row, keys, p->dv, 0);
+        pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, p->o_layout.row,
+               c1 - c0, p->dv, 1);
+    }
+    ptrdiff_t total = 0;
+    for (int r = 0; r < pf->regions; ++r) total += pf->rows[r] * ((pf->bytes[r] + 63) / 64 + 1);
+    pf->per_call = max_pd(8, (total + calls - 1) / max_pd(calls, 1));
+}
+
 /// One query block [q0, q0 + nq) of head h in batch b against keys [0, lk_eff).
 static void query_block(const attend_attention_problem *p, const attend_attention_ukernel *uk,
                         const attend_attention_plan *plan, const scratch_layout *sl, float *scratch,
                         ptrdiff_t b, ptrdiff_t h, ptrdiff_t q0, ptrdiff_t nq, ptrdiff_t lk_eff,
-                        const float *key_bias) {
+                        const float *key_bias, prefetcher *pf) {
     const float log2e = ATTEND_LOG2E;
     const ptrdiff_t dk = p->dk, dv = p->dv, dvp = sl->dvp, kb = plan->k_block;
     const ptrdiff_t g = p->h / p->hkv, kvh = h / g;
@@ -156,6 +243,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
             };
             uk->softmax(&st);
             uk->pv(mr, n, dv, sbuf, kb, v + j0 * ldv, ldv, alpha, obuf + r0 * dvp, dvp);
+            pf_step(pf);
         }
     }
 
@@ -182,14 +270,20 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
     const attend_attention_ukernel *uk = attend_attention_ukernel_for(plan->isa);
     const scratch_layout sl = layout_for(p, plan);
     const float log2e = ATTEND_LOG2E;
-    const ptrdiff_t groups = p->b * p->hkv, g = p->h / p->hkv;
-    for (;;) {
-        ptrdiff_t item = attend_fetch_add(&plan->next, 1);
-        if (item >= plan->items) break;
-        // Latest (for causal, costliest) chunks first.
-        ptrdiff_t chunk = plan->chunks - 1 - item / groups, group = item % groups;
-        ptrdiff_t b = group / p->hkv, kvh = group % p->hkv;
-        ptrdiff_t c0 = chunk * plan->chunk_rows, c1 = min_pd(p->lq, c0 + plan->chunk_rows);
+    const ptrdiff_t g = p->h / p->hkv;
+    // Strips of MR query rows per item (every head of the group, one key block): the calls of pf_step.
+    const ptrdiff_t strips = g * (plan->chunk_rows + MR - 1) / MR;
+    prefetcher pf;
+    memset(&pf, 0, sizeof pf);
+    ptrdiff_t item = attend_fetch_add(&plan->next, 1);
+    while (item < plan->items) {
+        ptrdiff_t next = plan->items;
+        if (plan->prefetch_next) {
+            next = attend_fetch_add(&plan->next, 1);
+            pf_plan(&pf, p, plan, next, strips);
+        }
+        ptrdiff_t b, kvh, c0, c1;
+        item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
 
         // Keys past the last one the key mask lets through are never computed.
         ptrdiff_t lk_eff = p->lk;
@@ -208,6 +302,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
         ptrdiff_t need = p->causal ? min_pd(lk_eff, p->causal_offset + c1) : lk_eff;   // keys the chunk can see
         if (need <= 0) {
             for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
+            item = plan->prefetch_next ? next : attend_fetch_add(&plan->next, 1);
             continue;
         }
         (uk->pack_kt ? uk->pack_kt : pack_kt)(p->k + b * p->k_layout.batch + kvh * p->k_layout.head,
@@ -215,8 +310,10 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
         for (ptrdiff_t gi = 0; gi < g; ++gi) {
             ptrdiff_t h = kvh * g + gi;
             for (ptrdiff_t q0 = c0; q0 < c1; q0 += plan->q_block)
-                query_block(p, uk, plan, &sl, scratch, b, h, q0, min_pd(plan->q_block, c1 - q0), lk_eff, bias);
+                query_block(p, uk, plan, &sl, scratch, b, h, q0, min_pd(plan->q_block, c1 - q0), lk_eff, bias,
+                            &pf);
         }
+        item = plan->prefetch_next ? next : attend_fetch_add(&plan->next, 1);
     }
 }
 

@@ -77,6 +77,9 @@ typedef struct {
     ptrdiff_t chunks, chunk_rows, items;
     /// Floats of scratch each worker needs (64-byte aligned).
     ptrdiff_t scratch_floats;
+    /// Items are small (short sequences): a worker claims its next item before computing the current one
+    /// and prefetches the next one's Q, K, V and O rows into L2 a few lines per strip.
+    int prefetch_next;
     /// Next unclaimed item (atomic).
     ptrdiff_t next;
 } attend_attention_plan;
