@@ -81,8 +81,9 @@ void attend_parallel_run(ptrdiff_t width, attend_task_fn fn, void *ctx);
 ptrdiff_t attend_fetch_add(ptrdiff_t *counter, ptrdiff_t v);
 
 /// With glibc: serves blocks below 32 MiB from the heap instead of fresh `mmap` pages and keeps up to 256 MiB of
-/// freed heap for reuse (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD), so a model's large intermediate tensors stop
-/// paying page faults and the kernel's zeroing of new pages on every call. Returns 1 when applied, 0 elsewhere.
+/// freed heap for reuse (mallopt M_MMAP_THRESHOLD, M_TRIM_THRESHOLD), with one arena for all threads
+/// (M_ARENA_MAX), so a model's large intermediate tensors stop paying page faults and the kernel's zeroing of new
+/// pages on every call, on any thread. Call it before starting threads. Returns 1 when applied, 0 elsewhere.
 int attend_keep_freed_memory(void);
 
 #endif

@@ -1,0 +1,48 @@
+import AttendTensor
+import AttendTestSupport
+import Foundation
+import Testing
+@testable import AttendModels
+
+/// `SentenceEmbedder.embed` with several batches and several threads runs whole batches side by side, each on
+/// single-threaded kernels. Text for text it must give exactly what one thread gives batch by batch (the same
+/// kernels on the same batches), in the input's order, and report progress up to the total.
+@Suite("Embedding batches on several threads", .enabled(if: modelTestsEnabled(), "install the model: swift run attend models install all-MiniLM-L6-v2"))
+struct EmbedThreadsTests {
+    /// 25 texts of 1–13 words (batches of 4 mix lengths, so padding and masks differ between batches), an empty one.
+    static let texts = (0..<24).map { i in (0..<(1 + (i * 7) % 13)).map { "word\($0 + i)" }.joined(separator: " ") } + [""]
+
+    @Test func threadsGiveTheSerialVectorsInOrder() throws {
+        let e = try MiniLM.embedder()
+        let serial = try Kernels.withSettings({ $0.maxThreads = 1 }) { try e.embed(Self.texts, batchSize: 4) }
+        let lock = NSLock()
+        var reports: [Int] = []
+        let parallel = try Kernels.withSettings({ $0.maxThreads = 3 }) {
+            try e.embed(Self.texts, batchSize: 4) { done, total in
+                lock.lock()
+                reports.append(total == Self.texts.count ? done : -1)
+                lock.unlock()
+            }
+        }
+        #expect(parallel.map(\.text) == Self.texts)
+        for (a, b) in zip(serial, parallel) {
+            #expect(a.vector.count == 384)
+            #expect(a.vector == b.vector, "“\(a.text)”: the threaded embedding differs from the serial one")
+        }
+        // One report per batch of 4, counts rising to the total.
+        #expect(reports.count == 7)
+        #expect(reports == reports.sorted() && reports.first ?? 0 > 0 && reports.last == Self.texts.count)
+    }
+
+    /// One batch keeps every thread for its kernels (the serial path), and gives the same vectors as one thread
+    /// within rounding (the threads split the products' rows and columns, not their sums).
+    @Test func oneBatchUsesTheKernelsThreads() throws {
+        let e = try MiniLM.embedder()
+        let one = try Kernels.withSettings({ $0.maxThreads = 1 }) { try e.embed(Self.texts, batchSize: 32) }
+        let two = try Kernels.withSettings({ $0.maxThreads = 2 }) { try e.embed(Self.texts, batchSize: 32) }
+        for (a, b) in zip(one, two) {
+            let worst = zip(a.vector, b.vector).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-6, "“\(a.text)”: \(worst)")
+        }
+    }
+}
