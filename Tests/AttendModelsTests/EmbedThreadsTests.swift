@@ -1,3 +1,4 @@
+import AttendNN
 import AttendTensor
 import AttendTestSupport
 import Foundation
@@ -12,8 +13,11 @@ struct EmbedThreadsTests {
     /// 25 texts of 1–13 words (batches of 4 mix lengths, so padding and masks differ between batches), an empty one.
     static let texts = (0..<24).map { i in (0..<(1 + (i * 7) % 13)).map { "word\($0 + i)" }.joined(separator: " ") } + [""]
 
-    @Test func threadsGiveTheSerialVectorsInOrder() throws {
-        let e = try MiniLM.embedder()
+    @Test(arguments: [InferencePrecision.fp32, .int8, .bf16])
+    func threadsGiveTheSerialVectorsInOrder(precision: InferencePrecision) throws {
+        let e = precision == .fp32 ? try MiniLM.embedder()
+            : try SentenceEmbedder.load(folder: installedModelFolder("all-MiniLM-L6-v2"), precision: precision)
+        #expect(e.model.inferencePrecision == precision)
         let serial = try Kernels.withSettings({ $0.maxThreads = 1 }) { try e.embed(Self.texts, batchSize: 4) }
         let lock = NSLock()
         var reports: [Int] = []
@@ -27,7 +31,7 @@ struct EmbedThreadsTests {
         #expect(parallel.map(\.text) == Self.texts)
         for (a, b) in zip(serial, parallel) {
             #expect(a.vector.count == 384)
-            #expect(a.vector == b.vector, "“\(a.text)”: the threaded embedding differs from the serial one")
+            #expect(a.vector == b.vector, "\(precision) “\(a.text)”: the threaded embedding differs from the serial one")
         }
         // One report per batch of 4, counts rising to the total.
         #expect(reports.count == 7)
