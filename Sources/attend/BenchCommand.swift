@@ -75,7 +75,7 @@ struct BenchCommand: ParsableCommand {
     var attentionHeads = 12
     @Option(name: .customLong("head-dim"), help: "attention: head dimension d.")
     var headDim = 64
-    @Option(name: .customLong("large-n"), help: "attention: one long sequence to show memory stays O(N) (0 skips it).")
+    @Option(name: .customLong("large-n"), help: "attention: one long sequence to show memory stays O(N), with at most 12 heads (0 skips it).")
     var largeN = 32_768
 
     // embed
