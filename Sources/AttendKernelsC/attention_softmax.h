@@ -73,7 +73,9 @@ SOFTMAX_ATTR static void SOFTMAX_NAME(const attend_softmax_step *st) {
         }
         const float sum = SOFTMAX_EXP_SUM(row, lim, mnew);
         for (ptrdiff_t j = lim; j < n; ++j) row[j] = 0.0f;
-        const float alpha = SOFTMAX_EXP2_1(mold - mnew);   // mold = −∞ → 0
+        // A row's first visible block (mold = −∞, every block of a row when N fits one): alpha = 2^−∞ = 0 without
+        // the exp, whose latency the row's next step would wait on.
+        const float alpha = mold == -INFINITY ? 0.0f : SOFTMAX_EXP2_1(mold - mnew);
         st->alpha[r] = alpha;
         st->l[r] = st->l[r] * alpha + sum;
         st->m[r] = mnew;
