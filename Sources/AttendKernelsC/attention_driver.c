@@ -275,9 +275,10 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
     const ptrdiff_t strips = g * (plan->chunk_rows + MR - 1) / MR;
     prefetcher pf;
     memset(&pf, 0, sizeof pf);
-    ptrdiff_t item = attend_fetch_add(&plan->next, 1);
-    while (item < plan->items) {
-        ptrdiff_t next = plan->items;
+    // With prefetch_next the item after this one is claimed up front (its operands are prefetched meanwhile);
+    // otherwise it is claimed when this one is done.
+    for (ptrdiff_t item = attend_fetch_add(&plan->next, 1), next = plan->items; item < plan->items;
+         item = plan->prefetch_next ? next : attend_fetch_add(&plan->next, 1)) {
         if (plan->prefetch_next) {
             next = attend_fetch_add(&plan->next, 1);
             pf_plan(&pf, p, plan, next, strips);
@@ -302,7 +303,6 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
         ptrdiff_t need = p->causal ? min_pd(lk_eff, p->causal_offset + c1) : lk_eff;   // keys the chunk can see
         if (need <= 0) {
             for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
-            item = plan->prefetch_next ? next : attend_fetch_add(&plan->next, 1);
             continue;
         }
         (uk->pack_kt ? uk->pack_kt : pack_kt)(p->k + b * p->k_layout.batch + kvh * p->k_layout.head,
@@ -313,7 +313,6 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
                 query_block(p, uk, plan, &sl, scratch, b, h, q0, min_pd(plan->q_block, c1 - q0), lk_eff, bias,
                             &pf);
         }
-        item = plan->prefetch_next ? next : attend_fetch_add(&plan->next, 1);
     }
 }
 

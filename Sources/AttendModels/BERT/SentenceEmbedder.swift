@@ -122,10 +122,9 @@ public final class SentenceEmbedder: @unchecked Sendable {
     ///
     /// With several batches and several threads (``Kernels/settings``), the threads run whole batches side by
     /// side, each with single-threaded kernels, longest batches first: nothing waits at a barrier between two
-    /// small ops and no activation crosses cores. Splitting every op between two cores instead kept them 66–97%
-    /// busy depending on where the host placed them (short sentences on one Zen 5 VM: 1,480–1,850 sentences/s on
-    /// two threads against 950 on one). A single batch still gets every thread. `progress` may be called from
-    /// any of the threads, one call at a time.
+    /// small ops and no activation crosses cores. Splitting every op between two cores instead gave from 1,450 to
+    /// 1,890 short sentences/s on one Zen 5 VM, changing from minute to minute, against 950 on one thread. A single
+    /// batch still gets every thread. `progress` may be called from any of the threads, one call at a time.
     public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
         let encodings = texts.map { tokenizer.encode($0, maxLength: maxSeqLength) }
         let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
@@ -133,7 +132,7 @@ public final class SentenceEmbedder: @unchecked Sendable {
         let batches = stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min(order.count, $0 + size)]) }
         let settings = Kernels.settings
         let workers = min(settings.maxThreads, batches.count)
-        let results = BatchResults(count: texts.count, total: texts.count, batches: batches.count, progress: progress)
+        let results = BatchResults(count: texts.count, batches: batches.count, progress: progress)
         if workers <= 1 {
             for idx in batches { results.store(idx, try embedBatch(idx.map { encodings[$0] })) }
         } else {
@@ -225,13 +224,12 @@ private final class BatchResults: @unchecked Sendable {
     private var next: Int
     private var done = 0
     private var error: (any Error)?
-    private let total: Int
     private let progress: ((Int, Int) -> Void)?
 
-    init(count: Int, total: Int, batches: Int, progress: ((Int, Int) -> Void)?) {
+    /// `count` texts in `batches` batches.
+    init(count: Int, batches: Int, progress: ((Int, Int) -> Void)?) {
         stored = [[Float]](repeating: [], count: count)
         next = batches - 1
-        self.total = total
         self.progress = progress
     }
 
@@ -250,7 +248,7 @@ private final class BatchResults: @unchecked Sendable {
         defer { lock.unlock() }
         for (i, v) in zip(indices, vectors) { stored[i] = v }
         done += indices.count
-        progress?(done, total)
+        progress?(done, stored.count)
     }
 
     func fail(_ e: any Error) {
