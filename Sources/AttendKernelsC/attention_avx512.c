@@ -76,10 +76,18 @@ TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const 
 INLINE float mask_max_avx512(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
     const __m512 ninf = _mm512_set1_ps(-INFINITY), zero = _mm512_setzero_ps();
     __m512 vmax = ninf;
-    if (!st->key_bias && !st->mask) {
+    if (!st->key_bias && !st->mask) {   // four chains of vmaxps: one would make the row wait on their latency
+        __m512 vmax1 = ninf, vmax2 = ninf, vmax3 = ninf;
         ptrdiff_t j = 0;
+        for (; j + 64 <= lim; j += 64) {
+            vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
+            vmax1 = _mm512_max_ps(vmax1, _mm512_loadu_ps(row + j + 16));
+            vmax2 = _mm512_max_ps(vmax2, _mm512_loadu_ps(row + j + 32));
+            vmax3 = _mm512_max_ps(vmax3, _mm512_loadu_ps(row + j + 48));
+        }
         for (; j + 16 <= lim; j += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(row + j));
-        if (j < lim) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(ninf, attend_mask16(lim - j), row + j));
+        if (j < lim) vmax1 = _mm512_max_ps(vmax1, _mm512_mask_loadu_ps(ninf, attend_mask16(lim - j), row + j));
+        vmax = _mm512_max_ps(_mm512_max_ps(vmax, vmax1), _mm512_max_ps(vmax2, vmax3));
     } else {
         const __m512 log2e = _mm512_set1_ps(ATTEND_LOG2E);
         const float *mrow = st->mask ? st->mask + r * st->ldm : NULL;
@@ -99,11 +107,28 @@ INLINE float mask_max_avx512(const attend_softmax_step *st, ptrdiff_t r, float *
     return _mm512_reduce_max_ps(vmax);
 }
 
-/// p = exp2(s − m) in place, two rows of 16 at a time, and its sum.
+/// p = exp2(s − m) in place, four vectors of 16 at a time (four sums), and its sum.
 INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m) {
     const __m512 ninf = _mm512_set1_ps(-INFINITY), vm = _mm512_set1_ps(m);
     __m512 vsum0 = _mm512_setzero_ps(), vsum1 = _mm512_setzero_ps();
+    __m512 vsum2 = _mm512_setzero_ps(), vsum3 = _mm512_setzero_ps();
     ptrdiff_t j = 0;
+    for (; j + 64 <= lim; j += 64) {
+        __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
+        __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
+        __m512 e2 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 32), vm));
+        __m512 e3 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 48), vm));
+        _mm512_storeu_ps(row + j, e0);
+        _mm512_storeu_ps(row + j + 16, e1);
+        _mm512_storeu_ps(row + j + 32, e2);
+        _mm512_storeu_ps(row + j + 48, e3);
+        vsum0 = _mm512_add_ps(vsum0, e0);
+        vsum1 = _mm512_add_ps(vsum1, e1);
+        vsum2 = _mm512_add_ps(vsum2, e2);
+        vsum3 = _mm512_add_ps(vsum3, e3);
+    }
+    vsum0 = _mm512_add_ps(vsum0, vsum2);
+    vsum1 = _mm512_add_ps(vsum1, vsum3);
     for (; j + 32 <= lim; j += 32) {
         __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
         __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));

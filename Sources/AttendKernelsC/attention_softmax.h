@@ -52,18 +52,28 @@ static inline __attribute__((always_inline)) void attend_apply_masks_scalar(cons
 #endif
 
 SOFTMAX_ATTR static void SOFTMAX_NAME(const attend_softmax_step *st) {
-    const ptrdiff_t n = st->n;
-    for (ptrdiff_t r = 0; r < st->mr; ++r) {
+    const ptrdiff_t n = st->n, mr = st->mr < ATTEND_ATTN_MR ? st->mr : ATTEND_ATTN_MR;
+    // Every row's maximum first, then every row's exponentials: a row's exponentials wait on its maximum's
+    // horizontal reduction, and this way other rows' work fills that wait (+1–2% at N = 1,024–4,096).
+    float mxs[ATTEND_ATTN_MR];
+    ptrdiff_t lims[ATTEND_ATTN_MR];
+    for (ptrdiff_t r = 0; r < mr; ++r) {
         float *row = st->s + r * st->lds;
         ptrdiff_t lim = st->limit ? st->limit[r] : n;
         if (lim > n) lim = n;
         if (lim < 0) lim = 0;
-        const float mx = SOFTMAX_MASK_MAX(st, r, row, lim);
+        lims[r] = lim;
+        mxs[r] = SOFTMAX_MASK_MAX(st, r, row, lim);
         if (st->raw) {
             float *raw = st->raw + r * st->ldraw;
             memcpy(raw, row, (size_t)lim * sizeof(float));
             for (ptrdiff_t j = lim; j < n; ++j) raw[j] = -INFINITY;
         }
+    }
+    for (ptrdiff_t r = 0; r < mr; ++r) {
+        float *row = st->s + r * st->lds;
+        const ptrdiff_t lim = lims[r];
+        const float mx = mxs[r];
         const float mold = st->m[r];
         const float mnew = mx > mold ? mx : mold;
         if (mnew == -INFINITY) {   // nothing visible yet: p = 0, state unchanged
