@@ -91,15 +91,38 @@ TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const fl
 INLINE float mask_max_avx2(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
     // masked rows: scalar (the general mask is the slow case)
     if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (ptrdiff_t j = 0; j < lim; j += 8) vmax = _mm256_max_ps(vmax, load_or_ninf(row + j, lim - j));
-    return hmax(vmax);
+    // four chains of vmaxps: one would make the row wait on their latency
+    __m256 vmax0 = _mm256_set1_ps(-INFINITY), vmax1 = vmax0, vmax2 = vmax0, vmax3 = vmax0;
+    ptrdiff_t j = 0;
+    for (; j + 32 <= lim; j += 32) {
+        vmax0 = _mm256_max_ps(vmax0, _mm256_loadu_ps(row + j));
+        vmax1 = _mm256_max_ps(vmax1, _mm256_loadu_ps(row + j + 8));
+        vmax2 = _mm256_max_ps(vmax2, _mm256_loadu_ps(row + j + 16));
+        vmax3 = _mm256_max_ps(vmax3, _mm256_loadu_ps(row + j + 24));
+    }
+    for (; j < lim; j += 8) vmax0 = _mm256_max_ps(vmax0, load_or_ninf(row + j, lim - j));
+    return hmax(_mm256_max_ps(_mm256_max_ps(vmax0, vmax1), _mm256_max_ps(vmax2, vmax3)));
 }
 
 INLINE float exp_sum_avx2(float *row, ptrdiff_t lim, float m) {
     const __m256 vm = _mm256_set1_ps(m);
-    __m256 vsum = _mm256_setzero_ps();
+    __m256 vsum = _mm256_setzero_ps(), vsum1 = vsum, vsum2 = vsum, vsum3 = vsum;
     ptrdiff_t j = 0;
+    for (; j + 32 <= lim; j += 32) {   // four vectors at a time, four sums
+        __m256 e0 = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
+        __m256 e1 = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j + 8), vm));
+        __m256 e2 = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j + 16), vm));
+        __m256 e3 = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j + 24), vm));
+        _mm256_storeu_ps(row + j, e0);
+        _mm256_storeu_ps(row + j + 8, e1);
+        _mm256_storeu_ps(row + j + 16, e2);
+        _mm256_storeu_ps(row + j + 24, e3);
+        vsum = _mm256_add_ps(vsum, e0);
+        vsum1 = _mm256_add_ps(vsum1, e1);
+        vsum2 = _mm256_add_ps(vsum2, e2);
+        vsum3 = _mm256_add_ps(vsum3, e3);
+    }
+    vsum = _mm256_add_ps(_mm256_add_ps(vsum, vsum1), _mm256_add_ps(vsum2, vsum3));
     for (; j + 8 <= lim; j += 8) {
         __m256 e = exp2_256(_mm256_sub_ps(_mm256_loadu_ps(row + j), vm));
         _mm256_storeu_ps(row + j, e);
