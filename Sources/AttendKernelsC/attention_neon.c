@@ -72,8 +72,16 @@ static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q,
 
 INLINE float mask_max_neon(const attend_softmax_step *st, ptrdiff_t r, float *row, ptrdiff_t lim) {
     if (st->key_bias || st->mask) attend_apply_masks_scalar(st, r, row, lim);
-    float32x4_t vmax = vdupq_n_f32(-INFINITY);
+    // four chains of fmax, as on x86, where one chain made the row wait on their latency (not timed on Arm)
+    float32x4_t vmax = vdupq_n_f32(-INFINITY), vmax1 = vmax, vmax2 = vmax, vmax3 = vmax;
     ptrdiff_t j = 0;
+    for (; j + 16 <= lim; j += 16) {
+        vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
+        vmax1 = vmaxq_f32(vmax1, vld1q_f32(row + j + 4));
+        vmax2 = vmaxq_f32(vmax2, vld1q_f32(row + j + 8));
+        vmax3 = vmaxq_f32(vmax3, vld1q_f32(row + j + 12));
+    }
+    vmax = vmaxq_f32(vmaxq_f32(vmax, vmax1), vmaxq_f32(vmax2, vmax3));
     for (; j + 4 <= lim; j += 4) vmax = vmaxq_f32(vmax, vld1q_f32(row + j));
     float mx = vmaxvq_f32(vmax);
     for (; j < lim; ++j) if (row[j] > mx) mx = row[j];
@@ -82,8 +90,23 @@ INLINE float mask_max_neon(const attend_softmax_step *st, ptrdiff_t r, float *ro
 
 INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m) {
     const float32x4_t vm = vdupq_n_f32(m);
-    float32x4_t vsum = vdupq_n_f32(0.0f);
+    float32x4_t vsum = vdupq_n_f32(0.0f), vsum1 = vsum, vsum2 = vsum, vsum3 = vsum;
     ptrdiff_t j = 0;
+    for (; j + 16 <= lim; j += 16) {   // four vectors at a time, four sums
+        float32x4_t e0 = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
+        float32x4_t e1 = exp2_q(vsubq_f32(vld1q_f32(row + j + 4), vm));
+        float32x4_t e2 = exp2_q(vsubq_f32(vld1q_f32(row + j + 8), vm));
+        float32x4_t e3 = exp2_q(vsubq_f32(vld1q_f32(row + j + 12), vm));
+        vst1q_f32(row + j, e0);
+        vst1q_f32(row + j + 4, e1);
+        vst1q_f32(row + j + 8, e2);
+        vst1q_f32(row + j + 12, e3);
+        vsum = vaddq_f32(vsum, e0);
+        vsum1 = vaddq_f32(vsum1, e1);
+        vsum2 = vaddq_f32(vsum2, e2);
+        vsum3 = vaddq_f32(vsum3, e3);
+    }
+    vsum = vaddq_f32(vaddq_f32(vsum, vsum1), vaddq_f32(vsum2, vsum3));
     for (; j + 4 <= lim; j += 4) {
         float32x4_t e = exp2_q(vsubq_f32(vld1q_f32(row + j), vm));
         vst1q_f32(row + j, e);
