@@ -56,12 +56,17 @@ enum AttentionBench {
         }
         let modes = causal.map { [$0] } ?? [false, true]
         var results: [Result] = []
-        if !json { print("    N  causal   median GFLOPS   best GFLOPS   median ms   peak RSS MiB   clean   others busy") }
+        // The machine's limit at this ISA and thread count, measured in the same sitting (`attend bench peak`).
+        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
+        if !json {
+            print("fp32 FMA peak of this machine (\(Kernels.activeISA), \(Kernels.maxThreads) thread(s)): \(f1(peak)) GFLOPS")
+            print("    N  causal   median GFLOPS   of peak   best GFLOPS   median ms   peak RSS MiB   clean   others busy")
+        }
         for size in n {
             for c in modes {
                 let r = time(n: size, causal: c, heads: heads, d: d, repeats: repeats, quietWait: quietWait)
                 results.append(r)
-                if !json { printRow(r) }
+                if !json { printRow(r, peak: peak) }
             }
         }
         if let largeN, largeN > 0 {
@@ -69,18 +74,19 @@ enum AttentionBench {
             let r = time(n: largeN, causal: !modes.contains(false), heads: min(heads, 12), d: d, repeats: 1, quietWait: quietWait,
                          warmUp: false, blockSeconds: 0)
             results.append(r)
-            if !json { printRow(r) }
+            if !json { printRow(r, peak: peak) }
         }
         if json {
             let rows = results.map { r in
                 "{\"N\": \(r.n), \"causal\": \(r.causal), \"heads\": \(r.heads), \"gflops\": \(f1(r.gflops)), \"gflops_best\": \(f1(r.bestGflops)), "
+                    + "\"fraction_of_fp32_peak\": \(String(format: "%.4f", r.gflops / peak)), "
                     + "\"median_ms\": \(String(format: "%.3f", r.median * 1e3)), \"blocks\": \(r.seconds.count), "
                     + "\"clean_blocks\": \(r.clean.count), \"waited_for_quiet_s\": \(f1(r.waited)), "
                     + "\"peak_rss_mib\": \(f1(r.peakRSSMiB)), "
                     + "\"others_busy\": \(r.medianOthersBusy.map { String(format: "%.3f", $0) } ?? "null")}"
             }
             print("{\"bench\": \"attention\", \"verified\": true, \"max_abs_err\": \(worst), \"isa\": \"\(Kernels.activeISA)\", "
-                  + "\"threads\": \(Kernels.maxThreads), \"batch\": 1, \"heads\": \(heads), \"head_dim\": \(d), "
+                  + "\"threads\": \(Kernels.maxThreads), \"peak_fp32_gflops\": \(f1(peak)), \"batch\": 1, \"heads\": \(heads), \"head_dim\": \(d), "
                   + "\"results\": [\(rows.joined(separator: ", "))]}")
         }
     }
@@ -161,10 +167,11 @@ enum AttentionBench {
                       waited: waited)
     }
 
-    static func printRow(_ r: Result) {
+    static func printRow(_ r: Result, peak: Double) {
         let busy = r.medianOthersBusy.map { String(format: "%.0f%%", $0 * 100) } ?? "?"
         print(String(format: "%5d  ", r.n) + (r.causal ? "   yes" : "    no")
-              + String(format: "  %14.1f  %12.1f  %10.2f  %13.1f  %6@  ", r.gflops, r.bestGflops, r.median * 1e3, r.peakRSSMiB,
+              + String(format: "  %14.1f  %7.1f%%  %12.1f  %10.2f  %13.1f  %6@  ", r.gflops, 100 * r.gflops / peak, r.bestGflops,
+                       r.median * 1e3, r.peakRSSMiB,
                        "\(r.clean.count)/\(r.seconds.count)" as NSString)
               + String(repeating: " ", count: Swift.max(0, 12 - busy.count)) + busy)
     }

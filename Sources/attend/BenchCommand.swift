@@ -10,9 +10,11 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         Kernels:
           gemm       single-precision C = A·B (and A·Bᵀ with B stored [n, k] like PyTorch Linear weights). \
-        Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs.
+        Reports GFLOPS = 2·m·n·k / time: median, min and max over --repeats runs, and the median's fraction of the fp32 \
+        FMA peak at the same ISA and thread count, measured first.
           attention  the fused kernel, batch 1, 12 heads, d = 64, N = 512…4096 causal and not (as bench_sdpa.py), \
-        GFLOPS = 4·N²·d per head (half when causal), then N = 32,768 with its peak RSS.
+        GFLOPS = 4·N²·d per head (half when causal) and their fraction of the fp32 peak, then N = 32,768 with its \
+        peak RSS.
           embed      sentence embeddings of --model (default all-MiniLM-L6-v2) on the baselines' workloads: \
         1,000 × 12 tokens and 256 × 128 tokens, batch 32, tokenisation and pooling included; sentences per second \
         and peak RSS. Pass the baselines' own sentences with --short/--long (../shared/baselines/make_sentences.py). \
@@ -162,10 +164,13 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode.failure
         }
 
+        // The machine's limit at this ISA and thread count, measured in the same sitting (`attend bench peak`).
+        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
         var rows: [String] = []
         if !json {
+            print("fp32 FMA peak of this machine (\(Kernels.activeISA), \(Kernels.maxThreads) thread(s)): \(Self.f1(peak)) GFLOPS")
             print("shape".padding(toLength: 30, withPad: " ", startingAt: 0)
-                  + "  median GFLOPS     min     max   median ms   per CPU-second")
+                  + "  median GFLOPS     min     max   median ms   per CPU-second   of peak")
         }
         for shape in shapes {
             let r = Self.time(shape, repeats: repeats)
@@ -173,17 +178,19 @@ struct BenchCommand: ParsableCommand {
                 rows.append("{\"m\": \(shape.m), \"k\": \(shape.k), \"n\": \(shape.n), \"trans_b\": \(shape.transB), "
                             + "\"gflops\": \(Self.f1(r.median)), \"gflops_min\": \(Self.f1(r.min)), "
                             + "\"gflops_max\": \(Self.f1(r.max)), \"ms\": \(String(format: "%.4f", r.ms)), "
-                            + "\"gflops_per_cpu_second\": \(Self.f1(r.perCore))}")
+                            + "\"gflops_per_cpu_second\": \(Self.f1(r.perCore)), "
+                            + "\"fraction_of_fp32_peak\": \(String(format: "%.4f", r.median / peak))}")
             } else {
                 print(shape.label.padding(toLength: 30, withPad: " ", startingAt: 0)
                       + Self.f1(r.median).leftPadded(16) + Self.f1(r.min).leftPadded(8)
                       + Self.f1(r.max).leftPadded(8) + String(format: "%12.3f", r.ms)
-                      + Self.f1(r.perCore).leftPadded(17))
+                      + Self.f1(r.perCore).leftPadded(17) + String(format: "%9.1f%%", 100 * r.median / peak))
             }
         }
         if json {
             print("{\"bench\": \"gemm\", \"verified\": true, \"isa\": \"\(Kernels.activeISA)\", "
-                  + "\"threads\": \(Kernels.maxThreads), \"repeats\": \(repeats), \"results\": [\(rows.joined(separator: ", "))]}")
+                  + "\"threads\": \(Kernels.maxThreads), \"repeats\": \(repeats), \"peak_fp32_gflops\": \(Self.f1(peak)), "
+                  + "\"results\": [\(rows.joined(separator: ", "))]}")
         }
     }
 

@@ -20,13 +20,21 @@ struct BenchCommandTests {
         #expect(o["heads"] as? Int == 3 && o["head_dim"] as? Int == 8)
         let rows = try #require(o["results"] as? [[String: Any]])
         #expect(rows.count == 1 && rows[0]["N"] as? Int == 5 && rows[0]["causal"] as? Bool == false)
+        // The fraction of peak is the row's GFLOPS over the peak measured in the same run (both rounded as printed).
+        let peak = try #require(o["peak_fp32_gflops"] as? Double), gflops = try #require(rows[0]["gflops"] as? Double)
+        let fraction = try #require(rows[0]["fraction_of_fp32_peak"] as? Double)
+        #expect(peak > 0 && abs(fraction * peak - gflops) <= 0.1 + 5e-5 * peak + 1e-3 * gflops)   // as printed: 0.1 GFLOPS, 4 decimals
     }
 
     @Test func gemmVerifiesOneShape() throws {
         let r = try CLI.run(["bench", "gemm", "--m", "7", "--n", "17", "--k", "5", "--trans-b", "--repeats", "1", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
-        let rows = try #require(try object(r.stdout)["results"] as? [[String: Any]])
+        let o = try object(r.stdout)
+        let rows = try #require(o["results"] as? [[String: Any]])
         #expect(rows.count == 1 && rows[0]["m"] as? Int == 7 && rows[0]["trans_b"] as? Bool == true)
+        let peak = try #require(o["peak_fp32_gflops"] as? Double), gflops = try #require(rows[0]["gflops"] as? Double)
+        let fraction = try #require(rows[0]["fraction_of_fp32_peak"] as? Double)
+        #expect(peak > 0 && abs(fraction * peak - gflops) <= 0.1 + 5e-5 * peak + 1e-3 * gflops)   // as printed: 0.1 GFLOPS, 4 decimals
     }
 
     @Test(arguments: [
