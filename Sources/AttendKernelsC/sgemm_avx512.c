@@ -12,9 +12,11 @@
 #define MR 6
 #define NR 64
 
-T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, const float *restrict b,
-                                     ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
-                                     float beta, ptrdiff_t mr, ptrdiff_t nr) {
+/// The tile's body: row r of A at a_r[p·ps] (packed: a_r = a + r, ps = MR; in place: a_r = row r, ps = 1).
+static inline __attribute__((always_inline)) T512 void kernel_body(
+    ptrdiff_t kc, const float *a0, const float *a1, const float *a2, const float *a3, const float *a4,
+    const float *a5, ptrdiff_t ps, const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
+    float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
     __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00;
     __m512 c10 = c00, c11 = c00, c12 = c00, c13 = c00;
     __m512 c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -23,7 +25,7 @@ T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, cons
     __m512 c50 = c00, c51 = c00, c52 = c00, c53 = c00;
 
 #define ATTEND_ROW(i)                                   \
-    ai = _mm512_set1_ps(a[i]);                          \
+    ai = _mm512_set1_ps(a##i[p * ps]);                  \
     c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);         \
     c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1);         \
     c##i##2 = _mm512_fmadd_ps(ai, b2, c##i##2);         \
@@ -36,7 +38,6 @@ T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, cons
         const __m512 b3 = _mm512_loadu_ps(b + 48);
         __m512 ai;
         ATTEND_ROW(0) ATTEND_ROW(1) ATTEND_ROW(2) ATTEND_ROW(3) ATTEND_ROW(4) ATTEND_ROW(5)
-        a += MR;
         b += ldb;
     }
 #undef ATTEND_ROW
@@ -83,6 +84,21 @@ T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, cons
     ATTEND_EDGE(0) ATTEND_EDGE(1) ATTEND_EDGE(2) ATTEND_EDGE(3) ATTEND_EDGE(4) ATTEND_EDGE(5)
 #undef ATTEND_EDGE
 #undef ATTEND_EDGE1
+}
+
+T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, const float *restrict b,
+                                     ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
+                                     float beta, ptrdiff_t mr, ptrdiff_t nr) {
+    kernel_body(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, ldb, c, ldc, alpha, beta, mr, nr);
+}
+
+/// The micro-kernel reading A in place: rows a + r·lda (rows past mr read row mr − 1 again, their sums unused).
+T512 static void sgemm_kernel_direct_a_avx512(ptrdiff_t kc, const float *restrict a, ptrdiff_t lda,
+                                              const float *restrict b, ptrdiff_t ldb, float *restrict c,
+                                              ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
+#define ROW(r) (a + ((r) < mr ? (r) : mr - 1) * lda)
+    kernel_body(kc, ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), 1, b, ldb, c, ldc, alpha, beta, mr, nr);
+#undef ROW
 }
 
 // Index tables that interleave six rows of 16 floats (r0..r5) into 96 floats p-major
@@ -337,7 +353,7 @@ T512 static void sgemm_dot_avx512(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float a
 
 static const attend_sgemm_ukernel ukernel_avx512 = {
     ATTEND_ISA_AVX512, MR, NR, sgemm_kernel_avx512, sgemm_pack_a_avx512, sgemm_pack_b_avx512,
-    sgemm_dot_avx512,
+    sgemm_dot_avx512, sgemm_kernel_direct_a_avx512,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_avx512(void) { return &ukernel_avx512; }

@@ -35,6 +35,7 @@ private struct Path: CustomStringConvertible {
     var dotMaxM = GEMMTuning().dotMaxM
     var dotMinK = GEMMTuning().dotMinK
     var kcMax = GEMMTuning().kcMax
+    var directA = GEMMTuning().directA
     var description: String { name }
 
     /// `settings` with this path's thread count and thresholds.
@@ -43,6 +44,7 @@ private struct Path: CustomStringConvertible {
         (settings.gemm.tinyWork, settings.gemm.workPerThread, settings.gemm.splitNMaxM) = (tinyWork, workPerThread, splitNMaxM)
         (settings.gemm.directBMaxM, settings.gemm.dotMaxM, settings.gemm.dotMinK) = (directBMaxM, dotMaxM, dotMinK)
         settings.gemm.kcMax = kcMax
+        settings.gemm.directA = directA
     }
 }
 
@@ -58,6 +60,10 @@ private let paths: [Path] = [
     Path(name: "2 threads, split M, k sliced by ≤ 50", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: 0,
          dotMaxM: 0, kcMax: 50),
     Path(name: "1 thread, split N, k sliced by ≤ 24", tinyWork: 0, splitNMaxM: .max, dotMaxM: 0, kcMax: 24),
+    Path(name: "2 threads, split N, A always packed", threads: 2, tinyWork: 0, workPerThread: 1, splitNMaxM: .max,
+         dotMaxM: 0, directA: false),
+    Path(name: "2 threads, split M, k sliced by ≤ 50, A always packed", threads: 2, tinyWork: 0, workPerThread: 1,
+         splitNMaxM: 0, dotMaxM: 0, kcMax: 50, directA: false),
     Path(name: "2 threads, default thresholds", threads: 2),
 ]
 
@@ -94,6 +100,33 @@ struct GEMMTests {
 
     @Test("blocking and model shapes", arguments: blockingCases)
     func blocking(_ c: GEMMCase) { checkAllPaths(c) }
+
+    /// The in-place-A micro-kernel sums the same products in the same order as the packed one: the same bits, on
+    /// every ISA (those without one pack either way), split N and split M, with k in one slice and in several.
+    @Test("A read in place gives the packed kernel's bits", arguments: (sweepCases + blockingCases).filter { !$0.transA })
+    func directABits(_ c: GEMMCase) {
+        var rng = SeededRNG(seed: c.seed)
+        let (bRows, bCols) = c.transB ? (c.n, c.k) : (c.k, c.n)
+        let lda = c.k + c.padA, ldb = bCols + c.padB, ldc = c.n + c.padC
+        let a = (0..<(c.m * lda)).map { _ in rng.float() }
+        let b = (0..<(bRows * ldb)).map { _ in rng.float() }
+        let c0: [Float] = (0..<(c.m * ldc)).map { _ in rng.float() }
+        for isa in KernelISA.supported {
+            for (splitNMaxM, kcMax) in [(Int.max, GEMMTuning().kcMax), (0, GEMMTuning().kcMax), (0, 50), (Int.max, 24)] {
+                var outs: [[UInt32]] = []
+                for directA in [true, false] {
+                    var out = c0
+                    Kernels.withSettings({
+                        $0.isa = isa; $0.maxThreads = 2
+                        ($0.gemm.tinyWork, $0.gemm.workPerThread, $0.gemm.dotMaxM, $0.gemm.directBMaxM) = (0, 1, 0, 0)
+                        ($0.gemm.splitNMaxM, $0.gemm.kcMax, $0.gemm.directA) = (splitNMaxM, kcMax, directA)
+                    }) { run(c, a, lda, b, ldb, &out, ldc, reference: false) }
+                    outs.append(out.map(\.bitPattern))
+                }
+                #expect(outs[0] == outs[1], "\(c.testDescription) isa=\(isa) splitNMaxM=\(splitNMaxM) kcMax=\(kcMax)")
+            }
+        }
+    }
 
     @Test("alpha and beta", arguments: [Float(1), -2, 0.5], [Float(0), 1, -0.5, 3])
     func alphaBeta(alpha: Float, beta: Float) {

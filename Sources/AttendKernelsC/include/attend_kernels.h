@@ -45,6 +45,12 @@ typedef void (*attend_sgemm_dot_fn)(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float
                                     const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                     float beta, float *c, ptrdiff_t ldc);
 
+/// The micro-kernel with A read in place: row r (< mr) of the tile's A at a + r·lda, element p at row[p]; otherwise
+/// as attend_sgemm_kernel_fn.
+typedef void (*attend_sgemm_direct_a_fn)(ptrdiff_t kc, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                         float *c, ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr,
+                                         ptrdiff_t nr);
+
 /// One ISA's micro-kernel, its register-tile shape and its packing routines.
 typedef struct {
     attend_isa isa;
@@ -55,6 +61,8 @@ typedef struct {
     attend_sgemm_pack_b_fn pack_b;
     /// The A·Bᵀ dot-product kernel, or NULL when this ISA has none (use packing instead).
     attend_sgemm_dot_fn dot;
+    /// The micro-kernel reading A in place (no packing of A), or NULL when this ISA has none.
+    attend_sgemm_direct_a_fn direct_a;
 } attend_sgemm_ukernel;
 
 /// The micro-kernel set for `isa`, or the generic one when this build or CPU lacks `isa`.

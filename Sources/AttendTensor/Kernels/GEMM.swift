@@ -74,7 +74,7 @@ enum GEMM {
         if let packedB, transB, !transA, packedB.n == n, packedB.k == k, packedB.isUsable(with: uk, kc: kc) { packed = packedB }
         let job = Job(uk: uk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, packed: packed, epilogue: epilogue,
-                      directBMaxM: tuning.directBMaxM)
+                      directBMaxM: tuning.directBMaxM, directA: tuning.directA)
         let rowSlivers = (m + job.mr - 1) / job.mr
         let colSlivers = (n + job.nr - 1) / job.nr
         let byWork = Int(min(work / Double(Swift.max(tuning.workPerThread, 1)), Double(Int.max / 2)))
@@ -163,6 +163,8 @@ private final class TaskBox {
 /// write disjoint tiles of C.
 private struct Job: @unchecked Sendable {
     let kernel: attend_sgemm_kernel_fn
+    /// The micro-kernel reading A in place, when the ISA has one, `!transA` and the tuning allows it.
+    let directA: attend_sgemm_direct_a_fn?
     let packA: attend_sgemm_pack_a_fn
     let packB: attend_sgemm_pack_b_fn
     let mr: Int, nr: Int
@@ -183,9 +185,10 @@ private struct Job: @unchecked Sendable {
     init(uk: attend_sgemm_ukernel, transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, packed: PackedWeights?, epilogue: GEMM.Epilogue?,
-         directBMaxM: Int) {
+         directBMaxM: Int, directA: Bool) {
         // The C table always fills every entry; the optionals come from C's nullable pointers.
         kernel = uk.kernel!
+        self.directA = directA && !transA ? uk.direct_a : nil
         packA = uk.pack_a!
         packB = uk.pack_b!
         mr = Int(uk.mr)
@@ -211,6 +214,18 @@ private struct Job: @unchecked Sendable {
 
     /// Floats in a packed B panel of `cols` columns (rounded up to NR, KC deep).
     func bPanelFloats(cols: Int) -> Int { ((min(GEMM.nc, cols) + nr - 1) / nr) * nr * kc }
+
+    /// All MR-row tiles of one column sliver with A read in place: C[ic ..< ic+mcur, sliver] op= A[ic…, pc…] · Bsliver.
+    @inline(__always)
+    func macroRowDirect(_ direct: attend_sgemm_direct_a_fn, ic: Int, pc: Int, mcur: Int, kcur: Int,
+                        bSliver: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, nrcur: Int,
+                        beta: Float) {
+        var ir = 0
+        while ir < mcur {
+            direct(kcur, aAt(ic + ir, pc), lda, bSliver, bStride, c + ir * ldc, ldc, alpha, beta, min(mr, mcur - ir), nrcur)
+            ir += mr
+        }
+    }
 
     /// All MR-row tiles of one column sliver: C[ic ..< ic+mcur, sliver] op= Apacked · Bsliver.
     @inline(__always)
@@ -247,9 +262,11 @@ private struct Job: @unchecked Sendable {
                 let kcur = min(kc, k - pc)
                 let betaNow: Float = pc == 0 ? beta : 1
                 let lastSlice = pc + kcur >= k
-                GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
-                    let i0 = item * sliverChunk * mr
-                    packA(transA ? 1 : 0, aAt(i0, pc), lda, min(sliverChunk * mr, m - i0), kcur, aBuf + i0 * kcur)
+                if directA == nil {
+                    GEMM.parallelFor((rowSlivers + sliverChunk - 1) / sliverChunk, threads: threads) { item in
+                        let i0 = item * sliverChunk * mr
+                        packA(transA ? 1 : 0, aAt(i0, pc), lda, min(sliverChunk * mr, m - i0), kcur, aBuf + i0 * kcur)
+                    }
                 }
                 GEMM.parallelFor((n + colChunk - 1) / colChunk, threads: threads, scratch: packed == nil ? kc * nr : 0) { item, bBuf in
                     let j1 = min(n, (item + 1) * colChunk)
@@ -264,8 +281,13 @@ private struct Job: @unchecked Sendable {
                         } else {
                             packB(transB ? 1 : 0, bAt(pc, j), ldb, kcur, nrcur, bBuf)
                         }
-                        macroRow(aBuf: aBuf, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
-                                 c: c + j, nrcur: nrcur, beta: betaNow)
+                        if let directA {
+                            macroRowDirect(directA, ic: 0, pc: pc, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
+                                           c: c + j, nrcur: nrcur, beta: betaNow)
+                        } else {
+                            macroRow(aBuf: aBuf, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
+                                     c: c + j, nrcur: nrcur, beta: betaNow)
+                        }
                         if lastSlice { epilogue?(c + j, m, nrcur, j) }
                     }
                 }
@@ -295,12 +317,17 @@ private struct Job: @unchecked Sendable {
                     }
                     GEMM.parallelFor(rowItems, threads: threads, scratch: rowBlock * kcur) { item, aBuf in
                         let ic = item * rowBlock, mcur = min(rowBlock, m - ic)
-                        packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf)
+                        if directA == nil { packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf) }
                         for s in 0..<slivers {
                             let jr = s * nr
                             let bSliver = packed?.sliver(pc: pc, j: jc + jr) ?? UnsafePointer(bBuf + s * kcur * nr)
-                            macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
-                                     c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
+                            if let directA {
+                                macroRowDirect(directA, ic: ic, pc: pc, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
+                                               c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
+                            } else {
+                                macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
+                                         c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
+                            }
                         }
                         if lastSlice { epilogue?(c + (ic * ldc + jc), mcur, ncur, jc) }
                     }
