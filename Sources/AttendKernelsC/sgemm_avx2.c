@@ -13,13 +13,15 @@
 #define MR 6
 #define NR 16
 
-T256 static void sgemm_kernel_avx2(ptrdiff_t kc, const float *restrict a, const float *restrict b,
-                                   ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
-                                   float beta, ptrdiff_t mr, ptrdiff_t nr) {
+/// The tile's body: row r of A at a_r[p·ps] (packed: a_r = a + r, ps = MR; in place: a_r = row r, ps = 1).
+static inline __attribute__((always_inline)) T256 void kernel_body(
+    ptrdiff_t kc, const float *a0, const float *a1, const float *a2, const float *a3, const float *a4,
+    const float *a5, ptrdiff_t ps, const float *restrict b, ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc,
+    float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 #define ATTEND_ROW(i)                                   \
-    ai = _mm256_broadcast_ss(a + (i));                  \
+    ai = _mm256_broadcast_ss(a##i + p * ps);            \
     c##i##0 = _mm256_fmadd_ps(ai, b0, c##i##0);         \
     c##i##1 = _mm256_fmadd_ps(ai, b1, c##i##1);
     for (ptrdiff_t p = 0; p < kc; ++p) {
@@ -27,7 +29,6 @@ T256 static void sgemm_kernel_avx2(ptrdiff_t kc, const float *restrict a, const 
         const __m256 b1 = _mm256_loadu_ps(b + 8);
         __m256 ai;
         ATTEND_ROW(0) ATTEND_ROW(1) ATTEND_ROW(2) ATTEND_ROW(3) ATTEND_ROW(4) ATTEND_ROW(5)
-        a += MR;
         b += ldb;
     }
 #undef ATTEND_ROW
@@ -54,6 +55,21 @@ T256 static void sgemm_kernel_avx2(ptrdiff_t kc, const float *restrict a, const 
     ATTEND_SPILL(0) ATTEND_SPILL(1) ATTEND_SPILL(2) ATTEND_SPILL(3) ATTEND_SPILL(4) ATTEND_SPILL(5)
 #undef ATTEND_SPILL
     attend_store_tile(tile, NR, c, ldc, alpha, beta, mr, nr);
+}
+
+T256 static void sgemm_kernel_avx2(ptrdiff_t kc, const float *restrict a, const float *restrict b,
+                                   ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
+                                   float beta, ptrdiff_t mr, ptrdiff_t nr) {
+    kernel_body(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, ldb, c, ldc, alpha, beta, mr, nr);
+}
+
+/// The micro-kernel reading A in place: rows a + r·lda (rows past mr read row mr − 1 again, their sums unused).
+T256 static void sgemm_kernel_direct_a_avx2(ptrdiff_t kc, const float *restrict a, ptrdiff_t lda,
+                                            const float *restrict b, ptrdiff_t ldb, float *restrict c,
+                                            ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
+#define ROW(r) (a + ((r) < mr ? (r) : mr - 1) * lda)
+    kernel_body(kc, ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), 1, b, ldb, c, ldc, alpha, beta, mr, nr);
+#undef ROW
 }
 
 T256 static void sgemm_pack_a_avx2(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t mc,
@@ -128,7 +144,7 @@ T256 static void sgemm_dot_avx2(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alp
 
 static const attend_sgemm_ukernel ukernel_avx2 = {
     ATTEND_ISA_AVX2, MR, NR, sgemm_kernel_avx2, sgemm_pack_a_avx2, sgemm_pack_b_avx2,
-    sgemm_dot_avx2,
+    sgemm_dot_avx2, sgemm_kernel_direct_a_avx2,
 };
 
 const attend_sgemm_ukernel *attend_sgemm_ukernel_avx2(void) { return &ukernel_avx2; }

@@ -35,7 +35,7 @@ private struct Path: CustomStringConvertible {
     var dotMaxM = GEMMTuning().dotMaxM
     var dotMinK = GEMMTuning().dotMinK
     var kcMax = GEMMTuning().kcMax
-    var directA = GEMMTuning().directA
+    var directA = true   // Kernels.gemmReadsAInPlace
     var description: String { name }
 
     /// `settings` with this path's thread count and thresholds.
@@ -44,7 +44,6 @@ private struct Path: CustomStringConvertible {
         (settings.gemm.tinyWork, settings.gemm.workPerThread, settings.gemm.splitNMaxM) = (tinyWork, workPerThread, splitNMaxM)
         (settings.gemm.directBMaxM, settings.gemm.dotMaxM, settings.gemm.dotMinK) = (directBMaxM, dotMaxM, dotMinK)
         settings.gemm.kcMax = kcMax
-        settings.gemm.directA = directA
     }
 }
 
@@ -119,8 +118,8 @@ struct GEMMTests {
                     Kernels.withSettings({
                         $0.isa = isa; $0.maxThreads = 2
                         ($0.gemm.tinyWork, $0.gemm.workPerThread, $0.gemm.dotMaxM, $0.gemm.directBMaxM) = (0, 1, 0, 0)
-                        ($0.gemm.splitNMaxM, $0.gemm.kcMax, $0.gemm.directA) = (splitNMaxM, kcMax, directA)
-                    }) { run(c, a, lda, b, ldb, &out, ldc, reference: false) }
+                        ($0.gemm.splitNMaxM, $0.gemm.kcMax) = (splitNMaxM, kcMax)
+                    }) { Kernels.$gemmReadsAInPlace.withValue(directA) { run(c, a, lda, b, ldb, &out, ldc, reference: false) } }
                     outs.append(out.map(\.bitPattern))
                 }
                 #expect(outs[0] == outs[1], "\(c.testDescription) isa=\(isa) splitNMaxM=\(splitNMaxM) kcMax=\(kcMax)")
@@ -240,7 +239,7 @@ private func checkAllPaths(_ c: GEMMCase) {
         for path in paths {
             var got = c0
             Kernels.withSettings({ path.apply(to: &$0); $0.isa = isa }) {
-                run(c, a, lda, b, ldb, &got, ldc, reference: false)
+                Kernels.$gemmReadsAInPlace.withValue(path.directA) { run(c, a, lda, b, ldb, &got, ldc, reference: false) }
             }
             compare(got, expected, ldc: ldc, n: c.n, sentinel: sentinel, atol: atol, rtol: rtol,
                     label: "\(c.testDescription) isa=\(isa) path=\(path)")

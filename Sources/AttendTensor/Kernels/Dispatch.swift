@@ -11,6 +11,14 @@ public enum Kernels {
     /// `Kernels.$useReference.withValue(true) { … }`. Read on the calling thread at each kernel's entry.
     @TaskLocal public static var useReference = false
 
+    /// With `!transA`, the GEMM's in-place-A micro-kernel (on ISAs that have one) reads A's rows where they are
+    /// instead of packing them into slivers: the same sums in the same order, so the same bits. Tests turn it off
+    /// to check the packed path: `Kernels.$gemmReadsAInPlace.withValue(false) { … }`. A task-local switch beside
+    /// ``settings`` rather than a field of ``GEMMTuning``: with one more field in ``KernelSettings`` the debug test
+    /// build (Swift 6.3.1) crashed reading the task-local settings from an unstructured child task
+    /// (ConcurrencyTests.settingsStayWithTheirTask, a bad pointer at 0x8008, every run).
+    @TaskLocal public static var gemmReadsAInPlace = true
+
     /// Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`,
     /// `op(A)` is `[m, k]`, `op(B)` is `[k, n]`, `C` is `[m, n]`.
     /// With `transA` A is stored `[k, m]`; with `transB` B is stored `[n, k]` (PyTorch's Linear layout).

@@ -74,7 +74,7 @@ enum GEMM {
         if let packedB, transB, !transA, packedB.n == n, packedB.k == k, packedB.isUsable(with: uk, kc: kc) { packed = packedB }
         let job = Job(uk: uk, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, packed: packed, epilogue: epilogue,
-                      directBMaxM: tuning.directBMaxM, directA: tuning.directA)
+                      directBMaxM: tuning.directBMaxM, directA: Kernels.gemmReadsAInPlace)
         let rowSlivers = (m + job.mr - 1) / job.mr
         let colSlivers = (n + job.nr - 1) / job.nr
         let byWork = Int(min(work / Double(Swift.max(tuning.workPerThread, 1)), Double(Int.max / 2)))

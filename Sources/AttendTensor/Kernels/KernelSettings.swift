@@ -61,9 +61,6 @@ public struct GEMMTuning: Sendable, Equatable {
     public var dotMaxM = 64
     /// …and k at least this: with shallower k the kernel's final reductions outweigh its FMAs.
     public var dotMinK = 128
-    /// With `!transA`, the ISA's in-place-A micro-kernel (if any) reads A's rows where they are instead of packing
-    /// them into slivers. Same sums in the same order as the packed kernel: the bits do not change.
-    public var directA = true
 
     public init() {}
 
