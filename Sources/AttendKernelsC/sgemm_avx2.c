@@ -57,20 +57,7 @@ static inline __attribute__((always_inline)) T256 void kernel_body(
     attend_store_tile(tile, NR, c, ldc, alpha, beta, mr, nr);
 }
 
-T256 static void sgemm_kernel_avx2(ptrdiff_t kc, const float *restrict a, const float *restrict b,
-                                   ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
-                                   float beta, ptrdiff_t mr, ptrdiff_t nr) {
-    kernel_body(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, ldb, c, ldc, alpha, beta, mr, nr);
-}
-
-/// The micro-kernel reading A in place: rows a + r·lda (rows past mr read row mr − 1 again, their sums unused).
-T256 static void sgemm_kernel_direct_a_avx2(ptrdiff_t kc, const float *restrict a, ptrdiff_t lda,
-                                            const float *restrict b, ptrdiff_t ldb, float *restrict c,
-                                            ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
-#define ROW(r) (a + ((r) < mr ? (r) : mr - 1) * lda)
-    kernel_body(kc, ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), 1, b, ldb, c, ldc, alpha, beta, mr, nr);
-#undef ROW
-}
+ATTEND_SGEMM_KERNELS_6(T256, sgemm_kernel_avx2, sgemm_kernel_direct_a_avx2)
 
 T256 static void sgemm_pack_a_avx2(int trans_a, const float *a, ptrdiff_t lda, ptrdiff_t mc,
                                    ptrdiff_t kc, float *dst) {

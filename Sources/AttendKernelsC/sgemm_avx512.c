@@ -86,20 +86,7 @@ static inline __attribute__((always_inline)) T512 void kernel_body(
 #undef ATTEND_EDGE1
 }
 
-T512 static void sgemm_kernel_avx512(ptrdiff_t kc, const float *restrict a, const float *restrict b,
-                                     ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha,
-                                     float beta, ptrdiff_t mr, ptrdiff_t nr) {
-    kernel_body(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, MR, b, ldb, c, ldc, alpha, beta, mr, nr);
-}
-
-/// The micro-kernel reading A in place: rows a + r·lda (rows past mr read row mr − 1 again, their sums unused).
-T512 static void sgemm_kernel_direct_a_avx512(ptrdiff_t kc, const float *restrict a, ptrdiff_t lda,
-                                              const float *restrict b, ptrdiff_t ldb, float *restrict c,
-                                              ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) {
-#define ROW(r) (a + ((r) < mr ? (r) : mr - 1) * lda)
-    kernel_body(kc, ROW(0), ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), 1, b, ldb, c, ldc, alpha, beta, mr, nr);
-#undef ROW
-}
+ATTEND_SGEMM_KERNELS_6(T512, sgemm_kernel_avx512, sgemm_kernel_direct_a_avx512)
 
 // Index tables that interleave six rows of 16 floats (r0..r5) into 96 floats p-major
 // (dst[p·6 + r]). Step 1 zips row pairs: P01 = (r0[p], r1[p]) pairs for p 0..7 ("lo") or 8..15

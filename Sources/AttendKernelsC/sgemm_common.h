@@ -91,4 +91,22 @@ static inline void attend_pack_b_plain(int trans_b, const float *b, ptrdiff_t ld
     }
 }
 
+/// Defines the packed micro-kernel `packed` (attend_sgemm_kernel_fn) and the in-place-A one `direct`
+/// (attend_sgemm_direct_a_fn) of a 6-row kernel file around its `kernel_body(kc, a0, …, a5, ps, b, ldb, c, ldc,
+/// alpha, beta, mr, nr)`, which reads row r of A at a_r[p·ps]: packed, a_r = a + r and ps = 6 (the sliver layout);
+/// in place, a_r = a + r·lda and ps = 1, rows past mr reading row mr − 1 again (their sums are never stored). One
+/// body, so the two kernels add the same products in the same order: the same bits.
+#define ATTEND_SGEMM_KERNELS_6(attr, packed, direct)                                                              \
+    attr static void packed(ptrdiff_t kc, const float *restrict a, const float *restrict b, ptrdiff_t ldb,        \
+                            float *restrict c, ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, ptrdiff_t nr) { \
+        kernel_body(kc, a, a + 1, a + 2, a + 3, a + 4, a + 5, 6, b, ldb, c, ldc, alpha, beta, mr, nr);           \
+    }                                                                                                              \
+    attr static void direct(ptrdiff_t kc, const float *restrict a, ptrdiff_t lda, const float *restrict b,        \
+                            ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha, float beta, ptrdiff_t mr, \
+                            ptrdiff_t nr) {                                                                        \
+        const float *row[6];                                                                                       \
+        for (int r = 0; r < 6; ++r) row[r] = a + (r < mr ? r : mr - 1) * lda;                                      \
+        kernel_body(kc, row[0], row[1], row[2], row[3], row[4], row[5], 1, b, ldb, c, ldc, alpha, beta, mr, nr); \
+    }
+
 #endif
