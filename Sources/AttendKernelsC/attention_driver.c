@@ -187,6 +187,13 @@ static void pf_step(prefetcher *pf) {
     }
 }
 
+/// Spreads the lines of `pf`'s regions over about `calls` calls of pf_step (at least 8 lines a call).
+static void pf_pace(prefetcher *pf, ptrdiff_t calls) {
+    ptrdiff_t total = 0;
+    for (int r = 0; r < pf->regions; ++r) total += pf->rows[r] * ((pf->bytes[r] + 63) / 64 + 1);
+    pf->per_call = max_pd(8, (total + calls - 1) / max_pd(calls, 1));
+}
+
 /// The item's batch, kv head and query rows [c0, c1).
 static void item_bounds(const attend_attention_problem *p, const attend_attention_plan *plan, ptrdiff_t item,
                         ptrdiff_t *b, ptrdiff_t *kvh, ptrdiff_t *c0, ptrdiff_t *c1) {
@@ -217,9 +224,7 @@ static void pf_plan(prefetcher *pf, const attend_attention_problem *p, const att
         pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, p->o_layout.row,
                c1 - c0, p->dv, 1);
     }
-    ptrdiff_t total = 0;
-    for (int r = 0; r < pf->regions; ++r) total += pf->rows[r] * ((pf->bytes[r] + 63) / 64 + 1);
-    pf->per_call = max_pd(8, (total + calls - 1) / max_pd(calls, 1));
+    pf_pace(pf, calls);
 }
 
 /// Sets `pf` up for the Q and O rows [r0, r1) of query head h in batch b, spread over about `calls` calls of
@@ -231,9 +236,7 @@ static void pf_plan_rows(prefetcher *pf, const attend_attention_problem *p, ptrd
            p->dk, 0);
     pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + r0 * p->o_layout.row, p->o_layout.row, r1 - r0,
            p->dv, 1);
-    ptrdiff_t total = 0;
-    for (int r = 0; r < pf->regions; ++r) total += pf->rows[r] * ((pf->bytes[r] + 63) / 64 + 1);
-    pf->per_call = max_pd(8, (total + calls - 1) / max_pd(calls, 1));
+    pf_pace(pf, calls);
 }
 
 /// One query block [q0, q0 + nq) of head h in batch b against keys [0, lk_eff).
