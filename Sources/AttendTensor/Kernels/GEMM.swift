@@ -215,26 +215,18 @@ private struct Job: @unchecked Sendable {
     /// Floats in a packed B panel of `cols` columns (rounded up to NR, KC deep).
     func bPanelFloats(cols: Int) -> Int { ((min(GEMM.nc, cols) + nr - 1) / nr) * nr * kc }
 
-    /// All MR-row tiles of one column sliver with A read in place: C[ic ..< ic+mcur, sliver] op= A[ic…, pc…] · Bsliver.
+    /// All MR-row tiles of one column sliver: C[ic ..< ic+mcur, sliver] op= op(A)[ic…, pc…] · Bsliver, with A
+    /// read in place by ``directA`` when there is one, else from `aBuf`, the rows packed by ``packA``.
     @inline(__always)
-    func macroRowDirect(_ direct: attend_sgemm_direct_a_fn, ic: Int, pc: Int, mcur: Int, kcur: Int,
-                        bSliver: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, nrcur: Int,
-                        beta: Float) {
-        var ir = 0
-        while ir < mcur {
-            direct(kcur, aAt(ic + ir, pc), lda, bSliver, bStride, c + ir * ldc, ldc, alpha, beta, min(mr, mcur - ir), nrcur)
-            ir += mr
-        }
-    }
-
-    /// All MR-row tiles of one column sliver: C[ic ..< ic+mcur, sliver] op= Apacked · Bsliver.
-    @inline(__always)
-    func macroRow(aBuf: UnsafeMutablePointer<Float>, mcur: Int, kcur: Int, bSliver: UnsafePointer<Float>,
+    func macroRow(aBuf: UnsafeMutablePointer<Float>, ic: Int, pc: Int, mcur: Int, kcur: Int, bSliver: UnsafePointer<Float>,
                   bStride: Int, c: UnsafeMutablePointer<Float>, nrcur: Int, beta: Float) {
         var ir = 0
         while ir < mcur {
-            kernel(kcur, aBuf + ir * kcur, bSliver, bStride, c + ir * ldc, ldc, alpha, beta,
-                   min(mr, mcur - ir), nrcur)
+            if let directA {
+                directA(kcur, aAt(ic + ir, pc), lda, bSliver, bStride, c + ir * ldc, ldc, alpha, beta, min(mr, mcur - ir), nrcur)
+            } else {
+                kernel(kcur, aBuf + ir * kcur, bSliver, bStride, c + ir * ldc, ldc, alpha, beta, min(mr, mcur - ir), nrcur)
+            }
             ir += mr
         }
     }
@@ -257,7 +249,8 @@ private struct Job: @unchecked Sendable {
         let rowSlivers = (m + mr - 1) / mr
         let sliverChunk = GEMM.chunk(rowSlivers, threads: threads, multiple: 1)
         let colChunk = GEMM.chunk(n, threads: threads, multiple: nr)
-        GEMMBuffers.with(floats: rowSlivers * mr * kc) { aBuf in
+        // Packed A, all of it (none when A is read in place).
+        GEMMBuffers.with(floats: directA == nil ? rowSlivers * mr * kc : 0) { aBuf in
             for pc in stride(from: 0, to: k, by: kc) {
                 let kcur = min(kc, k - pc)
                 let betaNow: Float = pc == 0 ? beta : 1
@@ -281,13 +274,8 @@ private struct Job: @unchecked Sendable {
                         } else {
                             packB(transB ? 1 : 0, bAt(pc, j), ldb, kcur, nrcur, bBuf)
                         }
-                        if let directA {
-                            macroRowDirect(directA, ic: 0, pc: pc, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
-                                           c: c + j, nrcur: nrcur, beta: betaNow)
-                        } else {
-                            macroRow(aBuf: aBuf, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
-                                     c: c + j, nrcur: nrcur, beta: betaNow)
-                        }
+                        macroRow(aBuf: aBuf, ic: 0, pc: pc, mcur: m, kcur: kcur, bSliver: bSliver, bStride: bStride,
+                                 c: c + j, nrcur: nrcur, beta: betaNow)
                         if lastSlice { epilogue?(c + j, m, nrcur, j) }
                     }
                 }
@@ -315,19 +303,14 @@ private struct Job: @unchecked Sendable {
                             packB(transB ? 1 : 0, bAt(pc, jc + j0), ldb, kcur, cols, bBuf + s0 * kcur * nr)
                         }
                     }
-                    GEMM.parallelFor(rowItems, threads: threads, scratch: rowBlock * kcur) { item, aBuf in
+                    GEMM.parallelFor(rowItems, threads: threads, scratch: directA == nil ? rowBlock * kcur : 0) { item, aBuf in
                         let ic = item * rowBlock, mcur = min(rowBlock, m - ic)
                         if directA == nil { packA(transA ? 1 : 0, aAt(ic, pc), lda, mcur, kcur, aBuf) }
                         for s in 0..<slivers {
                             let jr = s * nr
                             let bSliver = packed?.sliver(pc: pc, j: jc + jr) ?? UnsafePointer(bBuf + s * kcur * nr)
-                            if let directA {
-                                macroRowDirect(directA, ic: ic, pc: pc, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
-                                               c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
-                            } else {
-                                macroRow(aBuf: aBuf, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
-                                         c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
-                            }
+                            macroRow(aBuf: aBuf, ic: ic, pc: pc, mcur: mcur, kcur: kcur, bSliver: bSliver, bStride: nr,
+                                     c: c + (ic * ldc + jc + jr), nrcur: min(nr, ncur - jr), beta: betaNow)
                         }
                         if lastSlice { epilogue?(c + (ic * ldc + jc), mcur, ncur, jc) }
                     }
