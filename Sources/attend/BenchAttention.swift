@@ -56,10 +56,9 @@ enum AttentionBench {
         }
         let modes = causal.map { [$0] } ?? [false, true]
         var results: [Result] = []
-        // The machine's limit at this ISA and thread count, measured in the same sitting (`attend bench peak`).
-        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
+        let peak = SittingPeak.measure()
         if !json {
-            print("fp32 FMA peak of this machine (\(Kernels.activeISA), \(Kernels.maxThreads) thread(s)): \(f1(peak)) GFLOPS")
+            print(SittingPeak.line(peak))
             print("    N  causal   median GFLOPS   of peak   best GFLOPS   median ms   peak RSS MiB   clean   others busy")
         }
         for size in n {

@@ -164,11 +164,10 @@ struct BenchCommand: ParsableCommand {
             throw ExitCode.failure
         }
 
-        // The machine's limit at this ISA and thread count, measured in the same sitting (`attend bench peak`).
-        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
+        let peak = SittingPeak.measure()
         var rows: [String] = []
         if !json {
-            print("fp32 FMA peak of this machine (\(Kernels.activeISA), \(Kernels.maxThreads) thread(s)): \(Self.f1(peak)) GFLOPS")
+            print(SittingPeak.line(peak))
             print("shape".padding(toLength: 30, withPad: " ", startingAt: 0)
                   + "  median GFLOPS     min     max   median ms   per CPU-second   of peak")
         }

@@ -122,7 +122,7 @@ extension BenchCommand {
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         let rss = peakRSSMiB()
         // Useful work per sentence and the machine's limit, for a fraction of peak comparable across machines.
-        let peak = Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads
+        let peak = SittingPeak.measure()
         func gflops(_ r: EmbedBench.Result) -> Double { embedder.model.flops(tokens: r.tokens) * r.sentencesPerSecond / 1e9 }
         if json {
             print(JSONValue.object([
@@ -161,7 +161,7 @@ extension BenchCommand {
                   + padLeft("\(r.clean.count)/\(r.times.count)", 7) + String(format: "%13.1f", r.sentencesPerSecond)
                   + String(format: "%8.1f%8.1f%%", gflops(r), 100 * gflops(r) / peak))
         }
-        print("fp32 FMA peak of this machine (\(Kernels.activeISA), all threads): " + String(format: "%.1f", peak) + " GFLOPS (attend bench peak)")
+        print(SittingPeak.line(peak))
         print(String(format: "peak RSS %.1f MiB", rss))
     }
 }

@@ -1,3 +1,4 @@
+import Attend
 import Foundation
 
 /// Busy CPU time of the whole machine (/proc/stat) and of this process, to tell a slow kernel from a
@@ -52,4 +53,15 @@ func peakRSSMiB() -> Double {
     getrusage(RUSAGE_SELF, &usage)
     return Double(usage.ru_maxrss) / 1024 / 1024   // bytes on Darwin
     #endif
+}
+
+/// The limit every bench divides by: the fp32 FMA peak at the active ISA on ``Kernels/maxThreads`` threads,
+/// measured in the same run (as `attend bench peak` measures it, over 0.2 s).
+enum SittingPeak {
+    static func measure() -> Double { Kernels.measurePeak(isa: Kernels.activeISA, seconds: 0.2).fp32AllThreads }
+
+    /// The line that states it above (or below) a bench's table.
+    static func line(_ peak: Double) -> String {
+        "fp32 FMA peak of this machine (\(Kernels.activeISA), \(Kernels.maxThreads) thread(s)): " + String(format: "%.1f", peak) + " GFLOPS"
+    }
 }
