@@ -38,6 +38,19 @@ struct EmbedThreadsTests {
         #expect(reports == reports.sorted() && reports.first ?? 0 > 0 && reports.last == Self.texts.count)
     }
 
+    /// 25 texts in batches of at most 4 are seven batches of 3 or 4, not six of 4 and one of 1: with threads taking
+    /// whole batches, a short batch left one thread idle while the other finished a full one.
+    @Test func batchesAreEqualInSize() throws {
+        let e = try MiniLM.embedder()
+        var reports: [Int] = []
+        _ = try Kernels.withSettings({ $0.maxThreads = 1 }) {
+            try e.embed(Self.texts, batchSize: 4) { done, _ in reports.append(done) }
+        }
+        let sizes = zip(reports, [0] + reports).map { $0 - $1 }
+        #expect(sizes.count == 7 && sizes.allSatisfy { $0 == 3 || $0 == 4 }, "batch sizes \(sizes)")
+        #expect(reports.last == Self.texts.count)
+    }
+
     /// One batch keeps every thread for its kernels (the serial path), and gives the same vectors as one thread
     /// within rounding (the threads split the products' rows and columns, not their sums).
     @Test func oneBatchUsesTheKernelsThreads() throws {

@@ -118,7 +118,8 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// Texts per forward pass when the caller does not say: `embed`'s default, and the CLI's `--batch-size`.
     public static let defaultBatchSize = 32
 
-    /// Embeds texts in batches of similar length (padding costs little); the order of the result is the input's.
+    /// Embeds texts in batches of similar length (padding costs little) and of equal size (at most `batchSize`, sizes
+    /// differing by at most one); the order of the result is the input's.
     ///
     /// With several batches and several threads (``Kernels/settings``), the threads run whole batches side by
     /// side, each with single-threaded kernels, longest batches first: nothing waits at a barrier between two
@@ -128,8 +129,13 @@ public final class SentenceEmbedder: @unchecked Sendable {
     public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
         let encodings = texts.map { tokenizer.encode($0, maxLength: maxSeqLength) }
         let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
-        let size = max(1, batchSize)
-        let batches = stride(from: 0, to: order.count, by: size).map { Array(order[$0..<min(order.count, $0 + size)]) }
+        // As few batches as `batchSize` allows, their sizes differing by at most one: 1,000 texts in thirty-one
+        // batches of 32 and one of 8 left one thread 24 texts behind the other at the end (`perf sched`: one thread
+        // idle 20–26 ms of every 0.57 s on two threads); 32 batches of 31 or 32 end together.
+        let batchCount = (order.count + max(1, batchSize) - 1) / max(1, batchSize)
+        let batches = (0..<batchCount).map { b in
+            Array(order[b * order.count / batchCount..<(b + 1) * order.count / batchCount])
+        }
         let settings = Kernels.settings
         let workers = min(settings.maxThreads, batches.count)
         let results = BatchResults(count: texts.count, batches: batches.count, progress: progress)
