@@ -63,3 +63,42 @@ struct EmbedThreadsTests {
         }
     }
 }
+
+/// How `embed` cuts texts (sorted shortest first) into batches: at most `batchSize` texts and `maxTokens` padded
+/// tokens each, equal sizes within a run of texts that allow the same size.
+@Suite("Embedding batches: sizes and token budget")
+struct EmbedBatchingTests {
+    /// Checks the batches cover 0..<n in order, each within the budget unless it holds one text.
+    static func check(_ batches: [[Int]], lengths: [Int], batchSize: Int, maxTokens: Int) {
+        #expect(batches.flatMap { $0 } == Array(lengths.indices), "every text once, in order")
+        for b in batches {
+            let padded = b.count * (b.map { lengths[$0] }.max() ?? 0)
+            #expect(!b.isEmpty && b.count <= batchSize && (b.count == 1 || padded <= maxTokens),
+                    "batch of \(b.count) with \(padded) tokens")
+        }
+    }
+
+    @Test func shortTextsMakeEqualBatches() {
+        let lengths = [Int](repeating: 12, count: 1000)
+        let batches = SentenceEmbedder.batches(lengths, batchSize: 32, maxTokens: 1024)
+        Self.check(batches, lengths: lengths, batchSize: 32, maxTokens: 1024)
+        #expect(batches.count == 32 && batches.allSatisfy { $0.count == 31 || $0.count == 32 })
+    }
+
+    @Test func longTextsFitTheTokenBudget() {
+        let lengths = [Int](repeating: 128, count: 256)
+        let batches = SentenceEmbedder.batches(lengths, batchSize: 32, maxTokens: 1024)
+        Self.check(batches, lengths: lengths, batchSize: 32, maxTokens: 1024)
+        #expect(batches.count == 32 && batches.allSatisfy { $0.count == 8 })
+    }
+
+    @Test func mixedLengthsAndTextsLongerThanTheBudget() {
+        let lengths = [3, 5, 9, 9, 10, 100, 120, 130, 300, 600, 2000]
+        let batches = SentenceEmbedder.batches(lengths, batchSize: 4, maxTokens: 512)
+        Self.check(batches, lengths: lengths, batchSize: 4, maxTokens: 512)
+        // 3–120 tokens allow 4 per batch (seven texts: batches of 3 and 4), 130 allows 3, 300 and more allow 1.
+        #expect(batches == [[0, 1, 2], [3, 4, 5, 6], [7], [8], [9], [10]])
+        #expect(SentenceEmbedder.batches([], batchSize: 32, maxTokens: 1024).isEmpty)
+        #expect(SentenceEmbedder.batches([7], batchSize: 0, maxTokens: 0) == [[0]])
+    }
+}

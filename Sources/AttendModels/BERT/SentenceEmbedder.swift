@@ -118,24 +118,30 @@ public final class SentenceEmbedder: @unchecked Sendable {
     /// Texts per forward pass when the caller does not say: `embed`'s default, and the CLI's `--batch-size`.
     public static let defaultBatchSize = 32
 
-    /// Embeds texts in batches of similar length (padding costs little) and of equal size (at most `batchSize`, sizes
-    /// differing by at most one); the order of the result is the input's.
+    /// Texts × padded length per forward pass at most, when the caller does not say: `embed`'s default. In passes of
+    /// 8 texts of 128 tokens instead of 32, the long set ran 157.7–161.3 sentences/s against 152.2–155.5 on two
+    /// threads of a Zen 5 VM (one thread: 80.0 against 79.1), likely because two threads each with 32 texts move
+    /// 2 × 25 MB of activations (the feed-forward block's 4,096 × 1,536 floats) through a 32 MB L3. Short texts are
+    /// not affected: 32 × 12 tokens is 384.
+    public static let defaultMaxBatchTokens = 1024
+
+    /// Embeds texts in batches of similar length (padding costs little); the order of the result is the input's.
+    /// A batch holds at most `batchSize` texts and at most `maxBatchTokens` tokens counted with padding (one text
+    /// longer than that still runs alone); texts that allow the same batch size are split into batches of equal
+    /// size, differing by at most one.
     ///
     /// With several batches and several threads (``Kernels/settings``), the threads run whole batches side by
     /// side, each with single-threaded kernels, longest batches first: nothing waits at a barrier between two
     /// small ops and no activation crosses cores. Splitting every op between two cores instead gave from 1,450 to
     /// 1,890 short sentences/s on one Zen 5 VM, changing from minute to minute, against 950 on one thread. A single
     /// batch still gets every thread. `progress` may be called from any of the threads, one call at a time.
-    public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize, progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
+    public func embed(_ texts: [String], batchSize: Int = SentenceEmbedder.defaultBatchSize,
+                      maxBatchTokens: Int = SentenceEmbedder.defaultMaxBatchTokens,
+                      progress: ((Int, Int) -> Void)? = nil) throws -> [SentenceEmbedding] {
         let encodings = texts.map { tokenizer.encode($0, maxLength: maxSeqLength) }
         let order = encodings.indices.sorted { encodings[$0].count < encodings[$1].count }
-        // As few batches as `batchSize` allows, their sizes differing by at most one: 1,000 texts in thirty-one
-        // batches of 32 and one of 8 left one thread 24 texts behind the other at the end (`perf sched`: one thread
-        // idle 20–26 ms of every 0.57 s on two threads); 32 batches of 31 or 32 end together.
-        let batchCount = (order.count + max(1, batchSize) - 1) / max(1, batchSize)
-        let batches = (0..<batchCount).map { b in
-            Array(order[b * order.count / batchCount..<(b + 1) * order.count / batchCount])
-        }
+        let batches = Self.batches(order.map { encodings[$0].count }, batchSize: batchSize,
+                                   maxTokens: maxBatchTokens).map { $0.map { order[$0] } }
         let settings = Kernels.settings
         let workers = min(settings.maxThreads, batches.count)
         let results = BatchResults(count: texts.count, batches: batches.count, progress: progress)
@@ -155,6 +161,26 @@ public final class SentenceEmbedder: @unchecked Sendable {
         }
         let vectors = try results.vectors()
         return texts.indices.map { SentenceEmbedding(text: texts[$0], encoding: encodings[$0], vector: vectors[$0]) }
+    }
+
+    /// Batches over texts of `lengths` tokens, sorted shortest first: positions into `lengths`. A text of length L
+    /// allows min(batchSize, maxTokens / L) texts per batch (at least one); each run of texts that allow the same
+    /// number is cut into as few batches as that allows, their sizes differing by at most one. (1,000 texts in
+    /// thirty-one batches of 32 and one of 8 left one thread 24 texts behind the other at the end: `perf sched`
+    /// showed it idle 20–26 ms of every 0.57 s on two threads.)
+    static func batches(_ lengths: [Int], batchSize: Int, maxTokens: Int) -> [[Int]] {
+        func allowed(_ length: Int) -> Int { max(1, min(batchSize, maxTokens / max(1, length))) }
+        var batches: [[Int]] = []
+        var start = 0
+        while start < lengths.count {
+            let cap = allowed(lengths[start])
+            var end = start + 1
+            while end < lengths.count && allowed(lengths[end]) == cap { end += 1 }
+            let n = end - start, count = (n + cap - 1) / cap
+            for b in 0..<count { batches.append(Array(start + b * n / count..<start + (b + 1) * n / count)) }
+            start = end
+        }
+        return batches
     }
 
     /// Runs one padded batch and pools it: `[B][dimension]`.
