@@ -128,6 +128,7 @@ extension BenchCommand {
             print(JSONValue.object([
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
+                ("max_batch_tokens", .int(SentenceEmbedder.defaultMaxBatchTokens)),
                 ("precision", .string("\(precisionOption.precision)")),
                 ("bf16_native", .bool(Kernels.bf16IsNative)), ("bf16_kernel", .string(Kernels.bf16KernelName)),
                 ("int8_kernel", .string(Kernels.int8KernelName)),
@@ -152,7 +153,7 @@ extension BenchCommand {
         case .bf16: precision = "bf16 (\(Kernels.bf16KernelName) kernel)"
         case .int8: precision = "int8 (\(Kernels.int8KernelName) kernel)"
         }
-        print("\(modelOptions.model), \(precision), batch \(batchSize), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
+        print("\(modelOptions.model), \(precision), batch \(batchSize) (passes of at most \(SentenceEmbedder.defaultMaxBatchTokens) tokens), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
         print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
         print("case    impl                              sentences  median s   min s    max s  clean  sentences/s  GFLOPS  of peak")
         for r in results {
