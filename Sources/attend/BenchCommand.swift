@@ -87,7 +87,7 @@ struct BenchCommand: ParsableCommand {
     var short: String?
     @Option(help: "embed: the long workload (default: 256 generated 128-token sentences).")
     var long: String?
-    @Option(name: .customLong("batch-size"), help: "embed: sentences per forward pass at most (a pass also holds at most 1,024 tokens counted with padding).")
+    @Option(name: .customLong("batch-size"), help: "embed: sentences per forward pass at most (\(SentenceEmbedder.tokenBudgetHelp)).")
     var batchSize = 32
     @Flag(help: "embed: also time returning every layer's and head's attention weights.")
     var attentions = false

@@ -59,3 +59,8 @@ func padRight(_ s: String, _ width: Int) -> String {
     let n = s.count
     return n >= width ? s : s + String(repeating: " ", count: width - n)
 }
+
+extension SentenceEmbedder {
+    /// The token budget `embed` applies by default, for `--batch-size`'s help in every command that embeds.
+    static let tokenBudgetHelp = "a pass also holds at most \(defaultMaxBatchTokens) tokens counted with padding"
+}

@@ -43,7 +43,7 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Texts to embed (stdin, one per line, when omitted).") var texts: [String] = []
     @Flag(help: "Print one JSON object per line.") var json = false
     @Flag(help: "Include every layer's and head's attention weights (with --json).") var attentions = false
-    @Option(name: .long, help: "Texts per forward pass at most (a pass also holds at most 1,024 tokens counted with padding).") var batchSize = SentenceEmbedder.defaultBatchSize
+    @Option(name: .long, help: "Texts per forward pass at most (\(SentenceEmbedder.tokenBudgetHelp)).") var batchSize = SentenceEmbedder.defaultBatchSize
     @OptionGroup var stream: EmbedStreamOptions
 
     func run() throws {
