@@ -146,15 +146,22 @@ INLINE float exp2_1_avx2(float x) { return _mm256_cvtss_f32(exp2_256(_mm256_set1
 #define SOFTMAX_EXP2_1 exp2_1_avx2
 #include "attention_softmax.h"
 
-// MARK: O = alpha·O + P V in MR_×16 tiles (the second vector of the last tile masked)
+// MARK: O = (alpha·acc + P V)·oscale in MR_×16 tiles (the second vector of the last tile masked)
 
 INLINE void pv_tile(const int MR_, ptrdiff_t cols, ptrdiff_t n, const float *p, ptrdiff_t ldp, const float *v,
-                    ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                    ptrdiff_t ldv, const float *alpha, const float *in, ptrdiff_t lda, float *o, ptrdiff_t ldo,
+                    const float *oscale) {
+    const __m256i k0 = attend_mask8(cols), k1 = attend_mask8(cols - 8);
     __m256 acc[MR][2];
     for (int r = 0; r < MR_; ++r) {
-        __m256 a = _mm256_set1_ps(alpha[r]);
-        acc[r][0] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * ldo));
-        acc[r][1] = _mm256_mul_ps(a, _mm256_loadu_ps(o + r * ldo + 8));
+        if (in) {
+            __m256 a = _mm256_set1_ps(alpha[r]);
+            acc[r][0] = _mm256_mul_ps(a, cols >= 16 ? _mm256_loadu_ps(in + r * lda) : _mm256_maskload_ps(in + r * lda, k0));
+            acc[r][1] = _mm256_mul_ps(a, cols >= 16 ? _mm256_loadu_ps(in + r * lda + 8)
+                                                    : _mm256_maskload_ps(in + r * lda + 8, k1));
+        } else {
+            acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        }
     }
     if (cols >= 16) {
         for (ptrdiff_t j = 0; j < n; ++j) {
@@ -166,7 +173,6 @@ INLINE void pv_tile(const int MR_, ptrdiff_t cols, ptrdiff_t n, const float *p, 
             }
         }
     } else {
-        __m256i k0 = attend_mask8(cols), k1 = attend_mask8(cols - 8);
         for (ptrdiff_t j = 0; j < n; ++j) {
             __m256 b0 = _mm256_maskload_ps(v + j * ldv, k0), b1 = _mm256_maskload_ps(v + j * ldv + 8, k1);
             for (int r = 0; r < MR_; ++r) {
@@ -177,22 +183,34 @@ INLINE void pv_tile(const int MR_, ptrdiff_t cols, ptrdiff_t n, const float *p, 
         }
     }
     for (int r = 0; r < MR_; ++r) {
-        _mm256_storeu_ps(o + r * ldo, acc[r][0]);
-        _mm256_storeu_ps(o + r * ldo + 8, acc[r][1]);
+        if (oscale) {
+            const __m256 sc = _mm256_set1_ps(oscale[r]);
+            acc[r][0] = _mm256_mul_ps(acc[r][0], sc);
+            acc[r][1] = _mm256_mul_ps(acc[r][1], sc);
+        }
+        if (cols >= 16) {
+            _mm256_storeu_ps(o + r * ldo, acc[r][0]);
+            _mm256_storeu_ps(o + r * ldo + 8, acc[r][1]);
+        } else {
+            _mm256_maskstore_ps(o + r * ldo, k0, acc[r][0]);
+            _mm256_maskstore_ps(o + r * ldo + 8, k1, acc[r][1]);
+        }
     }
 }
 
 TARGET static void pv_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
-                           ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                           ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o, ptrdiff_t ldo,
+                           const float *oscale) {
     for (ptrdiff_t c0 = 0; c0 < dv; c0 += 16) {
-        ptrdiff_t cols = dv - c0;
+        const ptrdiff_t cols = dv - c0;
+        const float *ic = acc ? acc + c0 : NULL;
         switch (mr) {
-        case 1: pv_tile(1, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 2: pv_tile(2, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 3: pv_tile(3, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 4: pv_tile(4, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 5: pv_tile(5, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        default: pv_tile(6, cols, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 1: pv_tile(1, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 2: pv_tile(2, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 3: pv_tile(3, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 4: pv_tile(4, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 5: pv_tile(5, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        default: pv_tile(6, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
         }
     }
 }

@@ -155,14 +155,17 @@ INLINE float exp2_1_avx512(float x) { return _mm512_cvtss_f32(exp2_512(_mm512_se
 #define SOFTMAX_EXP2_1 exp2_1_avx512
 #include "attention_softmax.h"
 
-// MARK: O = alpha·O + P V, MR_ rows × NV_ vectors of 16 columns (the last one masked)
+// MARK: O = (alpha·acc + P V)·oscale, MR_ rows × NV_ vectors of 16 columns (the last one masked)
 
 INLINE void pv_tile(const int MR_, const int NV_, __mmask16 last, ptrdiff_t n, const float *p, ptrdiff_t ldp,
-                    const float *v, ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                    const float *v, ptrdiff_t ldv, const float *alpha, const float *in, ptrdiff_t lda, float *o,
+                    ptrdiff_t ldo, const float *oscale) {
     __m512 acc[MR][4];
     for (int r = 0; r < MR_; ++r) {
-        __m512 a = _mm512_set1_ps(alpha[r]);
-        for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_mul_ps(a, _mm512_loadu_ps(o + r * ldo + 16 * c));
+        __m512 a = _mm512_set1_ps(in ? alpha[r] : 0.0f);
+        for (int c = 0; c < NV_; ++c)
+            acc[r][c] = in ? _mm512_mul_ps(a, _mm512_maskz_loadu_ps(c == NV_ - 1 ? last : 0xffff, in + r * lda + 16 * c))
+                           : _mm512_setzero_ps();
     }
     for (ptrdiff_t j = 0; j < n; ++j) {
         const float *vj = v + j * ldv;
@@ -174,27 +177,34 @@ INLINE void pv_tile(const int MR_, const int NV_, __mmask16 last, ptrdiff_t n, c
             for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_fmadd_ps(a, b[c], acc[r][c]);
         }
     }
-    for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(o + r * ldo + 16 * c, acc[r][c]);
+    for (int r = 0; r < MR_; ++r) {
+        const __m512 sc = _mm512_set1_ps(oscale ? oscale[r] : 1.0f);
+        for (int c = 0; c < NV_; ++c) {
+            __m512 x = oscale ? _mm512_mul_ps(acc[r][c], sc) : acc[r][c];
+            if (c == NV_ - 1) _mm512_mask_storeu_ps(o + r * ldo + 16 * c, last, x);
+            else _mm512_storeu_ps(o + r * ldo + 16 * c, x);
+        }
+    }
 }
 
-#define PV_ROWS(NV)                                                                  \
-    switch (mr) {                                                                    \
-    case 1: pv_tile(1, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
-    case 2: pv_tile(2, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
-    case 3: pv_tile(3, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
-    case 4: pv_tile(4, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
-    case 5: pv_tile(5, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;         \
-    default: pv_tile(6, NV, last, n, p, ldp, vc, ldv, alpha, oc, ldo); break;        \
+#define PV_ROWS(NV)                                                                                  \
+    switch (mr) {                                                                                    \
+    case 1: pv_tile(1, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
+    case 2: pv_tile(2, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
+    case 3: pv_tile(3, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
+    case 4: pv_tile(4, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
+    case 5: pv_tile(5, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
+    default: pv_tile(6, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;       \
     }
 
 TARGET static void pv_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
-                             ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                             ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o,
+                             ptrdiff_t ldo, const float *oscale) {
     for (ptrdiff_t c0 = 0; c0 < dv; c0 += 64) {
         ptrdiff_t cols = dv - c0 < 64 ? dv - c0 : 64;
         int nv = (int)((cols + 15) / 16);
         __mmask16 last = attend_mask16(cols - 16 * (nv - 1));
-        const float *vc = v + c0;
+        const float *vc = v + c0, *ic = acc ? acc + c0 : NULL;
         float *oc = o + c0;
         switch (nv) {
         case 1: PV_ROWS(1) break;

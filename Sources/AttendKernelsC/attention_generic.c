@@ -72,17 +72,24 @@ static inline float exp_sum_generic(float *row, ptrdiff_t lim, float m) {
 #include "attention_softmax.h"
 
 static void pv_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
-                       ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                       ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o, ptrdiff_t ldo,
+                       const float *oscale) {
     for (ptrdiff_t r = 0; r < mr; ++r) {
         float *orow = o + r * ldo;
         const float *prow = p + r * ldp;
-        float a = alpha[r];
-        for (ptrdiff_t c = 0; c < dv; ++c) orow[c] *= a;
+        if (acc) {
+            const float a = alpha[r], *arow = acc + r * lda;
+            for (ptrdiff_t c = 0; c < dv; ++c) orow[c] = a * arow[c];
+        } else {
+            for (ptrdiff_t c = 0; c < dv; ++c) orow[c] = 0.0f;
+        }
         for (ptrdiff_t j = 0; j < n; ++j) {
             float pj = prow[j];
             const float *vrow = v + j * ldv;
             for (ptrdiff_t c = 0; c < dv; ++c) orow[c] += pj * vrow[c];
         }
+        if (oscale)
+            for (ptrdiff_t c = 0; c < dv; ++c) orow[c] *= oscale[r];
     }
 }
 

@@ -124,13 +124,14 @@ INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m) {
 #define SOFTMAX_EXP2_1 exp2_s
 #include "attention_softmax.h"
 
-// MARK: O = alpha·O + P V in MR_×16 tiles (a column tail of fewer than 16 in plain C)
+// MARK: O = (alpha·acc + P V)·oscale in MR_×16 tiles (a column tail of fewer than 16 in plain C)
 
 INLINE void pv_tile(const int MR_, ptrdiff_t n, const float *p, ptrdiff_t ldp, const float *v, ptrdiff_t ldv,
-                    const float *alpha, float *o, ptrdiff_t ldo) {
+                    const float *alpha, const float *in, ptrdiff_t lda, float *o, ptrdiff_t ldo, const float *oscale) {
     float32x4_t acc[MR][4];
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < 4; ++c) acc[r][c] = vmulq_n_f32(vld1q_f32(o + r * ldo + 4 * c), alpha[r]);
+        for (int c = 0; c < 4; ++c)
+            acc[r][c] = in ? vmulq_n_f32(vld1q_f32(in + r * lda + 4 * c), alpha[r]) : vdupq_n_f32(0.0f);
     for (ptrdiff_t j = 0; j < n; ++j) {
         const float *vj = v + j * ldv;
         float32x4_t b0 = vld1q_f32(vj), b1 = vld1q_f32(vj + 4), b2 = vld1q_f32(vj + 8), b3 = vld1q_f32(vj + 12);
@@ -143,31 +144,39 @@ INLINE void pv_tile(const int MR_, ptrdiff_t n, const float *p, ptrdiff_t ldp, c
         }
     }
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < 4; ++c) vst1q_f32(o + r * ldo + 4 * c, acc[r][c]);
+        for (int c = 0; c < 4; ++c)
+            vst1q_f32(o + r * ldo + 4 * c, oscale ? vmulq_n_f32(acc[r][c], oscale[r]) : acc[r][c]);
 }
 
 static void pv_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
-                    ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo) {
+                    ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o, ptrdiff_t ldo,
+                    const float *oscale) {
     ptrdiff_t c0 = 0;
     for (; c0 + 16 <= dv; c0 += 16) {
+        const float *ic = acc ? acc + c0 : NULL;
         switch (mr) {
-        case 1: pv_tile(1, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 2: pv_tile(2, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 3: pv_tile(3, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 4: pv_tile(4, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        case 5: pv_tile(5, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
-        default: pv_tile(6, n, p, ldp, v + c0, ldv, alpha, o + c0, ldo); break;
+        case 1: pv_tile(1, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 2: pv_tile(2, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 3: pv_tile(3, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 4: pv_tile(4, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        case 5: pv_tile(5, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
+        default: pv_tile(6, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
         }
     }
     if (c0 == dv) return;
     for (ptrdiff_t r = 0; r < mr; ++r) {
         float *orow = o + r * ldo;
         const float *prow = p + r * ldp;
-        for (ptrdiff_t c = c0; c < dv; ++c) orow[c] *= alpha[r];
+        if (acc)
+            for (ptrdiff_t c = c0; c < dv; ++c) orow[c] = acc[r * lda + c] * alpha[r];
+        else
+            for (ptrdiff_t c = c0; c < dv; ++c) orow[c] = 0.0f;
         for (ptrdiff_t j = 0; j < n; ++j) {
             const float *vrow = v + j * ldv;
             for (ptrdiff_t c = c0; c < dv; ++c) orow[c] += prow[j] * vrow[c];
         }
+        if (oscale)
+            for (ptrdiff_t c = c0; c < dv; ++c) orow[c] *= oscale[r];
     }
 }
 

@@ -137,10 +137,12 @@ typedef struct {
                    const float *kt, float *s, ptrdiff_t lds);
     /// The online-softmax step described by `step`.
     void (*softmax)(const attend_softmax_step *step);
-    /// o[r] = alpha[r] · o[r] + Σ_{j<n} p[r·ldp + j] · v[j·ldv …] for r < mr, over dv columns
-    /// (o's rows are padded to a multiple of 16 floats and may be read and written whole).
+    /// o[r] = (alpha[r] · acc[r] + Σ_{j<n} p[r·ldp + j] · v[j·ldv …]) · oscale[r] for r < mr, over dv columns
+    /// exactly: acc = NULL counts as 0 (whatever alpha is), oscale = NULL as 1. acc (row stride lda) may be o
+    /// itself; the driver accumulates in a scratch buffer and the strip's last key block writes O in place.
     void (*pv)(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
-               ptrdiff_t ldv, const float *alpha, float *o, ptrdiff_t ldo);
+               ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o, ptrdiff_t ldo,
+               const float *oscale);
     /// w[j] = exp2(w[j] − m) · c for j < n, in place (w[j] = −∞ gives 0).
     void (*exp_scale)(float *w, ptrdiff_t n, float m, float c);
     /// Packs keys [0, n) (row p of key j at k[j·ldk + p]) into Kᵀ slivers, zero up to a multiple of 16
