@@ -50,10 +50,10 @@ INLINE float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// MARK: S = Q̃ Kᵀ in MR_×16 tiles (12 accumulators for MR_ = 6)
+// MARK: S = c_s · Q Kᵀ in MR_×16 tiles (12 accumulators for MR_ = 6)
 
 INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
-                        float *s, ptrdiff_t lds) {
+                        float *s, ptrdiff_t lds, __m256 cs) {
     __m256 acc[MR][2];
     for (int r = 0; r < MR_; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     for (ptrdiff_t p = 0; p < dk; ++p) {
@@ -65,23 +65,24 @@ INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t l
         }
     }
     for (int r = 0; r < MR_; ++r) {
-        _mm256_storeu_ps(s + r * lds, acc[r][0]);
-        _mm256_storeu_ps(s + r * lds + 8, acc[r][1]);
+        _mm256_storeu_ps(s + r * lds, _mm256_mul_ps(acc[r][0], cs));
+        _mm256_storeu_ps(s + r * lds + 8, _mm256_mul_ps(acc[r][1], cs));
     }
 }
 
 TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
-                               const float *kt, float *s, ptrdiff_t lds) {
+                               const float *kt, float *s, ptrdiff_t lds, float c_s) {
+    const __m256 cs = _mm256_set1_ps(c_s);
     for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {
         const float *b = kt + (c0 / NR) * dk * NR + c0 % NR;
         float *st = s + c0;
         switch (mr) {
-        case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
-        case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
-        case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
-        case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
-        case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
-        default: scores_tile(6, dk, q, ldq, b, st, lds); break;
+        case 1: scores_tile(1, dk, q, ldq, b, st, lds, cs); break;
+        case 2: scores_tile(2, dk, q, ldq, b, st, lds, cs); break;
+        case 3: scores_tile(3, dk, q, ldq, b, st, lds, cs); break;
+        case 4: scores_tile(4, dk, q, ldq, b, st, lds, cs); break;
+        case 5: scores_tile(5, dk, q, ldq, b, st, lds, cs); break;
+        default: scores_tile(6, dk, q, ldq, b, st, lds, cs); break;
         }
     }
 }

@@ -25,10 +25,10 @@ INLINE __m512 exp2_512(__m512 x) {
     return _mm512_scalef_ps(exp2_poly512(_mm512_sub_ps(x, n)), n);
 }
 
-// MARK: S = Q̃ Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)
+// MARK: S = c_s · Q Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)
 
 INLINE void scores_tile(const int MR_, const int NV_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
-                        float *s, ptrdiff_t lds) {
+                        float *s, ptrdiff_t lds, __m512 cs) {
     __m512 acc[MR][4];
     for (int r = 0; r < MR_; ++r)
         for (int c = 0; c < NV_; ++c) acc[r][c] = _mm512_setzero_ps();
@@ -42,21 +42,22 @@ INLINE void scores_tile(const int MR_, const int NV_, ptrdiff_t dk, const float 
         }
     }
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, acc[r][c]);
+        for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, _mm512_mul_ps(acc[r][c], cs));
 }
 
 #define SCORES_ROWS(NV)                                                  \
     switch (mr) {                                                        \
-    case 1: scores_tile(1, NV, dk, q, ldq, b, st, lds); break;           \
-    case 2: scores_tile(2, NV, dk, q, ldq, b, st, lds); break;           \
-    case 3: scores_tile(3, NV, dk, q, ldq, b, st, lds); break;           \
-    case 4: scores_tile(4, NV, dk, q, ldq, b, st, lds); break;           \
-    case 5: scores_tile(5, NV, dk, q, ldq, b, st, lds); break;           \
-    default: scores_tile(6, NV, dk, q, ldq, b, st, lds); break;          \
+    case 1: scores_tile(1, NV, dk, q, ldq, b, st, lds, cs); break;           \
+    case 2: scores_tile(2, NV, dk, q, ldq, b, st, lds, cs); break;           \
+    case 3: scores_tile(3, NV, dk, q, ldq, b, st, lds, cs); break;           \
+    case 4: scores_tile(4, NV, dk, q, ldq, b, st, lds, cs); break;           \
+    case 5: scores_tile(5, NV, dk, q, ldq, b, st, lds, cs); break;           \
+    default: scores_tile(6, NV, dk, q, ldq, b, st, lds, cs); break;          \
     }
 
 TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
-                                 const float *kt, float *s, ptrdiff_t lds) {
+                                 const float *kt, float *s, ptrdiff_t lds, float c_s) {
+    const __m512 cs = _mm512_set1_ps(c_s);
     for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
         const float *b = kt + (t0 / NR) * dk * NR;
         float *st = s + t0;

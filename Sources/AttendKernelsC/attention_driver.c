@@ -4,13 +4,15 @@
 //
 // Per work item (batch b, kv head g, a chunk of query rows), for each query head h of the group:
 //   pack Kᵀ of the keys the chunk can see (once per item, shared by the group's heads);
-//   for each query block of QB rows: Q̃ = Q · scale·log2(e) copied, O_acc = 0, m = −∞, l = 0;
+//   for each query block of QB rows: m = −∞, l = 0;
 //     for each key block of KB keys (causal: blocks wholly above the diagonal, shifted right by
 //     causal_offset, skipped):
 //       for each strip of MR query rows:
-//         S = Q̃ Kᵀ (keys rounded up to 16) → masks → online softmax (m, l, alpha, P in place)
-//         O_acc = alpha · O_acc + P V
-//     O = O_acc / l (0 when l = 0: every key masked); weights = exp2(S − m) / l from the saved S.
+//         S = scale·log2(e) · Q Kᵀ (Q read in place, keys rounded up to 16) → masks → online softmax
+//         (m, l, alpha, P in place)
+//         O_acc = alpha · O_acc + P V (O_acc = P V in the first key block); in the strip's last key block
+//         O = (alpha · O_acc + P V) / l straight into O (0 when l = 0: every key masked)
+//     weights = exp2(S − m) / l from the saved S.
 #include "attend_attention.h"
 #include "kernel_math.h"
 #include <math.h>
@@ -43,7 +45,7 @@ static const double PREFETCH_ITEM_WORK = ATTEND_ATTN_PREFETCH_WORK;
 
 /// Scratch regions of one worker, in floats (each a multiple of 16 floats, so all stay 64-byte aligned).
 typedef struct {
-    ptrdiff_t kt, qbuf, sbuf, obuf, stats, bias, total;
+    ptrdiff_t kt, sbuf, obuf, stats, bias, total;
     ptrdiff_t dvp;
 } scratch_layout;
 
@@ -53,7 +55,6 @@ static scratch_layout layout_for(const attend_attention_problem *p, const attend
     s.dvp = round_up(max_pd(p->dv, 1), 16);
     ptrdiff_t at = 0;
     s.kt = at; at += round_up(p->lk, NR) * dk;
-    s.qbuf = at; at += round_up(plan->q_block * dk, 16);
     s.sbuf = at; at += MR * plan->k_block;
     s.obuf = at; at += plan->q_block * s.dvp;
     s.stats = at; at += round_up(2 * plan->q_block + 16, 16);   // m, l, alpha
@@ -247,7 +248,7 @@ static void pf_plan_start(prefetcher *pf, const attend_attention_problem *p, con
 }
 
 /// Sets `pf` up for the Q and O rows [r0, r1) of query head h in batch b, spread over about `calls` calls of
-/// pf_step (a large item's next query block: the Q̃ copy and the O stores otherwise wait on L3 or memory).
+/// pf_step (a large item's next query block: the scores' first reads of Q and the O stores otherwise wait on L3 or memory).
 static void pf_plan_rows(prefetcher *pf, const attend_attention_problem *p, ptrdiff_t b, ptrdiff_t h, ptrdiff_t r0,
                          ptrdiff_t r1, ptrdiff_t calls) {
     memset(pf, 0, sizeof *pf);
@@ -266,14 +267,12 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     const float log2e = ATTEND_LOG2E;
     const ptrdiff_t dk = p->dk, dv = p->dv, dvp = sl->dvp, kb = plan->k_block;
     const ptrdiff_t g = p->h / p->hkv, kvh = h / g;
-    float *kt = scratch + sl->kt, *qbuf = scratch + sl->qbuf, *sbuf = scratch + sl->sbuf;
+    float *kt = scratch + sl->kt, *sbuf = scratch + sl->sbuf;
     float *obuf = scratch + sl->obuf, *m = scratch + sl->stats, *l = m + plan->q_block, *alpha = l + plan->q_block;
 
-    // Q̃ = Q · scale·log2(e): scores come out in the log2 domain.
-    const float qs = p->scale * log2e;
+    // Q is read in place; the scores kernel gives S = scale·log2(e) · Q Kᵀ, in the log2 domain.
     const float *q = p->q + b * p->q_layout.batch + h * p->q_layout.head + q0 * p->q_layout.row;
-    for (ptrdiff_t i = 0; i < nq; ++i)
-        for (ptrdiff_t c = 0; c < dk; ++c) qbuf[i * dk + c] = q[i * p->q_layout.row + c] * qs;
+    const ptrdiff_t ldq = p->q_layout.row;
     for (ptrdiff_t i = 0; i < nq; ++i) { m[i] = -INFINITY; l[i] = 0.0f; }
 
     const float *v = p->v + b * p->v_layout.batch + kvh * p->v_layout.head;
@@ -294,7 +293,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
             if (j0 >= lim) continue;
             ptrdiff_t n = min_pd(j0 + kb, lim) - j0;
             const int last = j0 + kb >= lim;   // the strip's last key block: O written in place, divided by l
-            uk->scores(mr, n, dk, qbuf + r0 * dk, dk, kt + (j0 / NR) * dk * NR, sbuf, kb);
+            uk->scores(mr, n, dk, q + r0 * ldq, ldq, kt + (j0 / NR) * dk * NR, sbuf, kb, p->scale * log2e);
             ptrdiff_t limits[MR];
             if (p->causal)
                 for (ptrdiff_t r = 0; r < mr; ++r) limits[r] = min_pd(n, max_pd(0, off + q0 + r0 + r + 1 - j0));

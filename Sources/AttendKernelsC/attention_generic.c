@@ -29,7 +29,7 @@ static inline float exp2_poly(float x) {
 }
 
 static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
-                           const float *kt, float *s, ptrdiff_t lds) {
+                           const float *kt, float *s, ptrdiff_t lds, float c_s) {
     for (ptrdiff_t t0 = 0; t0 < n; t0 += NR) {
         const ptrdiff_t cols = n - t0 < NR ? (n - t0 + 15) / 16 * 16 : NR;
         float acc[MR][NR];
@@ -42,7 +42,8 @@ static void scores_generic(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float 
                 for (ptrdiff_t c = 0; c < cols; ++c) acc[r][c] += a * bp[c];
             }
         }
-        for (ptrdiff_t r = 0; r < mr; ++r) memcpy(s + r * lds + t0, acc[r], (size_t)cols * sizeof(float));
+        for (ptrdiff_t r = 0; r < mr; ++r)
+            for (ptrdiff_t c = 0; c < cols; ++c) s[r * lds + t0 + c] = acc[r][c] * c_s;
     }
 }
 

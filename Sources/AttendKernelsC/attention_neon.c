@@ -30,10 +30,10 @@ INLINE float32x4_t exp2_q(float32x4_t x) {
 
 INLINE float exp2_s(float x) { return vgetq_lane_f32(exp2_q(vdupq_n_f32(x)), 0); }
 
-// MARK: S = Q̃ Kᵀ in MR_×16 tiles
+// MARK: S = c_s · Q Kᵀ in MR_×16 tiles
 
 INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
-                        float *s, ptrdiff_t lds) {
+                        float *s, ptrdiff_t lds, float cs) {
     float32x4_t acc[MR][4];
     for (int r = 0; r < MR_; ++r)
         for (int c = 0; c < 4; ++c) acc[r][c] = vdupq_n_f32(0.0f);
@@ -49,21 +49,21 @@ INLINE void scores_tile(const int MR_, ptrdiff_t dk, const float *q, ptrdiff_t l
         }
     }
     for (int r = 0; r < MR_; ++r)
-        for (int c = 0; c < 4; ++c) vst1q_f32(s + r * lds + 4 * c, acc[r][c]);
+        for (int c = 0; c < 4; ++c) vst1q_f32(s + r * lds + 4 * c, vmulq_n_f32(acc[r][c], cs));
 }
 
 static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
-                        const float *kt, float *s, ptrdiff_t lds) {
+                        const float *kt, float *s, ptrdiff_t lds, float cs) {
     for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {
         const float *b = kt + (c0 / NR) * dk * NR + c0 % NR;
         float *st = s + c0;
         switch (mr) {
-        case 1: scores_tile(1, dk, q, ldq, b, st, lds); break;
-        case 2: scores_tile(2, dk, q, ldq, b, st, lds); break;
-        case 3: scores_tile(3, dk, q, ldq, b, st, lds); break;
-        case 4: scores_tile(4, dk, q, ldq, b, st, lds); break;
-        case 5: scores_tile(5, dk, q, ldq, b, st, lds); break;
-        default: scores_tile(6, dk, q, ldq, b, st, lds); break;
+        case 1: scores_tile(1, dk, q, ldq, b, st, lds, cs); break;
+        case 2: scores_tile(2, dk, q, ldq, b, st, lds, cs); break;
+        case 3: scores_tile(3, dk, q, ldq, b, st, lds, cs); break;
+        case 4: scores_tile(4, dk, q, ldq, b, st, lds, cs); break;
+        case 5: scores_tile(5, dk, q, ldq, b, st, lds, cs); break;
+        default: scores_tile(6, dk, q, ldq, b, st, lds, cs); break;
         }
     }
 }

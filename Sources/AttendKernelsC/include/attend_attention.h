@@ -16,7 +16,7 @@
 //     O = P V                           [Lq, dv]
 //
 // computed without materialising S: keys are visited in blocks with an online softmax (running max
-// and sum per row, in the log2 domain: scale·log2(e) is folded into a scaled copy of Q). All
+// and sum per row, in the log2 domain: the scores kernel multiplies by scale·log2(e)). All
 // accumulation is float32. The row maximum is subtracted before every exp2.
 //
 // Layouts (strides in floats): element (b, h, t, i) of Q/K/V/O is at base + b·batch + h·head + t·row + i.
@@ -103,7 +103,7 @@ void attend_attention_run(const attend_attention_problem *p, attend_attention_pl
 //
 // Packed Kᵀ: keys in slivers of ATTEND_ATTN_NR; sliver t holds dk·NR floats, element (p, c) — feature p
 // of key t·NR + c — at kt[t·dk·NR + p·NR + c]; keys past the end are zero up to a multiple of 16.
-// Scores are in the log2 domain (Q was scaled by scale·log2(e)); masks are converted on the fly.
+// Scores are in the log2 domain (the scores kernel multiplies by scale·log2(e)); masks are converted on the fly.
 
 #define ATTEND_ATTN_NR 64
 #define ATTEND_ATTN_MR 6
@@ -131,10 +131,11 @@ typedef struct {
 
 typedef struct {
     attend_isa isa;
-    /// s[r·lds + c] = Σ_p q[r·ldq + p] · Kᵀ[p, c] for r < mr ≤ MR and c < n rounded up to 16
-    /// (packed keys past the end are zero, so the extra columns are 0).
+    /// s[r·lds + c] = c_s · Σ_p q[r·ldq + p] · Kᵀ[p, c] for r < mr ≤ MR and c < n rounded up to 16
+    /// (packed keys past the end are zero, so the extra columns are 0); c_s = scale·log2(e), applied as the
+    /// tile is stored (Q is read in place, not copied scaled).
     void (*scores)(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
-                   const float *kt, float *s, ptrdiff_t lds);
+                   const float *kt, float *s, ptrdiff_t lds, float c_s);
     /// The online-softmax step described by `step`.
     void (*softmax)(const attend_softmax_step *step);
     /// o[r] = (alpha[r] · acc[r] + Σ_{j<n} p[r·ldp + j] · v[j·ldv …]) · oscale[r] for r < mr, over dv columns
