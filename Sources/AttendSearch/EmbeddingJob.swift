@@ -76,6 +76,8 @@ public struct EmbeddingJobOptions: Sendable {
     public var textField = "text"
     public var idField = "id"
     public var batchSize = SentenceEmbedder.defaultBatchSize
+    /// Tokens per forward pass at most, counted with padding (``SentenceEmbedder/embed(_:batchSize:maxBatchTokens:progress:)``).
+    public var maxBatchTokens = SentenceEmbedder.defaultMaxBatchTokens
     /// Lines per window: the unit of sorting, checkpoints and line sharding.
     public var window = 1024
     public var shard: Shard? = nil
@@ -97,6 +99,7 @@ public struct EmbeddingJobOptions: Sendable {
     /// Rejects impossible combinations with one line naming the option.
     public func validate() throws {
         guard batchSize >= 1 else { throw SearchError("--batch-size must be at least 1, got \(batchSize)") }
+        guard maxBatchTokens >= 1 else { throw SearchError("--max-batch-tokens must be at least 1, got \(maxBatchTokens)") }
         guard window >= 1 else { throw SearchError("--window must be at least 1, got \(window)") }
         if output == "-" {
             guard outputFormat == .jsonl else { throw SearchError("binary output (\(outputFormat.rawValue)) needs a file, not stdout") }
@@ -250,7 +253,8 @@ public final class EmbeddingJob {
     /// Embeds the window's texts (sorted by length inside `SentenceEmbedder.embed`) and returns its records in order.
     func embed(_ records: [ParsedRecord], summary: inout EmbeddingJobSummary) throws -> [EmbeddedRecord] {
         let good = records.indices.filter { records[$0].error == nil }
-        let results = try embedder.embed(good.map { records[$0].text ?? "" }, batchSize: options.batchSize)   // [G] vectors
+        let results = try embedder.embed(good.map { records[$0].text ?? "" }, batchSize: options.batchSize,
+                                         maxBatchTokens: options.maxBatchTokens)   // [G] vectors
         var vectors = [[Float]?](repeating: nil, count: records.count)
         for (i, r) in zip(good, results) {
             vectors[i] = r.vector

@@ -87,8 +87,10 @@ struct BenchCommand: ParsableCommand {
     var short: String?
     @Option(help: "embed: the long workload (default: 256 generated 128-token sentences).")
     var long: String?
-    @Option(name: .customLong("batch-size"), help: "embed: sentences per forward pass at most (\(SentenceEmbedder.tokenBudgetHelp)).")
+    @Option(name: .customLong("batch-size"), help: "embed: sentences per forward pass at most (a pass also holds at most --max-batch-tokens tokens).")
     var batchSize = 32
+    @Option(name: .customLong("max-batch-tokens"), help: "embed: tokens per forward pass at most, counted with padding.")
+    var maxBatchTokens = SentenceEmbedder.defaultMaxBatchTokens
     @Flag(help: "embed: also time returning every layer's and head's attention weights.")
     var attentions = false
     @Option(name: .customLong("quiet-wait"), help: "attention, embed: seconds to wait for other processes to go quiet before timing (0: don't wait).")

@@ -49,7 +49,7 @@ enum EmbedBench {
     }
 
     /// Times `repeats` runs of each case after one warm-up; checks every sentence has the expected length.
-    static func run(embedder: SentenceEmbedder, cases: [Case], batchSize: Int, repeats: Int, attentions: Bool,
+    static func run(embedder: SentenceEmbedder, cases: [Case], batchSize: Int, maxBatchTokens: Int, repeats: Int, attentions: Bool,
                     quietWait: Double = 60, progress: (String) -> Void) throws -> [Result] {
         var results: [Result] = []
         for c in cases {
@@ -68,7 +68,7 @@ enum EmbedBench {
                             _ = try embedder.embedBatch(encodings, observer: recorder)
                         }
                     } else {
-                        _ = try embedder.embed(c.sentences, batchSize: batchSize)
+                        _ = try embedder.embed(c.sentences, batchSize: batchSize, maxBatchTokens: maxBatchTokens)
                     }
                 }
                 // The machine may be shared: wait for it to go quiet, then note how busy others were per run.
@@ -95,7 +95,7 @@ enum EmbedBench {
 
 extension BenchCommand {
     func runEmbed() throws {
-        guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+        try SentenceEmbedder.validateBatching(batchSize: batchSize, maxBatchTokens: maxBatchTokens)
         let embedder = try modelOptions.loadEmbedder(precision: precisionOption.precision)
         var cases: [EmbedBench.Case] = []
         if sets.contains("short") {
@@ -117,7 +117,7 @@ extension BenchCommand {
         let progress: (String) -> Void = { line in
             if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K\(line)".utf8)) }
         }
-        let results = try EmbedBench.run(embedder: embedder, cases: cases, batchSize: batchSize, repeats: repeats,
+        let results = try EmbedBench.run(embedder: embedder, cases: cases, batchSize: batchSize, maxBatchTokens: maxBatchTokens, repeats: repeats,
                                           attentions: attentions, quietWait: quietWait, progress: progress)
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
         let rss = peakRSSMiB()
@@ -128,7 +128,7 @@ extension BenchCommand {
             print(JSONValue.object([
                 ("bench", .string("attend_embed")), ("model", .string(modelOptions.model)),
                 ("isa", .string("\(Kernels.activeISA)")), ("batch_size", .int(batchSize)),
-                ("max_batch_tokens", .int(SentenceEmbedder.defaultMaxBatchTokens)),
+                ("max_batch_tokens", .int(maxBatchTokens)),
                 ("precision", .string("\(precisionOption.precision)")),
                 ("bf16_native", .bool(Kernels.bf16IsNative)), ("bf16_kernel", .string(Kernels.bf16KernelName)),
                 ("int8_kernel", .string(Kernels.int8KernelName)),
@@ -153,7 +153,7 @@ extension BenchCommand {
         case .bf16: precision = "bf16 (\(Kernels.bf16KernelName) kernel)"
         case .int8: precision = "int8 (\(Kernels.int8KernelName) kernel)"
         }
-        print("\(modelOptions.model), \(precision), batch \(batchSize) (passes of at most \(SentenceEmbedder.defaultMaxBatchTokens) tokens), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
+        print("\(modelOptions.model), \(precision), batch \(batchSize) (passes of at most \(maxBatchTokens) tokens), ISA \(Kernels.activeISA), \(repeats) runs after a warm-up; tokenisation and pooling included")
         print("median over runs where other processes used < 5% of the CPUs (over all runs when fewer than 3 were)")
         print("case    impl                              sentences  median s   min s    max s  clean  sentences/s  GFLOPS  of peak")
         for r in results {

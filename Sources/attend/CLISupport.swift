@@ -61,6 +61,15 @@ func padRight(_ s: String, _ width: Int) -> String {
 }
 
 extension SentenceEmbedder {
-    /// The token budget `embed` applies by default, for `--batch-size`'s help in every command that embeds.
-    static let tokenBudgetHelp = "a pass also holds at most \(defaultMaxBatchTokens) tokens counted with padding"
+    /// `--batch-size`'s help in every command that embeds.
+    static let batchSizeHelp = "Texts per forward pass at most (a pass also holds at most --max-batch-tokens tokens)."
+    /// `--max-batch-tokens`'s help in every command that embeds.
+    static let maxBatchTokensHelp = "Tokens per forward pass at most, counted with padding (texts × the longest one's tokens; "
+        + "a longer text still runs alone). Fewer keep a pass's activations in the caches."
+
+    /// Rejects a batch size or token budget below 1, naming the option.
+    static func validateBatching(batchSize: Int, maxBatchTokens: Int) throws {
+        guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+        guard maxBatchTokens >= 1 else { throw CLIError("--max-batch-tokens must be at least 1, got \(maxBatchTokens)") }
+    }
 }

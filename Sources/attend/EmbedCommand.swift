@@ -43,7 +43,8 @@ struct EmbedCommand: ParsableCommand {
     @Argument(help: "Texts to embed (stdin, one per line, when omitted).") var texts: [String] = []
     @Flag(help: "Print one JSON object per line.") var json = false
     @Flag(help: "Include every layer's and head's attention weights (with --json).") var attentions = false
-    @Option(name: .long, help: "Texts per forward pass at most (\(SentenceEmbedder.tokenBudgetHelp)).") var batchSize = SentenceEmbedder.defaultBatchSize
+    @Option(name: .long, help: ArgumentHelp(SentenceEmbedder.batchSizeHelp)) var batchSize = SentenceEmbedder.defaultBatchSize
+    @Option(name: .long, help: ArgumentHelp(SentenceEmbedder.maxBatchTokensHelp)) var maxBatchTokens = SentenceEmbedder.defaultMaxBatchTokens
     @OptionGroup var stream: EmbedStreamOptions
 
     func run() throws {
@@ -51,10 +52,11 @@ struct EmbedCommand: ParsableCommand {
             if stream.isStreaming {
                 guard texts.isEmpty else { throw CLIError("give texts as arguments or --input, not both") }
                 guard !json, !attentions else { throw CLIError("--json and --attentions are for texts given as arguments; --input/--output write JSON Lines already") }
-                try stream.run(modelOptions: modelOptions, precision: precisionOption.precision, batchSize: batchSize)
+                try stream.run(modelOptions: modelOptions, precision: precisionOption.precision, batchSize: batchSize,
+                               maxBatchTokens: maxBatchTokens)
                 return
             }
-            guard batchSize >= 1 else { throw CLIError("--batch-size must be at least 1, got \(batchSize)") }
+            try SentenceEmbedder.validateBatching(batchSize: batchSize, maxBatchTokens: maxBatchTokens)
             if attentions && !json { throw CLIError("--attentions needs --json (the weights are [layer][head][query][key] arrays)") }
             let inputs = try TextInput.read(arguments: texts)
             guard !inputs.isEmpty else { throw CLIError("no text given") }
@@ -64,7 +66,7 @@ struct EmbedCommand: ParsableCommand {
                 Terminal.printWarning("text \(i + 1) is blank; embedding the empty string ([CLS] [SEP])")
             }
             let progress = Progress(label: "embedding")
-            let results = try embedder.embed(inputs, batchSize: batchSize) { progress.update($0, $1) }
+            let results = try embedder.embed(inputs, batchSize: batchSize, maxBatchTokens: maxBatchTokens) { progress.update($0, $1) }
             for (i, r) in results.enumerated() where r.encoding.wasTruncated {
                 Terminal.printWarning("text \(i + 1) truncated to \(embedder.maxSeqLength) tokens (max_seq_length)")
             }

@@ -28,12 +28,13 @@ struct EmbedStreamOptions: ParsableArguments {
 
     var isStreaming: Bool { input != nil || output != nil }
 
-    func jobOptions(batchSize: Int) throws -> EmbeddingJobOptions {
+    func jobOptions(batchSize: Int, maxBatchTokens: Int = SentenceEmbedder.defaultMaxBatchTokens) throws -> EmbeddingJobOptions {
         var o = EmbeddingJobOptions(input: input ?? "-", output: output ?? "-", inputFormat: inputFormat, outputFormat: outputFormat)
         o.elementType = dtype
         o.textField = textField
         o.idField = idField
         o.batchSize = batchSize
+        o.maxBatchTokens = maxBatchTokens
         o.window = window
         o.shardKey = shardBy
         o.skipBad = skipBad
@@ -56,8 +57,8 @@ struct EmbedStreamOptions: ParsableArguments {
         return o
     }
 
-    func run(modelOptions: ModelOptions, precision: InferencePrecision, batchSize: Int) throws {
-        let options = try jobOptions(batchSize: batchSize)
+    func run(modelOptions: ModelOptions, precision: InferencePrecision, batchSize: Int, maxBatchTokens: Int) throws {
+        let options = try jobOptions(batchSize: batchSize, maxBatchTokens: maxBatchTokens)
         if let threads {
             guard threads >= 1 else { throw CLIError("--threads must be at least 1, got \(threads)") }
             Kernels.maxThreads = threads

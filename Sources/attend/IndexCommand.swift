@@ -53,7 +53,8 @@ struct IndexBuildCommand: ParsableCommand {
     @Option(help: ArgumentHelp("text or jsonl (default: from the extension).", valueName: "text|jsonl")) var inputFormat: EmbeddingInputFormat?
     @Option(help: "JSON Lines field holding the text.") var textField = "text"
     @Option(help: "JSON Lines field holding the id (the line number when absent).") var idField = "id"
-    @Option(help: "Texts per forward pass at most (\(SentenceEmbedder.tokenBudgetHelp)).") var batchSize = SentenceEmbedder.defaultBatchSize
+    @Option(help: ArgumentHelp(SentenceEmbedder.batchSizeHelp)) var batchSize = SentenceEmbedder.defaultBatchSize
+    @Option(help: ArgumentHelp(SentenceEmbedder.maxBatchTokensHelp)) var maxBatchTokens = SentenceEmbedder.defaultMaxBatchTokens
     @Option(help: "Lines per window of the embedding step.") var window = 1024
     @Flag(help: "Continue an interrupted embedding step.") var resume = false
     @Flag(help: "Also build an HNSW graph for approximate search.") var hnsw = false
@@ -93,6 +94,7 @@ struct IndexBuildCommand: ParsableCommand {
                 options.textField = textField
                 options.idField = idField
                 options.batchSize = batchSize
+                options.maxBatchTokens = maxBatchTokens
                 options.window = window
                 options.resume = resume
                 let line = StreamProgress()

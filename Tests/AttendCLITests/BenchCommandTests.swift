@@ -42,6 +42,7 @@ struct BenchCommandTests {
         (["bench", "embed", "--sets", "middle"], "--sets"),
         (["bench", "embed", "--quiet-wait", "-1"], "--quiet-wait"),
         (["bench", "embed", "--precision", "fp8"], "fp8"),
+        (["bench", "embed", "--max-batch-tokens", "0"], "--max-batch-tokens must be at least 1"),
         (["bench", "gemm", "--m", "3"], "--m, --n and --k"),
     ])
     func badOptionsAreOneLineErrors(_ args: [String], _ mention: String) throws {

@@ -39,6 +39,23 @@ struct ModelCommandsTests {
         }
     }
 
+    /// A token budget of 8 runs every fixture sentence in a pass of its own (no padding); the embeddings still match
+    /// PyTorch's, and a budget below 1 is refused naming the option.
+    @Test func embedWithATokenBudget() throws {
+        let sentences = try fixtureSentences()
+        let texts = sentences.compactMap { $0["text"] as? String }
+        let r = try CLI.run(["embed", "--json", "--max-batch-tokens", "8"] + texts)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try jsonLines(r.stdout)
+        #expect(lines.count == texts.count)
+        for (line, s) in zip(lines, sentences) {
+            expectClose(flattenFloats(line["embedding"]), flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(s["text"] ?? "")")
+        }
+        let bad = try CLI.run(["embed", "--max-batch-tokens", "0", "x"])
+        #expect(bad.status != 0 && bad.stderr.contains("--max-batch-tokens must be at least 1, got 0"), "\(bad.stderr)")
+        #expect(bad.stderr.split(separator: "\n").count == 1, "one line: \(bad.stderr)")
+    }
+
     @Test func embedInBF16() throws {
         let sentences = try fixtureSentences()
         let texts = sentences.compactMap { $0["text"] as? String }

@@ -248,7 +248,7 @@ public func cosineSimilarity(_ a: [Float], _ b: [Float]) -> Float {
     return na == 0 || nb == 0 ? 0 : Float(dot / (na.squareRoot() * nb.squareRoot()))
 }
 
-/// The vectors of ``SentenceEmbedder/embed(_:batchSize:progress:)`` as its threads fill them: which batch is next
+/// The vectors of ``SentenceEmbedder/embed(_:batchSize:maxBatchTokens:progress:)`` as its threads fill them: which batch is next
 /// (the last, longest, first), the first error (after which no batch is handed out), progress reports.
 private final class BatchResults: @unchecked Sendable {
     private let lock = NSLock()
