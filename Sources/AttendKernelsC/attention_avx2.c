@@ -105,7 +105,8 @@ INLINE float mask_max_avx2(const attend_softmax_step *st, ptrdiff_t r, float *ro
     return hmax(_mm256_max_ps(_mm256_max_ps(vmax0, vmax1), _mm256_max_ps(vmax2, vmax3)));
 }
 
-INLINE float exp_sum_avx2(float *row, ptrdiff_t lim, float m) {
+INLINE float exp_sum_avx2(float *row, ptrdiff_t lim, float m, int finite) {
+    (void)finite;   // the exponent bits need x ≥ −127 whatever it is
     const __m256 vm = _mm256_set1_ps(m);
     __m256 vsum = _mm256_setzero_ps(), vsum1 = vsum, vsum2 = vsum, vsum3 = vsum;
     ptrdiff_t j = 0;

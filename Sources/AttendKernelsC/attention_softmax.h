@@ -16,8 +16,9 @@
 //     #define SOFTMAX_MASK_MAX mask_max_avx2     // float (const attend_softmax_step *, ptrdiff_t r, float *row, ptrdiff_t lim):
 //                                                //   applies the masks to row[0, lim) in place (when any) and returns
 //                                                //   the row's maximum (−∞ when lim = 0)
-//     #define SOFTMAX_EXP_SUM exp_sum_avx2       // float (float *row, ptrdiff_t lim, float m): row[j] = 2^(row[j] − m)
-//                                                //   for j < lim, returns their sum
+//     #define SOFTMAX_EXP_SUM exp_sum_avx2       // float (float *row, ptrdiff_t lim, float m, int finite): row[j] =
+//                                                //   2^(row[j] − m) for j < lim, returns their sum; finite: no row[j]
+//                                                //   is −∞ (no masks), so 2^x need not clamp x first
 //     #define SOFTMAX_EXP2_1 exp2_1_avx2         // float (float x): 2^x for one x ≤ 0 (−∞ → 0)
 //     #include "attention_softmax.h"
 //
@@ -81,7 +82,7 @@ SOFTMAX_ATTR static void SOFTMAX_NAME(const attend_softmax_step *st) {
             memset(row, 0, (size_t)n * sizeof(float));
             continue;
         }
-        const float sum = SOFTMAX_EXP_SUM(row, lim, mnew);
+        const float sum = SOFTMAX_EXP_SUM(row, lim, mnew, !st->key_bias && !st->mask);
         for (ptrdiff_t j = lim; j < n; ++j) row[j] = 0.0f;
         // A row's first visible block (mold = −∞, every block of a row when N fits one): alpha = 2^−∞ = 0 without
         // the exp, whose latency the row's next step would wait on.
