@@ -154,9 +154,9 @@ extension Kernels {
     ///
     /// without materialising `S`: keys are visited in blocks of 512 with an online softmax per row
     /// (running max `m` and sum `l`; each new block rescales the sums and the output accumulators by
-    /// `2^(m_old − m_new)`), and each exponential is `2^x` by a degree-6 polynomial with `scale·log2(e)`
-    /// folded into a scaled copy of Q (accurate to a float ulp or so). Causal key blocks wholly above the
-    /// (shifted) diagonal are skipped; trailing keys masked by `keyMask` are skipped.
+    /// `2^(m_old − m_new)`), and each exponential is `2^x` by a degree-6 polynomial (0.7 ulp), with
+    /// `scale·log2(e)` applied as each tile of scores is stored (Q is read and O written in place). Causal key
+    /// blocks wholly above the (shifted) diagonal are skipped; trailing keys masked by `keyMask` are skipped.
     ///
     /// Everything accumulates in Float (dot products, the softmax sums, `PV`); the row maximum is
     /// subtracted before every exponential, so huge scores never overflow.
