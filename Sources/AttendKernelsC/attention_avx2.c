@@ -76,14 +76,9 @@ TARGET static void scores_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const fl
     for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {
         const float *b = kt + (c0 / NR) * dk * NR + c0 % NR;
         float *st = s + c0;
-        switch (mr) {
-        case 1: scores_tile(1, dk, q, ldq, b, st, lds, cs); break;
-        case 2: scores_tile(2, dk, q, ldq, b, st, lds, cs); break;
-        case 3: scores_tile(3, dk, q, ldq, b, st, lds, cs); break;
-        case 4: scores_tile(4, dk, q, ldq, b, st, lds, cs); break;
-        case 5: scores_tile(5, dk, q, ldq, b, st, lds, cs); break;
-        default: scores_tile(6, dk, q, ldq, b, st, lds, cs); break;
-        }
+#define TILE(R) scores_tile(R, dk, q, ldq, b, st, lds, cs)
+        ATTEND_ATTN_FOR_ROWS(mr, TILE)
+#undef TILE
     }
 }
 
@@ -206,14 +201,9 @@ TARGET static void pv_avx2(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float 
     for (ptrdiff_t c0 = 0; c0 < dv; c0 += 16) {
         const ptrdiff_t cols = dv - c0;
         const float *ic = acc ? acc + c0 : NULL;
-        switch (mr) {
-        case 1: pv_tile(1, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 2: pv_tile(2, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 3: pv_tile(3, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 4: pv_tile(4, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 5: pv_tile(5, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        default: pv_tile(6, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        }
+#define TILE(R) pv_tile(R, cols, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale)
+        ATTEND_ATTN_FOR_ROWS(mr, TILE)
+#undef TILE
     }
 }
 

@@ -52,15 +52,8 @@ INLINE void scores_tile(const int MR_, const int NV_, ptrdiff_t dk, const float 
         for (int c = 0; c < NV_; ++c) _mm512_storeu_ps(s + r * lds + 16 * c, _mm512_mul_ps(acc[r][c], cs));
 }
 
-#define SCORES_ROWS(NV)                                                  \
-    switch (mr) {                                                        \
-    case 1: scores_tile(1, NV, dk, q, ldq, b, st, lds, cs); break;           \
-    case 2: scores_tile(2, NV, dk, q, ldq, b, st, lds, cs); break;           \
-    case 3: scores_tile(3, NV, dk, q, ldq, b, st, lds, cs); break;           \
-    case 4: scores_tile(4, NV, dk, q, ldq, b, st, lds, cs); break;           \
-    case 5: scores_tile(5, NV, dk, q, ldq, b, st, lds, cs); break;           \
-    default: scores_tile(6, NV, dk, q, ldq, b, st, lds, cs); break;          \
-    }
+#define SCORES_TILE(R) scores_tile(R, NV, dk, q, ldq, b, st, lds, cs)
+#define SCORES_ROWS(NV_) { enum { NV = NV_ }; ATTEND_ATTN_FOR_ROWS(mr, SCORES_TILE) }
 
 TARGET static void scores_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q, ptrdiff_t ldq,
                                  const float *kt, float *s, ptrdiff_t lds, float c_s) {
@@ -203,15 +196,8 @@ INLINE void pv_tile(const int MR_, const int NV_, __mmask16 last, ptrdiff_t n, c
     }
 }
 
-#define PV_ROWS(NV)                                                                                  \
-    switch (mr) {                                                                                    \
-    case 1: pv_tile(1, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
-    case 2: pv_tile(2, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
-    case 3: pv_tile(3, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
-    case 4: pv_tile(4, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
-    case 5: pv_tile(5, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;        \
-    default: pv_tile(6, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale); break;       \
-    }
+#define PV_TILE(R) pv_tile(R, NV, last, n, p, ldp, vc, ldv, alpha, ic, lda, oc, ldo, oscale)
+#define PV_ROWS(NV_) { enum { NV = NV_ }; ATTEND_ATTN_FOR_ROWS(mr, PV_TILE) }
 
 TARGET static void pv_avx512(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptrdiff_t ldp, const float *v,
                              ptrdiff_t ldv, const float *alpha, const float *acc, ptrdiff_t lda, float *o,

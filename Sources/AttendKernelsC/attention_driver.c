@@ -207,43 +207,28 @@ static void item_bounds(const attend_attention_problem *p, const attend_attentio
     *c1 = min_pd(p->lq, *c0 + plan->chunk_rows);
 }
 
-/// Sets `pf` up for `item`'s operands, spread over about `calls` calls of pf_step.
+/// Sets `pf` up for `item`'s operands, spread over about `calls` calls of pf_step: all of them (K, V and every query
+/// head's Q and O rows), or with `start_only` what a large item touches first (its keys, which it packs first thing,
+/// and its first query block's Q and O rows; packing otherwise waits on L3 or memory for every key row: 2.4% of causal
+/// N = 1,024, whose items are one head each).
 static void pf_plan(prefetcher *pf, const attend_attention_problem *p, const attend_attention_plan *plan,
-                    ptrdiff_t item, ptrdiff_t calls) {
+                    ptrdiff_t item, ptrdiff_t calls, int start_only) {
     memset(pf, 0, sizeof *pf);
     if (item >= plan->items) return;
     ptrdiff_t b, kvh, c0, c1;
     item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
-    const ptrdiff_t g = p->h / p->hkv;
+    const ptrdiff_t g = p->h / p->hkv, r1 = start_only ? min_pd(c1, c0 + plan->q_block) : c1;
     const ptrdiff_t keys = p->causal ? min_pd(p->lk, p->causal_offset + c1) : p->lk;
     pf_add(pf, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, keys, p->dk, 0);
-    for (ptrdiff_t gi = 0; gi < g; ++gi) {
+    for (ptrdiff_t gi = 0; gi < (start_only ? 1 : g); ++gi) {
         const ptrdiff_t h = kvh * g + gi;
         pf_add(pf, p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row, p->q_layout.row,
-               c1 - c0, p->dk, 0);
-        if (gi == 0) pf_add(pf, p->v + b * p->v_layout.batch + kvh * p->v_layout.head, p->v_layout.row, keys, p->dv, 0);
+               r1 - c0, p->dk, 0);
+        if (gi == 0 && !start_only)
+            pf_add(pf, p->v + b * p->v_layout.batch + kvh * p->v_layout.head, p->v_layout.row, keys, p->dv, 0);
         pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, p->o_layout.row,
-               c1 - c0, p->dv, 1);
+               r1 - c0, p->dv, 1);
     }
-    pf_pace(pf, calls);
-}
-
-/// Sets `pf` up for the start of a large `item`: the keys it packs first thing and its first query block's Q and
-/// O rows, spread over about `calls` calls of pf_step (the current item's last query block). Packing otherwise
-/// waits on L3 or memory for every key row (2.4% of causal N = 1,024, whose items are one head each).
-static void pf_plan_start(prefetcher *pf, const attend_attention_problem *p, const attend_attention_plan *plan,
-                          ptrdiff_t item, ptrdiff_t calls) {
-    memset(pf, 0, sizeof *pf);
-    if (item >= plan->items) return;
-    ptrdiff_t b, kvh, c0, c1;
-    item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
-    const ptrdiff_t h = kvh * (p->h / p->hkv), r1 = min_pd(c1, c0 + plan->q_block);
-    const ptrdiff_t keys = p->causal ? min_pd(p->lk, p->causal_offset + c1) : p->lk;
-    pf_add(pf, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, keys, p->dk, 0);
-    pf_add(pf, p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row, p->q_layout.row, r1 - c0,
-           p->dk, 0);
-    pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, p->o_layout.row, r1 - c0,
-           p->dv, 1);
     pf_pace(pf, calls);
 }
 
@@ -348,7 +333,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
     // over the whole item (prefetch_next, small items), or its keys and first query block over the last query block.
     for (ptrdiff_t item = attend_fetch_add(&plan->next, 1), next = plan->items; item < plan->items; item = next) {
         next = attend_fetch_add(&plan->next, 1);
-        if (plan->prefetch_next) pf_plan(&pf, p, plan, next, strips);
+        if (plan->prefetch_next) pf_plan(&pf, p, plan, next, strips, 0);
         ptrdiff_t b, kvh, c0, c1;
         item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
 
@@ -380,7 +365,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
                     ptrdiff_t nq0 = q0 + plan->q_block, ngi = gi;
                     if (nq0 >= c1) { nq0 = c0; ++ngi; }
                     if (ngi < g) pf_plan_rows(&pf, p, b, kvh * g + ngi, nq0, min_pd(c1, nq0 + plan->q_block), block_strips);
-                    else pf_plan_start(&pf, p, plan, next, block_strips);
+                    else pf_plan(&pf, p, plan, next, block_strips, 1);
                 }
                 query_block(p, uk, plan, &sl, scratch, b, h, q0, min_pd(plan->q_block, c1 - q0), lk_eff, bias,
                             &pf);

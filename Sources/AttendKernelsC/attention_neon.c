@@ -57,14 +57,9 @@ static void scores_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dk, const float *q,
     for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {
         const float *b = kt + (c0 / NR) * dk * NR + c0 % NR;
         float *st = s + c0;
-        switch (mr) {
-        case 1: scores_tile(1, dk, q, ldq, b, st, lds, cs); break;
-        case 2: scores_tile(2, dk, q, ldq, b, st, lds, cs); break;
-        case 3: scores_tile(3, dk, q, ldq, b, st, lds, cs); break;
-        case 4: scores_tile(4, dk, q, ldq, b, st, lds, cs); break;
-        case 5: scores_tile(5, dk, q, ldq, b, st, lds, cs); break;
-        default: scores_tile(6, dk, q, ldq, b, st, lds, cs); break;
-        }
+#define TILE(R) scores_tile(R, dk, q, ldq, b, st, lds, cs)
+        ATTEND_ATTN_FOR_ROWS(mr, TILE)
+#undef TILE
     }
 }
 
@@ -155,14 +150,9 @@ static void pv_neon(ptrdiff_t mr, ptrdiff_t n, ptrdiff_t dv, const float *p, ptr
     ptrdiff_t c0 = 0;
     for (; c0 + 16 <= dv; c0 += 16) {
         const float *ic = acc ? acc + c0 : NULL;
-        switch (mr) {
-        case 1: pv_tile(1, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 2: pv_tile(2, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 3: pv_tile(3, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 4: pv_tile(4, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        case 5: pv_tile(5, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        default: pv_tile(6, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale); break;
-        }
+#define TILE(R) pv_tile(R, n, p, ldp, v + c0, ldv, alpha, ic, lda, o + c0, ldo, oscale)
+        ATTEND_ATTN_FOR_ROWS(mr, TILE)
+#undef TILE
     }
     if (c0 == dv) return;
     for (ptrdiff_t r = 0; r < mr; ++r) {

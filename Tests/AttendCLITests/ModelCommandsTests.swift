@@ -25,32 +25,29 @@ struct ModelCommandsTests {
         #expect((o["ids"] as? [Int])?.first == 101)
     }
 
-    @Test func embedMatchesPyTorch() throws {
+    /// `attend embed --json` with `options` over the fixture sentences matches PyTorch's texts, tokens and embeddings.
+    func expectEmbedMatchesPyTorch(_ options: [String]) throws {
         let sentences = try fixtureSentences()
         let texts = sentences.compactMap { $0["text"] as? String }
-        let r = try CLI.run(["embed", "--json"] + texts)
+        let r = try CLI.run(["embed", "--json"] + options + texts)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = try jsonLines(r.stdout)
         #expect(lines.count == texts.count)
         for (line, s) in zip(lines, sentences) {
             #expect(line["text"] as? String == s["text"] as? String)
             #expect(line["tokens"] as? [String] == s["tokens"] as? [String])
-            expectClose(flattenFloats(line["embedding"]), flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(s["text"] ?? "")")
+            expectClose(flattenFloats(line["embedding"]), flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(options) \(s["text"] ?? "")")
         }
+    }
+
+    @Test func embedMatchesPyTorch() throws {
+        try expectEmbedMatchesPyTorch([])
     }
 
     /// A token budget of 8 runs every fixture sentence in a pass of its own (no padding); the embeddings still match
     /// PyTorch's, and a budget below 1 is refused naming the option.
     @Test func embedWithATokenBudget() throws {
-        let sentences = try fixtureSentences()
-        let texts = sentences.compactMap { $0["text"] as? String }
-        let r = try CLI.run(["embed", "--json", "--max-batch-tokens", "8"] + texts)
-        #expect(r.status == 0, "\(r.stderr)")
-        let lines = try jsonLines(r.stdout)
-        #expect(lines.count == texts.count)
-        for (line, s) in zip(lines, sentences) {
-            expectClose(flattenFloats(line["embedding"]), flattenFloats(s["embedding"]), atol: 1e-5, rtol: 1e-4, "\(s["text"] ?? "")")
-        }
+        try expectEmbedMatchesPyTorch(["--max-batch-tokens", "8"])
         let bad = try CLI.run(["embed", "--max-batch-tokens", "0", "x"])
         #expect(bad.status != 0 && bad.stderr.contains("--max-batch-tokens must be at least 1, got 0"), "\(bad.stderr)")
         #expect(bad.stderr.split(separator: "\n").count == 1, "one line: \(bad.stderr)")

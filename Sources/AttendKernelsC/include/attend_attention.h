@@ -108,6 +108,18 @@ void attend_attention_run(const attend_attention_problem *p, attend_attention_pl
 #define ATTEND_ATTN_NR 64
 #define ATTEND_ATTN_MR 6
 
+/// Runs TILE(R) with R = mr as a compile-time constant (1 … ATTEND_ATTN_MR; more counts as MR): the micro-kernels'
+/// tiles are unrolled per row count.
+#define ATTEND_ATTN_FOR_ROWS(mr, TILE)                                                                        \
+    switch (mr) {                                                                                           \
+    case 1: TILE(1); break;                                                                                 \
+    case 2: TILE(2); break;                                                                                 \
+    case 3: TILE(3); break;                                                                                 \
+    case 4: TILE(4); break;                                                                                 \
+    case 5: TILE(5); break;                                                                                 \
+    default: TILE(6); break;                                                                                \
+    }
+
 /// One online-softmax step over an mr×n block of scores (keys j0 … j0+n−1 of rows r = 0 … mr−1).
 typedef struct {
     ptrdiff_t mr, n;
