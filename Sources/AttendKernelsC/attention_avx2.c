@@ -220,7 +220,7 @@ TARGET static void exp_scale_avx2(float *w, ptrdiff_t n, float m, float c) {
 }
 
 static const attend_attention_ukernel table = {
-    ATTEND_ISA_AVX2, scores_avx2, softmax_avx2, pv_avx2, exp_scale_avx2, NULL,
+    ATTEND_ISA_AVX2, scores_avx2, softmax_avx2, pv_avx2, exp_scale_avx2, NULL, NULL,
 };
 
 const attend_attention_ukernel *attend_attention_ukernel_avx2(void) { return &table; }

@@ -7,6 +7,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -272,8 +273,115 @@ TARGET static void pack_kt_avx512(const float *k, ptrdiff_t ldk, ptrdiff_t n, pt
     }
 }
 
+// MARK: A short head whole, query rows across the lanes
+
+/// Loads rows [0, rows) of a 16×16 block (row i at src + i·ld, its first `cols` floats; the rest 0) and transposes it:
+/// r[j] holds column j across the lanes.
+INLINE void load_transposed(const float *src, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t cols, __m512 r[16]) {
+    const __mmask16 cm = attend_mask16(cols);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < rows ? cm : 0, src + i * ld);
+    transpose16(r);
+}
+
+/// Sᵀ = c_s · K Qᵀ for NK_ keys (key j ≥ n reads key n − 1 again; the caller masks it): acc[j] holds key j's
+/// scores of every query row, summed over p in order as the blocked path's scores tile does (the same bits).
+INLINE void short_scores(const int NK_, ptrdiff_t n, ptrdiff_t dk, const float *k, ptrdiff_t ldk, const float *qt,
+                         __m512 cs, __m512 s[16]) {
+    const float *kr[16];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < NK_; ++j) kr[j] = k + (j < n ? j : n - 1) * ldk;
+    __m512 acc[16];
+    for (int j = 0; j < NK_; ++j) acc[j] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < dk; ++p) {
+        const __m512 qp = _mm512_load_ps(qt + p * 16);
+#pragma clang loop unroll(full)
+        for (int j = 0; j < NK_; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(kr[j][p]), qp, acc[j]);
+    }
+    for (int j = 0; j < NK_; ++j) s[j] = _mm512_mul_ps(acc[j], cs);
+    for (int j = NK_; j < 16; ++j) s[j] = _mm512_set1_ps(-INFINITY);
+}
+
+/// One short head (attend_short_head: nq, n ≤ 16) with query row i in lane i, so that the softmax runs down the
+/// keys with vertical operations instead of a horizontal reduction per row:
+///   Qᵀ                      dk × 16, by 16×16 register transposes, into scratch
+///   Sᵀ[j] = c_s · Σ_p K[j, p] · Qᵀ[p]                        (one accumulator per key: n independent chains)
+///   Sᵀ[j] += key_bias[j], + general mask column j (a transposed load), −∞ where j > causal_offset + i or j ≥ n
+///   m = max_j Sᵀ[j],  Pᵀ[j] = 2^(Sᵀ[j] − m),  l = Σ_j Pᵀ[j]   (a lane with every key masked: m = −∞, P = 0, l = 0)
+///   P = transpose(Pᵀ) into scratch;  O = P V · (1/l) by the pv tile (0 when l = 0)
+///   weights = P / l;  lse = (m + log2 l) / log2(e)
+TARGET static void short_head_avx512(const attend_short_head *h) {
+    float *qt = h->scratch, *pbuf = qt + 16 * h->dk, *inv = pbuf + 256, *stat = inv + 16;
+    const ptrdiff_t nq = h->nq, n = h->n;
+    for (ptrdiff_t p0 = 0; p0 < h->dk; p0 += 16) {
+        __m512 r[16];
+        load_transposed(h->q + p0, h->ldq, nq, h->dk - p0, r);
+        const ptrdiff_t feats = h->dk - p0 < 16 ? h->dk - p0 : 16;
+        for (ptrdiff_t j = 0; j < feats; ++j) _mm512_store_ps(qt + (p0 + j) * 16, r[j]);
+    }
+    __m512 s[16];
+    const __m512 cs = _mm512_set1_ps(h->c_s);
+    switch ((n + 3) / 4) {   // keys rounded up to 4: every accumulator unrolled
+    case 1: short_scores(4, n, h->dk, h->k, h->ldk, qt, cs, s); break;
+    case 2: short_scores(8, n, h->dk, h->k, h->ldk, qt, cs, s); break;
+    case 3: short_scores(12, n, h->dk, h->k, h->ldk, qt, cs, s); break;
+    default: short_scores(16, n, h->dk, h->k, h->ldk, qt, cs, s); break;
+    }
+    const __m512 ninf = _mm512_set1_ps(-INFINITY);
+    __m512 mt[16];
+    if (h->mask) load_transposed(h->mask, h->ldm, nq, n, mt);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 16; ++j) {
+        if (j >= n) { s[j] = ninf; continue; }
+        if (h->key_bias) s[j] = _mm512_add_ps(s[j], _mm512_set1_ps(h->key_bias[j]));
+        if (h->mask) {
+            if (h->mask_boolean) s[j] = _mm512_mask_mov_ps(s[j], _mm512_cmp_ps_mask(mt[j], _mm512_setzero_ps(), _CMP_EQ_OQ), ninf);
+            else s[j] = _mm512_fmadd_ps(mt[j], _mm512_set1_ps(ATTEND_LOG2E), s[j]);
+        }
+        if (h->causal) {   // lanes i < j − causal_offset may not see key j
+            const ptrdiff_t hidden = j - h->causal_offset;
+            if (hidden > 0) s[j] = _mm512_mask_mov_ps(s[j], attend_mask16(hidden), ninf);
+        }
+    }
+    __m512 m8[8], e[16];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 8; ++j) m8[j] = _mm512_max_ps(s[j], s[j + 8]);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; ++j) m8[j] = _mm512_max_ps(m8[j], m8[j + 4]);
+    const __m512 m = _mm512_max_ps(_mm512_max_ps(m8[0], m8[2]), _mm512_max_ps(m8[1], m8[3]));
+    // A lane with every key masked (m = −∞) subtracts a finite number, so that −∞ − m stays −∞ and gives 0.
+    const __m512 msub = _mm512_max_ps(m, _mm512_set1_ps(-FLT_MAX));
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 16; ++j) e[j] = exp2_512(_mm512_sub_ps(s[j], msub));
+    __m512 l8[8];
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 8; ++j) l8[j] = _mm512_add_ps(e[j], e[j + 8]);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 4; ++j) l8[j] = _mm512_add_ps(l8[j], l8[j + 4]);
+    const __m512 l = _mm512_add_ps(_mm512_add_ps(l8[0], l8[2]), _mm512_add_ps(l8[1], l8[3]));
+    _mm512_store_ps(inv, _mm512_maskz_div_ps(_mm512_cmp_ps_mask(l, _mm512_setzero_ps(), _CMP_GT_OQ),
+                                             _mm512_set1_ps(1.0f), l));
+    transpose16(e);   // e[i] = row i of P
+    for (ptrdiff_t i = 0; i < nq; ++i) _mm512_store_ps(pbuf + 16 * i, e[i]);
+    for (ptrdiff_t r0 = 0; r0 < nq; r0 += MR) {
+        const ptrdiff_t mr = nq - r0 < MR ? nq - r0 : MR;
+        pv_avx512(mr, n, h->dv, pbuf + 16 * r0, 16, h->v, h->ldv, NULL, NULL, 0, h->o + r0 * h->ldo, h->ldo, inv + r0);
+    }
+    if (h->weights) {
+        const __mmask16 km = attend_mask16(n);
+        for (ptrdiff_t i = 0; i < nq; ++i)
+            _mm512_mask_storeu_ps(h->weights + i * h->ldw, km, _mm512_mul_ps(e[i], _mm512_set1_ps(inv[i])));
+    }
+    if (h->lse) {
+        _mm512_store_ps(stat, m);
+        _mm512_store_ps(stat + 16, l);
+        for (ptrdiff_t i = 0; i < nq; ++i)
+            h->lse[i] = stat[16 + i] > 0.0f ? (stat[i] + log2f(stat[16 + i])) / ATTEND_LOG2E : -INFINITY;
+    }
+}
+
 static const attend_attention_ukernel table = {
-    ATTEND_ISA_AVX512, scores_avx512, softmax_avx512, pv_avx512, exp_scale_avx512, pack_kt_avx512,
+    ATTEND_ISA_AVX512, scores_avx512, softmax_avx512, pv_avx512, exp_scale_avx512, pack_kt_avx512, short_head_avx512,
 };
 
 const attend_attention_ukernel *attend_attention_ukernel_avx512(void) { return &table; }

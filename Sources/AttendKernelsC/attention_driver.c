@@ -54,7 +54,7 @@ static scratch_layout layout_for(const attend_attention_problem *p, const attend
     ptrdiff_t dk = max_pd(p->dk, 1);
     s.dvp = round_up(max_pd(p->dv, 1), 16);
     ptrdiff_t at = 0;
-    s.kt = at; at += round_up(p->lk, NR) * dk;
+    s.kt = at; at += max_pd(round_up(p->lk, NR) * dk, ATTEND_ATTN_SHORT * (dk + ATTEND_ATTN_SHORT + 3));   // or a short head's
     s.sbuf = at; at += MR * plan->k_block;
     s.obuf = at; at += plan->q_block * s.dvp;
     s.stats = at; at += round_up(2 * plan->q_block + 16, 16);   // m, l, alpha
@@ -85,7 +85,11 @@ ptrdiff_t attend_attention_plan_for(const attend_attention_problem *p, attend_is
     plan->chunks = (p->lq + plan->chunk_rows - 1) / plan->chunk_rows;
     plan->items = groups * plan->chunks;
     plan->scratch_floats = layout_for(p, plan).total;
-    plan->prefetch_next = plan->items > 1 && work / (double)plan->items < PREFETCH_ITEM_WORK;
+    plan->short_heads = attend_attention_ukernel_for(isa)->short_head && p->lq <= ATTEND_ATTN_SHORT &&
+                        p->lk <= ATTEND_ATTN_SHORT;
+    // Short heads are not prefetched: pacing their few dozen lines cost more than it saved (N = 12, 384 heads of
+    // d = 32: 55 GFLOPS with the prefetcher, 83 without; prefetching each next item whole at once, 73).
+    plan->prefetch_next = !plan->short_heads && plan->items > 1 && work / (double)plan->items < PREFETCH_ITEM_WORK;
     plan->next = 0;
     return min_pd(threads, plan->items);
 }
@@ -320,6 +324,35 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     }
 }
 
+/// Query rows [c0, c1) of every query head of kv head `kvh` in batch b against keys [0, n), each head whole through
+/// the ISA's short-head kernel (Lq, Lk ≤ ATTEND_ATTN_SHORT); the weights of keys the rows cannot see are zeroed.
+static void short_heads(const attend_attention_problem *p, const attend_attention_ukernel *uk, ptrdiff_t b,
+                        ptrdiff_t kvh, ptrdiff_t c0, ptrdiff_t c1, ptrdiff_t n, const float *key_bias, float *scratch) {
+    const ptrdiff_t g = p->h / p->hkv;
+    for (ptrdiff_t gi = 0; gi < g; ++gi) {
+        const ptrdiff_t h = kvh * g + gi, row0 = (b * p->h + h) * p->lq + c0;
+        const attend_short_head sh = {
+            .nq = c1 - c0, .n = n, .dk = p->dk, .dv = p->dv,
+            .q = p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row,
+            .k = p->k + b * p->k_layout.batch + kvh * p->k_layout.head,
+            .v = p->v + b * p->v_layout.batch + kvh * p->v_layout.head,
+            .ldq = p->q_layout.row, .ldk = p->k_layout.row, .ldv = p->v_layout.row,
+            .o = p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, .ldo = p->o_layout.row,
+            .c_s = p->scale * ATTEND_LOG2E,
+            .key_bias = key_bias,
+            .mask = p->mask ? p->mask + b * p->mask_batch + h * p->mask_head + c0 * p->mask_row : NULL,
+            .ldm = p->mask_row, .mask_boolean = p->mask_boolean,
+            .causal = p->causal, .causal_offset = p->causal_offset + c0,
+            .weights = p->weights ? p->weights + row0 * p->lk : NULL, .ldw = p->lk,
+            .lse = p->lse ? p->lse + row0 : NULL,
+            .scratch = scratch,
+        };
+        uk->short_head(&sh);
+        if (p->weights && n < p->lk)
+            for (ptrdiff_t i = 0; i < c1 - c0; ++i) memset(sh.weights + i * p->lk + n, 0, (size_t)(p->lk - n) * sizeof(float));
+    }
+}
+
 void attend_attention_worker(const attend_attention_problem *p, attend_attention_plan *plan, float *scratch) {
     const attend_attention_ukernel *uk = attend_attention_ukernel_for(plan->isa);
     const scratch_layout sl = layout_for(p, plan);
@@ -354,6 +387,10 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
         ptrdiff_t need = p->causal ? min_pd(lk_eff, p->causal_offset + c1) : lk_eff;   // keys the chunk can see
         if (need <= 0) {
             for (ptrdiff_t gi = 0; gi < g; ++gi) zero_rows(p, b, kvh * g + gi, c0, c1);
+            continue;
+        }
+        if (plan->short_heads) {
+            short_heads(p, uk, b, kvh, c0, c1, need, bias, scratch + sl.kt);
             continue;
         }
         pack_kt_prefetched(uk, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, need, p->dk,

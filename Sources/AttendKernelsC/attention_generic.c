@@ -100,7 +100,7 @@ static void exp_scale_generic(float *w, ptrdiff_t n, float m, float c) {
 }
 
 static const attend_attention_ukernel table = {
-    ATTEND_ISA_GENERIC, scores_generic, softmax_generic, pv_generic, exp_scale_generic, NULL,
+    ATTEND_ISA_GENERIC, scores_generic, softmax_generic, pv_generic, exp_scale_generic, NULL, NULL,
 };
 
 const attend_attention_ukernel *attend_attention_ukernel_generic(void) { return &table; }

@@ -179,7 +179,7 @@ static void exp_scale_neon(float *w, ptrdiff_t n, float m, float c) {
 }
 
 static const attend_attention_ukernel table = {
-    ATTEND_ISA_NEON, scores_neon, softmax_neon, pv_neon, exp_scale_neon, NULL,
+    ATTEND_ISA_NEON, scores_neon, softmax_neon, pv_neon, exp_scale_neon, NULL, NULL,
 };
 
 const attend_attention_ukernel *attend_attention_ukernel_neon(void) { return &table; }

@@ -57,6 +57,47 @@ struct FusedAttentionTests {
         }
     }
 
+    /// Short heads (Lq, Lk ≤ 16: a whole head in one pass with the query rows across the vector lanes where the ISA
+    /// has that kernel, AVX-512): every row count against key counts around the lane width, head dims below, at and
+    /// past 16, grouped heads; causal with and without a key offset; key masks that hide keys in the middle, the end
+    /// and everywhere; boolean and additive general masks, one row broadcast over the queries. Lk = 17 takes the
+    /// blocked path, for the boundary.
+    @Test(arguments: [1, 2, 6, 7, 12, 16])
+    func shortHeads(_ lq: Int) throws {
+        for (lk, dk, dv) in [(1, 1, 1), (3, 5, 7), (12, 32, 32), (13, 16, 17), (16, 17, 64), (16, 33, 80), (17, 32, 32)] {
+            let c = Case(b: 3, h: 4, hkv: lk % 2 == 0 ? 2 : 4, lq: lq, lk: lk, dk: dk, dv: dv)
+            let data = c.randomData(seed: UInt64(lq * 100 + lk))
+            var rng = SeededRNG(seed: UInt64(lk))
+            // Batch 0 sees every key, batch 1 loses key 1 and the last, batch 2 every key.
+            let keep = (0..<(3 * lk)).map { i -> Float in
+                let (b, j) = (i / lk, i % lk)
+                return b == 2 || (b == 1 && (j == 1 || j == lk - 1)) ? 0 : 1
+            }
+            let keyTensor = try Tensor(shape: [3, 1, 1, lk], scalars: keep)
+            let boolean = Tensor.randomUniform([3, 4, lq, lk], rng: &rng).map { $0 < 0.75 ? 1 : 0 }
+            let additive = Tensor.randomNormal([1, 4, 1, lk], std: 2, rng: &rng)
+            let cases: [(String, AttentionMask?, [MaskSpec])] = [
+                ("no mask", nil, []),
+                ("key mask", .boolean(keyTensor), [.key(keep, batchStride: lk, isBoolean: true)]),
+                ("boolean [B,H,Lq,Lk]", .boolean(boolean),
+                 [.score(boolean.scalars, batch: 4 * lq * lk, head: lq * lk, row: lk, isBoolean: true)]),
+                ("additive [1,H,1,Lk]", .additive(additive), [.score(additive.scalars, batch: 0, head: lk, row: 0, isBoolean: false)]),
+            ]
+            for (label, mask, specs) in cases {
+                for (causal, offset) in [(false, 0), (true, 0), (true, 3)] {
+                    let ref = try c.reference(data, causal: causal, keyOffset: offset, mask: mask)
+                    for (isa, threads) in paths {
+                        let got = try c.fused(data, causal: causal, keyOffset: offset, masks: specs, isa: isa, threads: threads)
+                        got.expectMatches(ref, "\(c) \(label) causal=\(causal) offset=\(offset) \(isa)×\(threads)")
+                        let bare = try c.fused(data, causal: causal, keyOffset: offset, masks: specs, isa: isa, threads: threads,
+                                               weights: false)
+                        #expect(bare.out == got.out, "\(c) \(label) causal=\(causal): the same output bits without weights")
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Masks
 
     /// Key padding ([B, Lk] → the kernel's per-key mask): boolean and additive, with a batch whose keys are all

@@ -80,6 +80,8 @@ typedef struct {
     /// Items are small (short sequences): a worker claims its next item before computing the current one
     /// and prefetches the next one's Q, K, V and O rows into L2 a few lines per strip.
     int prefetch_next;
+    /// Every head is short (Lq, Lk ≤ ATTEND_ATTN_SHORT) and the ISA has a short-head kernel: each goes through it whole.
+    int short_heads;
     /// Next unclaimed item (atomic).
     ptrdiff_t next;
 } attend_attention_plan;
@@ -141,6 +143,37 @@ typedef struct {
     ptrdiff_t ldraw;
 } attend_softmax_step;
 
+/// One short head whole (attend_attention_ukernel.short_head): nq ≤ ATTEND_ATTN_SHORT query rows against n ≤
+/// ATTEND_ATTN_SHORT keys, every pointer at the head's row 0 (key 0), masks already cut to the keys [0, n).
+typedef struct {
+    ptrdiff_t nq, n, dk, dv;
+    const float *q, *k, *v;
+    ptrdiff_t ldq, ldk, ldv;
+    float *o;
+    ptrdiff_t ldo;
+    /// scale·log2(e): the scores are in the log2 domain, as everywhere in the fused kernel.
+    float c_s;
+    /// Per-key log2-domain bias (−∞ = masked), or NULL.
+    const float *key_bias;
+    /// General mask at (row 0, key 0), row stride ldm (0 = one row for all), boolean or additive; or NULL.
+    const float *mask;
+    ptrdiff_t ldm;
+    int mask_boolean;
+    /// Row i sees keys j ≤ causal_offset + i only (when causal).
+    int causal;
+    ptrdiff_t causal_offset;
+    /// Optional: softmax weights of keys [0, n) (row stride ldw; the caller zeroes keys past n), and the natural-log
+    /// log-sum-exp of each row (−∞ when every key is masked).
+    float *weights;
+    ptrdiff_t ldw;
+    float *lse;
+    /// ≥ ATTEND_ATTN_SHORT·(dk + ATTEND_ATTN_SHORT + 3) floats, 64-byte aligned.
+    float *scratch;
+} attend_short_head;
+
+/// Query rows and keys of a head that the short-head kernel takes whole (one vector of lanes).
+#define ATTEND_ATTN_SHORT 16
+
 typedef struct {
     attend_isa isa;
     /// s[r·lds + c] = c_s · Σ_p q[r·ldq + p] · Kᵀ[p, c] for r < mr ≤ MR and c < n rounded up to 16
@@ -161,6 +194,10 @@ typedef struct {
     /// Packs keys [0, n) (row p of key j at k[j·ldk + p]) into Kᵀ slivers, zero up to a multiple of 16
     /// keys; NULL: the driver's plain loop.
     void (*pack_kt)(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *kt);
+    /// The whole head `h` (nq, n ≤ ATTEND_ATTN_SHORT): O = softmax(S + masks) V, and the weights and lse when asked,
+    /// the same maths as the blocked path in one pass (sentences of a dozen tokens spent 85% of their attention time
+    /// on the blocked path's per-strip set-up); NULL: short heads take the blocked path.
+    void (*short_head)(const attend_short_head *h);
 } attend_attention_ukernel;
 
 /// The micro-kernels for `isa`, or the generic ones when this build or CPU lacks `isa`.
