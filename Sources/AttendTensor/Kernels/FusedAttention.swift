@@ -157,6 +157,8 @@ extension Kernels {
     /// `2^(m_old − m_new)`), and each exponential is `2^x` by a degree-6 polynomial (0.7 ulp), with
     /// `scale·log2(e)` applied as each tile of scores is stored (Q is read and O written in place). Causal key
     /// blocks wholly above the (shifted) diagonal are skipped; trailing keys masked by `keyMask` are skipped.
+    /// Short heads (`Lq`, `Lk` ≤ 16, a sentence of a dozen tokens) go whole through one pass where the ISA has it
+    /// (AVX-512): the query rows across the vector lanes, the softmax down the keys with vertical max and sum.
     ///
     /// Everything accumulates in Float (dot products, the softmax sums, `PV`); the row maximum is
     /// subtracted before every exponential, so huge scores never overflow.
