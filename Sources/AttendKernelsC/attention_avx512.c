@@ -254,18 +254,23 @@ INLINE void transpose16(__m512 r[16]) {
     }
 }
 
+/// Loads rows [0, rows) of a 16×16 block (row i at src + i·ld, its first `cols` floats; the rest 0: a masked-off load
+/// never faults) and transposes it: r[j] holds column j across the lanes.
+INLINE void load_transposed(const float *src, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t cols, __m512 r[16]) {
+    const __mmask16 cm = attend_mask16(cols);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < rows ? cm : 0, src + i * ld);
+    transpose16(r);
+}
+
 TARGET static void pack_kt_avx512(const float *k, ptrdiff_t ldk, ptrdiff_t n, ptrdiff_t dk, float *kt) {
     for (ptrdiff_t c0 = 0; c0 < n; c0 += 16) {   // 16 keys at a time (the rest of the vector zero)
         const ptrdiff_t keys = n - c0 < 16 ? n - c0 : 16;
         float *dst = kt + (c0 / NR) * dk * NR + c0 % NR;
         for (ptrdiff_t p0 = 0; p0 < dk; p0 += 16) {
             const ptrdiff_t feats = dk - p0 < 16 ? dk - p0 : 16;
-            const __mmask16 fm = attend_mask16(feats);
             __m512 r[16];
-#pragma clang loop unroll(full)
-            for (int i = 0; i < 16; ++i)   // a masked-off load never faults: rows past the keys read as 0
-                r[i] = _mm512_maskz_loadu_ps(i < keys ? fm : 0, k + (c0 + i) * ldk + p0);
-            transpose16(r);
+            load_transposed(k + c0 * ldk + p0, ldk, keys, feats, r);   // rows past the keys read as 0
 #pragma clang loop unroll(full)
             for (int j = 0; j < 16; ++j)
                 if (j < feats) _mm512_storeu_ps(dst + (p0 + j) * NR, r[j]);
@@ -274,15 +279,6 @@ TARGET static void pack_kt_avx512(const float *k, ptrdiff_t ldk, ptrdiff_t n, pt
 }
 
 // MARK: A short head whole, query rows across the lanes
-
-/// Loads rows [0, rows) of a 16×16 block (row i at src + i·ld, its first `cols` floats; the rest 0) and transposes it:
-/// r[j] holds column j across the lanes.
-INLINE void load_transposed(const float *src, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t cols, __m512 r[16]) {
-    const __mmask16 cm = attend_mask16(cols);
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 16; ++i) r[i] = _mm512_maskz_loadu_ps(i < rows ? cm : 0, src + i * ld);
-    transpose16(r);
-}
 
 /// Sᵀ = c_s · K Qᵀ for NK_ keys (key j ≥ n reads key n − 1 again; the caller masks it): acc[j] holds key j's
 /// scores of every query row, summed over p in order as the blocked path's scores tile does (the same bits).
@@ -294,7 +290,7 @@ INLINE void short_scores(const int NK_, ptrdiff_t n, ptrdiff_t dk, const float *
     __m512 acc[16];
     for (int j = 0; j < NK_; ++j) acc[j] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < dk; ++p) {
-        const __m512 qp = _mm512_load_ps(qt + p * 16);
+        const __m512 qp = _mm512_load_ps(qt + p * NR);
 #pragma clang loop unroll(full)
         for (int j = 0; j < NK_; ++j) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(kr[j][p]), qp, acc[j]);
     }
@@ -304,21 +300,16 @@ INLINE void short_scores(const int NK_, ptrdiff_t n, ptrdiff_t dk, const float *
 
 /// One short head (attend_short_head: nq, n ≤ 16) with query row i in lane i, so that the softmax runs down the
 /// keys with vertical operations instead of a horizontal reduction per row:
-///   Qᵀ                      dk × 16, by 16×16 register transposes, into scratch
+///   Qᵀ                      dk × 16, packed as a Kᵀ sliver (16×16 register transposes) into scratch
 ///   Sᵀ[j] = c_s · Σ_p K[j, p] · Qᵀ[p]                        (one accumulator per key: n independent chains)
 ///   Sᵀ[j] += key_bias[j], + general mask column j (a transposed load), −∞ where j > causal_offset + i or j ≥ n
 ///   m = max_j Sᵀ[j],  Pᵀ[j] = 2^(Sᵀ[j] − m),  l = Σ_j Pᵀ[j]   (a lane with every key masked: m = −∞, P = 0, l = 0)
 ///   P = transpose(Pᵀ) into scratch;  O = P V · (1/l) by the pv tile (0 when l = 0)
 ///   weights = P / l;  lse = (m + log2 l) / log2(e)
 TARGET static void short_head_avx512(const attend_short_head *h) {
-    float *qt = h->scratch, *pbuf = qt + 16 * h->dk, *inv = pbuf + 256, *stat = inv + 16;
+    float *qt = h->scratch, *pbuf = qt + NR * h->dk, *inv = pbuf + 256, *stat = inv + 16;
     const ptrdiff_t nq = h->nq, n = h->n;
-    for (ptrdiff_t p0 = 0; p0 < h->dk; p0 += 16) {
-        __m512 r[16];
-        load_transposed(h->q + p0, h->ldq, nq, h->dk - p0, r);
-        const ptrdiff_t feats = h->dk - p0 < 16 ? h->dk - p0 : 16;
-        for (ptrdiff_t j = 0; j < feats; ++j) _mm512_store_ps(qt + (p0 + j) * 16, r[j]);
-    }
+    pack_kt_avx512(h->q, h->ldq, nq, h->dk, qt);   // Qᵀ as one sliver: row p of Q's rows at qt + p·NR, 0 past nq
     __m512 s[16];
     const __m512 cs = _mm512_set1_ps(h->c_s);
     switch ((n + 3) / 4) {   // keys rounded up to 4: every accumulator unrolled

@@ -54,7 +54,7 @@ static scratch_layout layout_for(const attend_attention_problem *p, const attend
     ptrdiff_t dk = max_pd(p->dk, 1);
     s.dvp = round_up(max_pd(p->dv, 1), 16);
     ptrdiff_t at = 0;
-    s.kt = at; at += max_pd(round_up(p->lk, NR) * dk, ATTEND_ATTN_SHORT * (dk + ATTEND_ATTN_SHORT + 3));   // or a short head's
+    s.kt = at; at += max_pd(round_up(p->lk, NR) * dk, NR * dk + ATTEND_ATTN_SHORT * (ATTEND_ATTN_SHORT + 3));   // or a short head's
     s.sbuf = at; at += MR * plan->k_block;
     s.obuf = at; at += plan->q_block * s.dvp;
     s.stats = at; at += round_up(2 * plan->q_block + 16, 16);   // m, l, alpha

@@ -167,7 +167,7 @@ typedef struct {
     float *weights;
     ptrdiff_t ldw;
     float *lse;
-    /// ≥ ATTEND_ATTN_SHORT·(dk + ATTEND_ATTN_SHORT + 3) floats, 64-byte aligned.
+    /// ≥ ATTEND_ATTN_NR·dk + ATTEND_ATTN_SHORT·(ATTEND_ATTN_SHORT + 3) floats, 64-byte aligned.
     float *scratch;
 } attend_short_head;
 
