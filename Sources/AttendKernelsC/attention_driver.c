@@ -24,6 +24,10 @@ enum { NR = ATTEND_ATTN_NR, MR = ATTEND_ATTN_MR };
 static inline ptrdiff_t min_pd(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 static inline ptrdiff_t max_pd(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 static inline ptrdiff_t round_up(ptrdiff_t a, ptrdiff_t m) { return (a + m - 1) / m * m; }
+/// Offset in floats of row `row` of head `h` in batch `b` of a buffer laid out as `l`.
+static inline ptrdiff_t row_offset(attend_head_layout l, ptrdiff_t b, ptrdiff_t h, ptrdiff_t row) {
+    return b * l.batch + h * l.head + row * l.row;
+}
 
 /// Query rows per block and keys per block (PERFORMANCE-NOTES: 96/512; 48/128 … 192/512 within ~10%).
 #ifndef ATTEND_ATTN_Q_BLOCK
@@ -54,7 +58,8 @@ static scratch_layout layout_for(const attend_attention_problem *p, const attend
     ptrdiff_t dk = max_pd(p->dk, 1);
     s.dvp = round_up(max_pd(p->dv, 1), 16);
     ptrdiff_t at = 0;
-    s.kt = at; at += max_pd(round_up(p->lk, NR) * dk, NR * dk + ATTEND_ATTN_SHORT * (ATTEND_ATTN_SHORT + 3));   // or a short head's
+    // Kᵀ, or a short head's Qᵀ sliver, P, 1/l and row statistics.
+    s.kt = at; at += max_pd(round_up(p->lk, NR) * dk, NR * dk + ATTEND_ATTN_SHORT * (ATTEND_ATTN_SHORT + 3));
     s.sbuf = at; at += MR * plan->k_block;
     s.obuf = at; at += plan->q_block * s.dvp;
     s.stats = at; at += round_up(2 * plan->q_block + 16, 16);   // m, l, alpha
@@ -97,7 +102,7 @@ ptrdiff_t attend_attention_plan_for(const attend_attention_problem *p, attend_is
 /// Rows [r0, r1) of query head h in batch b get zero output, zero weights and lse = −∞.
 static void zero_rows(const attend_attention_problem *p, ptrdiff_t b, ptrdiff_t h, ptrdiff_t r0, ptrdiff_t r1) {
     for (ptrdiff_t i = r0; i < r1; ++i) {
-        float *o = p->o + b * p->o_layout.batch + h * p->o_layout.head + i * p->o_layout.row;
+        float *o = p->o + row_offset(p->o_layout, b, h, i);
         memset(o, 0, (size_t)p->dv * sizeof(float));
         ptrdiff_t row = (b * p->h + h) * p->lq + i;
         if (p->weights) memset(p->weights + row * p->lk, 0, (size_t)p->lk * sizeof(float));
@@ -223,15 +228,13 @@ static void pf_plan(prefetcher *pf, const attend_attention_problem *p, const att
     item_bounds(p, plan, item, &b, &kvh, &c0, &c1);
     const ptrdiff_t g = p->h / p->hkv, r1 = start_only ? min_pd(c1, c0 + plan->q_block) : c1;
     const ptrdiff_t keys = p->causal ? min_pd(p->lk, p->causal_offset + c1) : p->lk;
-    pf_add(pf, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, keys, p->dk, 0);
+    pf_add(pf, p->k + row_offset(p->k_layout, b, kvh, 0), p->k_layout.row, keys, p->dk, 0);
     for (ptrdiff_t gi = 0; gi < (start_only ? 1 : g); ++gi) {
         const ptrdiff_t h = kvh * g + gi;
-        pf_add(pf, p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row, p->q_layout.row,
-               r1 - c0, p->dk, 0);
+        pf_add(pf, p->q + row_offset(p->q_layout, b, h, c0), p->q_layout.row, r1 - c0, p->dk, 0);
         if (gi == 0 && !start_only)
-            pf_add(pf, p->v + b * p->v_layout.batch + kvh * p->v_layout.head, p->v_layout.row, keys, p->dv, 0);
-        pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, p->o_layout.row,
-               r1 - c0, p->dv, 1);
+            pf_add(pf, p->v + row_offset(p->v_layout, b, kvh, 0), p->v_layout.row, keys, p->dv, 0);
+        pf_add(pf, p->o + row_offset(p->o_layout, b, h, c0), p->o_layout.row, r1 - c0, p->dv, 1);
     }
     pf_pace(pf, calls);
 }
@@ -241,10 +244,8 @@ static void pf_plan(prefetcher *pf, const attend_attention_problem *p, const att
 static void pf_plan_rows(prefetcher *pf, const attend_attention_problem *p, ptrdiff_t b, ptrdiff_t h, ptrdiff_t r0,
                          ptrdiff_t r1, ptrdiff_t calls) {
     memset(pf, 0, sizeof *pf);
-    pf_add(pf, p->q + b * p->q_layout.batch + h * p->q_layout.head + r0 * p->q_layout.row, p->q_layout.row, r1 - r0,
-           p->dk, 0);
-    pf_add(pf, p->o + b * p->o_layout.batch + h * p->o_layout.head + r0 * p->o_layout.row, p->o_layout.row, r1 - r0,
-           p->dv, 1);
+    pf_add(pf, p->q + row_offset(p->q_layout, b, h, r0), p->q_layout.row, r1 - r0, p->dk, 0);
+    pf_add(pf, p->o + row_offset(p->o_layout, b, h, r0), p->o_layout.row, r1 - r0, p->dv, 1);
     pf_pace(pf, calls);
 }
 
@@ -260,11 +261,11 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     float *obuf = scratch + sl->obuf, *m = scratch + sl->stats, *l = m + plan->q_block, *alpha = l + plan->q_block;
 
     // Q is read in place; the scores kernel gives S = scale·log2(e) · Q Kᵀ, in the log2 domain.
-    const float *q = p->q + b * p->q_layout.batch + h * p->q_layout.head + q0 * p->q_layout.row;
+    const float *q = p->q + row_offset(p->q_layout, b, h, q0);
     const ptrdiff_t ldq = p->q_layout.row;
     for (ptrdiff_t i = 0; i < nq; ++i) { m[i] = -INFINITY; l[i] = 0.0f; }
 
-    const float *v = p->v + b * p->v_layout.batch + kvh * p->v_layout.head;
+    const float *v = p->v + row_offset(p->v_layout, b, kvh, 0);
     const ptrdiff_t ldv = p->v_layout.row;
     const float *mask = p->mask ? p->mask + b * p->mask_batch + h * p->mask_head : NULL;
     float *weights = p->weights ? p->weights + ((b * p->h + h) * p->lq + q0) * p->lk : NULL;
@@ -272,7 +273,7 @@ static void query_block(const attend_attention_problem *p, const attend_attentio
     // Causal: query row i (absolute position off + i) sees keys 0…off + i.
     const ptrdiff_t off = p->causal ? p->causal_offset : 0;
     const ptrdiff_t qlim = p->causal ? min_pd(lk_eff, off + q0 + nq) : lk_eff;
-    float *o = p->o + b * p->o_layout.batch + h * p->o_layout.head + q0 * p->o_layout.row;
+    float *o = p->o + row_offset(p->o_layout, b, h, q0);
     const ptrdiff_t ldo = p->o_layout.row;
 
     for (ptrdiff_t j0 = 0; j0 < qlim; j0 += kb) {
@@ -333,11 +334,11 @@ static void short_heads(const attend_attention_problem *p, const attend_attentio
         const ptrdiff_t h = kvh * g + gi, row0 = (b * p->h + h) * p->lq + c0;
         const attend_short_head sh = {
             .nq = c1 - c0, .n = n, .dk = p->dk, .dv = p->dv,
-            .q = p->q + b * p->q_layout.batch + h * p->q_layout.head + c0 * p->q_layout.row,
-            .k = p->k + b * p->k_layout.batch + kvh * p->k_layout.head,
-            .v = p->v + b * p->v_layout.batch + kvh * p->v_layout.head,
+            .q = p->q + row_offset(p->q_layout, b, h, c0),
+            .k = p->k + row_offset(p->k_layout, b, kvh, 0),
+            .v = p->v + row_offset(p->v_layout, b, kvh, 0),
             .ldq = p->q_layout.row, .ldk = p->k_layout.row, .ldv = p->v_layout.row,
-            .o = p->o + b * p->o_layout.batch + h * p->o_layout.head + c0 * p->o_layout.row, .ldo = p->o_layout.row,
+            .o = p->o + row_offset(p->o_layout, b, h, c0), .ldo = p->o_layout.row,
             .c_s = p->scale * ATTEND_LOG2E,
             .key_bias = key_bias,
             .mask = p->mask ? p->mask + b * p->mask_batch + h * p->mask_head + c0 * p->mask_row : NULL,
@@ -349,7 +350,8 @@ static void short_heads(const attend_attention_problem *p, const attend_attentio
         };
         uk->short_head(&sh);
         if (p->weights && n < p->lk)
-            for (ptrdiff_t i = 0; i < c1 - c0; ++i) memset(sh.weights + i * p->lk + n, 0, (size_t)(p->lk - n) * sizeof(float));
+            for (ptrdiff_t i = 0; i < c1 - c0; ++i)
+                memset(sh.weights + i * p->lk + n, 0, (size_t)(p->lk - n) * sizeof(float));
     }
 }
 
@@ -393,7 +395,7 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
             short_heads(p, uk, b, kvh, c0, c1, need, bias, scratch + sl.kt);
             continue;
         }
-        pack_kt_prefetched(uk, p->k + b * p->k_layout.batch + kvh * p->k_layout.head, p->k_layout.row, need, p->dk,
+        pack_kt_prefetched(uk, p->k + row_offset(p->k_layout, b, kvh, 0), p->k_layout.row, need, p->dk,
                            scratch + sl.kt);
         for (ptrdiff_t gi = 0; gi < g; ++gi) {
             ptrdiff_t h = kvh * g + gi;
