@@ -383,8 +383,15 @@ void attend_attention_worker(const attend_attention_problem *p, attend_attention
                 while (lk_eff > 0 && km[lk_eff - 1] == -INFINITY) --lk_eff;
             }
             bias = scratch + sl.bias;
-            for (ptrdiff_t j = 0; j < lk_eff; ++j)
+            int changes_any = 0;
+            for (ptrdiff_t j = 0; j < lk_eff; ++j) {
                 bias[j] = p->key_mask_boolean ? (km[j] == 0.0f ? -INFINITY : 0.0f) : km[j] * log2e;
+                changes_any |= bias[j] != 0.0f;
+            }
+            // A key mask that leaves the keys [0, lk_eff) as they are (padding only at the end, or none: a batch of
+            // equal-length sentences) is dropped, so that the softmax takes its unmasked path: no bias loads, and
+            // exponentials without the −∞ clamp. The output is then bit for bit that of no mask at all.
+            if (!changes_any) bias = NULL;
         }
         ptrdiff_t need = p->causal ? min_pd(lk_eff, p->causal_offset + c1) : lk_eff;   // keys the chunk can see
         if (need <= 0) {

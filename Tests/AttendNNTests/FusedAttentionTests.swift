@@ -130,6 +130,35 @@ struct FusedAttentionTests {
         }
     }
 
+    /// A key mask that hides no key (all ones, or additive zeros: a batch of equal-length sentences) is dropped by the
+    /// driver: the output, weights and lse are bit for bit those of no mask, on every ISA, short heads (Lk ≤ 16) and
+    /// blocked ones, causal or not. One hidden key keeps the mask (and still matches the reference).
+    @Test(arguments: [(12, 12), (33, 97)])
+    func keyMaskHidingNothing(_ lengths: (Int, Int)) throws {
+        let (lq, lk) = lengths
+        let c = Case(b: 2, h: 2, hkv: 1, lq: lq, lk: lk, dk: 24, dv: 20)
+        let data = c.randomData(seed: UInt64(7 * lq + lk))
+        let ones = [Float](repeating: 1, count: 2 * lk), zeros = [Float](repeating: 0, count: 2 * lk)
+        var oneHidden = ones
+        oneHidden[lk + 5] = 0   // seen by every query row from row 5 on, causal or not
+        for causal in [false, true] {
+            let ref = try c.reference(data, causal: causal, mask: .boolean(try Tensor(shape: [2, 1, 1, lk], scalars: oneHidden)))
+            for (isa, threads) in paths {
+                let plain = try c.fused(data, causal: causal, isa: isa, threads: threads)
+                for (values, isBoolean) in [(ones, true), (zeros, false)] {
+                    let got = try c.fused(data, causal: causal, masks: [.key(values, batchStride: lk, isBoolean: isBoolean)],
+                                          isa: isa, threads: threads)
+                    let label = "\(c) boolean=\(isBoolean) causal=\(causal) \(isa)×\(threads)"
+                    #expect(got.out == plain.out && got.weights == plain.weights && got.lse == plain.lse, "\(label)")
+                }
+                let masked = try c.fused(data, causal: causal, masks: [.key(oneHidden, batchStride: lk, isBoolean: true)],
+                                         isa: isa, threads: threads)
+                masked.expectMatches(ref, "\(c) one key hidden causal=\(causal) \(isa)×\(threads)")
+                #expect(masked.out != plain.out, "hiding a key changes the output")
+            }
+        }
+    }
+
     /// General masks: boolean [B, H, Lq, Lk], additive [Lq, Lk], additive broadcast over query rows [1, H, 1, Lk],
     /// and a key mask plus a general mask at once.
     @Test(arguments: [(7, 7), (17, 64), (64, 97)])
