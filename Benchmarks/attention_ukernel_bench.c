@@ -28,14 +28,13 @@ static void products(int n, int iters) {
     for (int i = 0; i < 96 * ROW; ++i) q[i] = 0.01f * (float)(i % 7);
     for (int i = 0; i < KEYS * D; ++i) kt[i] = 0.01f * (float)(i % 5);
     for (int i = 0; i < KEYS * ROW; ++i) v[i] = 0.01f * (float)(i % 3);
-    for (int i = 0; i < 6 * KEYS; ++i) s[i] = 1.0f / KEYS;
     memset(o, 0, 6 * D * sizeof(float));
     double best_s = 1e9, best_pv = 1e9;
     for (int round = 0; round < ROUNDS; ++round) {
         double t0 = now();
         for (int i = 0; i < iters; ++i) table.scores(6, n, D, q + (i % 16) * 6 * ROW, ROW, kt, s, KEYS, 0.18f);
         double t1 = now();
-        for (int i = 0; i < 6 * KEYS; ++i) s[i] = 1.0f / KEYS;
+        for (int i = 0; i < 6 * KEYS; ++i) s[i] = 1.0f / KEYS;   // P for the pv tile (scores wrote S there)
         double t2 = now();
         for (int i = 0; i < iters; ++i) table.pv(6, n, D, s, KEYS, v, ROW, alpha, o, D, o, D, NULL);
         double t3 = now();
